@@ -1,0 +1,1 @@
+print("backup-api 0.1.0")

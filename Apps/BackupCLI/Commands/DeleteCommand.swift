@@ -1,0 +1,39 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete", abstract: "Delete a backup: its bundle, sidecar and record.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The backup id.")
+    var id: String
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    func run() async throws {
+        let service = try global.service()
+        let record = try service.catalog.record(id: id)
+        let output = global.output
+        if !yes {
+            guard Terminal.isTerminal(.standardError), !global.json else {
+                output.note("error: refusing to delete without confirmation; pass --yes")
+                throw CommandFailure(status: ExitStatus.usage)
+            }
+            let answer = Terminal.readLine(prompt: "Delete backup \(record.id) (\(record.filename))? [y/N] ")
+            guard let answer, ["y", "yes"].contains(answer.lowercased()) else {
+                output.note("not deleted")
+                throw CommandFailure(status: ExitStatus.failed)
+            }
+        }
+        try service.delete(id: record.id)
+        if global.json {
+            output.printJSON(["deleted": record.id])
+        } else {
+            output.line("deleted \(record.id)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+extension BackupType: ExpressibleByArgument {}
+extension BackupStatus: ExpressibleByArgument {}
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List backups, newest first.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only this type (\(BackupType.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var type: BackupType?
+
+    @Option(help: "Only this status (\(BackupStatus.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var status: BackupStatus?
+
+    @Option(help: "At most this many (1-\(BackupQuery.maximumLimit)).")
+    var limit = BackupQuery.defaultLimit
+
+    func validate() throws {
+        guard (1...BackupQuery.maximumLimit).contains(limit) else {
+            throw ValidationError("--limit must be between 1 and \(BackupQuery.maximumLimit)")
+        }
+    }
+
+    func run() async throws {
+        let service = try global.service()
+        let page = try service.catalog.page(BackupQuery(limit: limit, type: type, status: status))
+        let output = global.output
+        if global.json {
+            output.printJSON(page.items)
+            return
+        }
+        guard !page.items.isEmpty else {
+            output.line("no backups")
+            return
+        }
+        var table = Table(headers: ["ID", "CREATED", "TYPE", "STATUS", "SIZE", "PIN", "NOTE"], rightAligned: [4])
+        for info in page.items {
+            table.rows.append([
+                info.id, LocalTime.format(info.createdAt), info.type.rawValue, output.paint(status: info.status),
+                info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.note ?? "",
+            ])
+        }
+        output.line(table.render())
+        if page.nextCursor != nil {
+            output.note("(showing the newest \(page.items.count); use --limit for more)")
+        }
+    }
+}

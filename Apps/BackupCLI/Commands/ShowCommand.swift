@@ -1,0 +1,39 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one backup.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The backup id.")
+    var id: String
+
+    func run() async throws {
+        let service = try global.service()
+        let info = try service.catalog.record(id: id).info
+        let output = global.output
+        if global.json {
+            output.printJSON(info)
+            return
+        }
+        var lines: [(String, String)] = [
+            ("id", info.id),
+            ("file", service.dataDirectory.backups.appendingPathComponent(info.filename).path),
+            ("type", info.type.rawValue),
+            ("status", output.paint(status: info.status)),
+            ("size", info.sizeBytes.map { "\(ByteCount.format($0)) (\($0) bytes)" } ?? "-"),
+            ("sha256", info.sha256 ?? "-"),
+            ("created", LocalTime.format(info.createdAt)),
+            ("completed", LocalTime.format(info.completedAt)),
+            ("pinned", info.pinned ? "yes" : "no"),
+            ("note", info.note ?? "-"),
+        ]
+        if let progress = info.progress { lines.append(("progress", "\(progress.percent)%")) }
+        if let error = info.error { lines.append(("error", error)) }
+        for (key, value) in lines {
+            output.line(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value)
+        }
+    }
+}

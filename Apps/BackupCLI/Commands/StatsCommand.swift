@@ -1,0 +1,29 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Counts, bytes on disk, last success and failure.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let stats = try global.service().catalog.stats()
+        let output = global.output
+        if global.json {
+            output.printJSON(stats)
+            return
+        }
+        func counts(_ values: [String: Int]) -> String {
+            values.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", ")
+        }
+        output.line("backups       \(stats.count)")
+        output.line("by type       \(counts(stats.countsByType))")
+        output.line("by status     \(counts(stats.countsByStatus))")
+        output.line("total size    \(ByteCount.format(stats.totalBytes))")
+        output.line("last success  \(LocalTime.format(stats.lastSuccessAt))")
+        output.line("last failure  \(LocalTime.format(stats.lastFailureAt))")
+    }
+}

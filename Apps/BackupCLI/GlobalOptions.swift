@@ -1,0 +1,63 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+/// Options every subcommand accepts, before or after its name.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory (env BACKUP_DATA_DIR).")
+    var dataDir: String = ProcessInfo.processInfo.environment["BACKUP_DATA_DIR"] ?? "data"
+
+    @Option(name: .long, help: "The protected database (env BACKUP_DATABASE; default DATA_DIR/app.sqlite).")
+    var database: String? = ProcessInfo.processInfo.environment["BACKUP_DATABASE"]
+
+    @Flag(name: .long, help: "Print JSON instead of tables.")
+    var json = false
+
+    @Flag(name: .long, help: "Never colour the output (colour is only used on a terminal anyway).")
+    var noColor = false
+
+    @Flag(name: .long, help: "Print only results and errors, no progress.")
+    var quiet = false
+
+    var dataDirectory: DataDirectory { DataDirectory(root: dataDir, database: database) }
+
+    func service() throws -> BackupService {
+        try BackupService(dataDirectory: dataDirectory)
+    }
+
+    var output: Output {
+        Output(json: json, color: !noColor && Terminal.isTerminal(.standardOutput) && Terminal.allowsColor)
+    }
+
+    /// A progress bar on standard error when it is a terminal and neither --quiet nor --json.
+    var progressBar: ProgressBar? {
+        guard !quiet, !json, Terminal.isTerminal(.standardError) else { return nil }
+        return ProgressBar()
+    }
+
+    static let valued: Set<String> = ["--data-dir", "--database"]
+    static let flags: Set<String> = ["--json", "--no-color", "--quiet"]
+
+    /// Moves global options that precede the subcommand to the end of the arguments.
+    static func movingLeadingGlobalOptions(_ arguments: [String]) -> [String] {
+        var moved: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            if flags.contains(argument) {
+                moved.append(argument)
+                index += 1
+            } else if valued.contains(name), argument.contains("=") {
+                moved.append(argument)
+                index += 1
+            } else if valued.contains(argument), index + 1 < arguments.count {
+                moved += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        return Array(arguments[index...]) + moved
+    }
+}

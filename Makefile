@@ -1,0 +1,53 @@
+# Backup Manager. `make run` and `make test` set up everything they need on a fresh machine.
+SWIFT      ?= swift
+DATA_DIR   ?= data
+PORT       ?= 8080
+HOST       ?= 127.0.0.1
+# Debian packages the build, the tests and the tools need.
+APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time
+
+SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
+
+.PHONY: setup build release test lint format run clean
+
+## setup: install missing system packages (only when missing)
+setup:
+	@missing=""; \
+	for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
+	else \
+	  echo "setup: system packages present"; \
+	fi
+
+## build: debug build of everything, tests included
+build: setup
+	$(SWIFT) build --build-tests
+
+## release: optimised build of the two executables
+release: setup
+	$(SWIFT) build -c release
+
+## test: build and run every test
+test: build
+	$(SWIFT) test --skip-build
+
+## lint: check formatting with swift format
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Modules Apps Tests
+
+## format: rewrite the sources in the house format
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Modules Apps Tests
+
+## run: build release, seed a demo database if there is none, start the server
+run: release
+	@scripts/seed-demo.sh "$(DATA_DIR)/app.sqlite"
+	$$($(SWIFT) build -c release --show-bin-path)/backup-api --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+clean:
+	rm -rf .build

@@ -1,0 +1,120 @@
+import Foundation
+
+/// How many backups to keep. A backup is kept when any rule keeps it.
+public struct RetentionPolicy: Codable, Equatable, Sendable {
+    /// Keep the newest N.
+    public var keepLast: Int
+    /// Keep every backup younger than D days (0: off).
+    public var keepDays: Int
+    /// Keep the newest backup of each of the last N days, ISO weeks, months (0: off).
+    public var keepDaily: Int
+    public var keepWeekly: Int
+    public var keepMonthly: Int
+    /// Apply the rules to manual and imported backups too, not only automatic ones.
+    public var includeManual: Bool
+
+    public init(
+        keepLast: Int = 10, keepDays: Int = 0, keepDaily: Int = 0, keepWeekly: Int = 0, keepMonthly: Int = 0,
+        includeManual: Bool = false
+    ) {
+        self.keepLast = keepLast
+        self.keepDays = keepDays
+        self.keepDaily = keepDaily
+        self.keepWeekly = keepWeekly
+        self.keepMonthly = keepMonthly
+        self.includeManual = includeManual
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case keepLast = "keep_last"
+        case keepDays = "keep_days"
+        case keepDaily = "keep_daily"
+        case keepWeekly = "keep_weekly"
+        case keepMonthly = "keep_monthly"
+        case includeManual = "include_manual"
+    }
+}
+
+/// The operator's backup settings, one set per data directory.
+public struct BackupSettings: Codable, Equatable, Sendable {
+    public static let intervalRange = 1...8760
+    public static let compressionRange = 1...9
+    public static let maximumCount = 100_000
+
+    public var enabled: Bool
+    public var intervalHours: Int
+    public var retention: RetentionPolicy
+    public var compressionLevel: Int
+    public var webhookURL: String?
+
+    public init(
+        enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
+        compressionLevel: Int = 6, webhookURL: String? = nil
+    ) {
+        self.enabled = enabled
+        self.intervalHours = intervalHours
+        self.retention = retention
+        self.compressionLevel = compressionLevel
+        self.webhookURL = webhookURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case enabled
+        case intervalHours = "interval_hours"
+        case retention
+        case compressionLevel = "compression_level"
+        case webhookURL = "webhook_url"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(enabled, forKey: .enabled)
+        try container.encode(intervalHours, forKey: .intervalHours)
+        try container.encode(retention, forKey: .retention)
+        try container.encode(compressionLevel, forKey: .compressionLevel)
+        try container.encode(webhookURL, forKey: .webhookURL)
+    }
+
+    /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
+    public var problems: [String: String] {
+        var fields: [String: String] = [:]
+        if !Self.intervalRange.contains(intervalHours) {
+            fields["interval_hours"] = "must be between 1 and 8760 hours"
+        }
+        let counts: [(String, Int)] = [
+            ("keep_last", retention.keepLast), ("keep_days", retention.keepDays),
+            ("keep_daily", retention.keepDaily), ("keep_weekly", retention.keepWeekly),
+            ("keep_monthly", retention.keepMonthly),
+        ]
+        for (name, value) in counts where !(0...Self.maximumCount).contains(value) {
+            fields["retention.\(name)"] = "must be between 0 and \(Self.maximumCount)"
+        }
+        if enabled, retention.keepLast < 1, fields["retention.keep_last"] == nil {
+            fields["retention.keep_last"] = "must be at least 1 while automatic backups are on"
+        }
+        if !Self.compressionRange.contains(compressionLevel) {
+            fields["compression_level"] = "must be between 1 and 9"
+        }
+        if let webhookURL, !webhookURL.isEmpty, !Self.isHTTPURL(webhookURL) {
+            fields["webhook_url"] = "must be an http or https URL"
+        }
+        return fields
+    }
+
+    /// `self`, or ``BackupError/invalidInput(fields:)`` naming each bad field.
+    public func validated() throws(BackupError) -> BackupSettings {
+        let problems = problems
+        guard problems.isEmpty else { throw .invalidInput(fields: problems) }
+        var settings = self
+        if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
+        return settings
+    }
+
+    private static func isHTTPURL(_ text: String) -> Bool {
+        guard text.utf8.count <= 2048, let components = URLComponents(string: text),
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}

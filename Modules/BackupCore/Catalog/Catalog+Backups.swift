@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+
+extension Catalog {
+    /// Adds a new record.
+    public func insert(_ record: BackupRecord) throws(BackupError) {
+        try write { db in try record.insert(db) }
+    }
+
+    /// Replaces a record with `record` (same id).
+    public func update(_ record: BackupRecord) throws(BackupError) {
+        try write { db in try record.update(db) }
+    }
+
+    /// The record with `id`, or ``BackupError/notFound(id:)``.
+    public func record(id: String) throws(BackupError) -> BackupRecord {
+        let id = try BackupID.validated(id)
+        guard let record = try read({ db in try BackupRecord.fetchOne(db, key: id) }) else {
+            throw .notFound(id: id)
+        }
+        return record
+    }
+
+    /// Stores a running job's progress.
+    public func setProgress(id: String, doneBytes: Int64, totalBytes: Int64) throws(BackupError) {
+        try write { db in
+            try BackupRecord.filter(key: id).updateAll(
+                db, BackupRecord.Columns.doneBytes.set(to: doneBytes),
+                BackupRecord.Columns.totalBytes.set(to: totalBytes))
+        }
+    }
+
+    /// Changes a backup's note and pin.
+    public func annotate(id: String, note: String??, pinned: Bool?) throws(BackupError) -> BackupRecord {
+        var record = try record(id: id)
+        if let note { record.note = note }
+        if let pinned { record.pinned = pinned }
+        try update(record)
+        return record
+    }
+
+    /// Removes a record; a missing one is not an error.
+    public func deleteRecord(id: String) throws(BackupError) {
+        _ = try write { db in try BackupRecord.deleteOne(db, key: id) }
+    }
+
+    /// Marks every `pending`/`running` record failed with `reason`. Only the holder of the job
+    /// lock may call this: then no live process owns such a record.
+    @discardableResult
+    public func failActiveRecords(reason: String, now: Date) throws(BackupError) -> Int {
+        try write { db in
+            try BackupRecord
+                .filter([BackupStatus.pending, .running].contains(BackupRecord.Columns.status))
+                .updateAll(
+                    db, BackupRecord.Columns.status.set(to: BackupStatus.failed),
+                    BackupRecord.Columns.error.set(to: reason), BackupRecord.Columns.completedAt.set(to: now))
+        }
+    }
+
+    /// Every record with `status`, newest first.
+    public func records(status: BackupStatus) throws(BackupError) -> [BackupRecord] {
+        try read { db in
+            try BackupRecord.filter(BackupRecord.Columns.status == status)
+                .order(BackupRecord.Columns.createdAt.desc, BackupRecord.Columns.id.desc)
+                .fetchAll(db)
+        }
+    }
+
+    /// One page of backups, newest first, by keyset pagination on (created_at, id).
+    public func page(_ query: BackupQuery) throws(BackupError) -> BackupPage {
+        guard (1...BackupQuery.maximumLimit).contains(query.limit) else {
+            throw .invalidInput(fields: ["limit": "must be between 1 and \(BackupQuery.maximumLimit)"])
+        }
+        let cursor = try query.cursor.map { (text) throws(BackupError) in try PageCursor(decoding: text) }
+        let rows: [(BackupRecord, String)] = try read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let type = query.type {
+                conditions.append("type = ?")
+                arguments += [type.rawValue]
+            }
+            if let status = query.status {
+                conditions.append("status = ?")
+                arguments += [status.rawValue]
+            }
+            if let cursor {
+                conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+                arguments += [cursor.createdAt, cursor.createdAt, cursor.id]
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let sql = """
+                SELECT *, created_at AS cursor_time FROM backup \(whereClause)
+                ORDER BY created_at DESC, id DESC LIMIT \(query.limit + 1)
+                """
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                (try BackupRecord(row: row), row["cursor_time"] as String)
+            }
+        }
+        let items = rows.prefix(query.limit)
+        let next = rows.count > query.limit ? items.last.map { PageCursor(createdAt: $0.1, id: $0.0.id).encoded } : nil
+        return BackupPage(items: items.map(\.0.info), nextCursor: next)
+    }
+}

@@ -1,0 +1,48 @@
+import GRDB
+
+extension Catalog {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: backups and settings") { db in
+            try db.create(table: "backup") { table in
+                table.primaryKey("id", .text)
+                table.column("filename", .text).notNull().unique()
+                table.column("type", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("size_bytes", .integer)
+                table.column("sha256", .text)
+                table.column("created_at", .datetime).notNull()
+                table.column("completed_at", .datetime)
+                table.column("note", .text)
+                table.column("pinned", .boolean).notNull().defaults(to: false)
+                table.column("done_bytes", .integer).notNull().defaults(to: 0)
+                table.column("total_bytes", .integer).notNull().defaults(to: 0)
+                table.column("duration_ms", .integer)
+                table.column("source_page_count", .integer)
+                table.column("error", .text)
+            }
+            // Keyset pagination walks (created_at, id) newest first, optionally within a type or status.
+            try db.create(index: "backup_by_time", on: "backup", columns: ["created_at", "id"])
+            try db.create(index: "backup_by_type_time", on: "backup", columns: ["type", "created_at", "id"])
+            try db.create(index: "backup_by_status_time", on: "backup", columns: ["status", "created_at", "id"])
+
+            try db.create(table: "backup_settings") { table in
+                table.primaryKey("id", .integer).check { $0 == 1 }
+                table.column("enabled", .boolean).notNull()
+                table.column("interval_hours", .integer).notNull()
+                table.column("keep_last", .integer).notNull()
+                table.column("keep_days", .integer).notNull()
+                table.column("keep_daily", .integer).notNull()
+                table.column("keep_weekly", .integer).notNull()
+                table.column("keep_monthly", .integer).notNull()
+                table.column("include_manual", .boolean).notNull()
+                table.column("compression_level", .integer).notNull()
+                table.column("webhook_url", .text)
+                table.column("enabled_at", .datetime)
+                table.column("updated_at", .datetime)
+            }
+            try SettingsRecord(BackupSettings(), enabledAt: nil, updatedAt: nil).insert(db)
+        }
+        return migrator
+    }
+}

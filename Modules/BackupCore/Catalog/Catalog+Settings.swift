@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+
+/// The single row of `backup_settings`.
+struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "backup_settings"
+
+    var id = 1
+    var enabled: Bool
+    var intervalHours: Int
+    var keepLast: Int
+    var keepDays: Int
+    var keepDaily: Int
+    var keepWeekly: Int
+    var keepMonthly: Int
+    var includeManual: Bool
+    var compressionLevel: Int
+    var webhookURL: String?
+    /// When automatic backups were last switched on (the scheduler counts from here).
+    var enabledAt: Date?
+    var updatedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, enabled
+        case intervalHours = "interval_hours"
+        case keepLast = "keep_last"
+        case keepDays = "keep_days"
+        case keepDaily = "keep_daily"
+        case keepWeekly = "keep_weekly"
+        case keepMonthly = "keep_monthly"
+        case includeManual = "include_manual"
+        case compressionLevel = "compression_level"
+        case webhookURL = "webhook_url"
+        case enabledAt = "enabled_at"
+        case updatedAt = "updated_at"
+    }
+
+    init(_ settings: BackupSettings, enabledAt: Date?, updatedAt: Date?) {
+        enabled = settings.enabled
+        intervalHours = settings.intervalHours
+        keepLast = settings.retention.keepLast
+        keepDays = settings.retention.keepDays
+        keepDaily = settings.retention.keepDaily
+        keepWeekly = settings.retention.keepWeekly
+        keepMonthly = settings.retention.keepMonthly
+        includeManual = settings.retention.includeManual
+        compressionLevel = settings.compressionLevel
+        webhookURL = settings.webhookURL
+        self.enabledAt = enabledAt
+        self.updatedAt = updatedAt
+    }
+
+    var settings: BackupSettings {
+        BackupSettings(
+            enabled: enabled, intervalHours: intervalHours,
+            retention: RetentionPolicy(
+                keepLast: keepLast, keepDays: keepDays, keepDaily: keepDaily, keepWeekly: keepWeekly,
+                keepMonthly: keepMonthly, includeManual: includeManual),
+            compressionLevel: compressionLevel, webhookURL: webhookURL)
+    }
+}
+
+extension Catalog {
+    /// The current settings.
+    public func settings() throws(BackupError) -> BackupSettings {
+        try read { db in try SettingsRecord.fetchOne(db)?.settings ?? BackupSettings() }
+    }
+
+    /// When automatic backups were last switched on, if they are on.
+    public func automaticBackupsEnabledAt() throws(BackupError) -> Date? {
+        try read { db in
+            guard let record = try SettingsRecord.fetchOne(db), record.enabled else { return nil }
+            return record.enabledAt
+        }
+    }
+
+    /// Validates and stores `settings`; returns what was stored.
+    @discardableResult
+    public func saveSettings(_ settings: BackupSettings, now: Date) throws(BackupError) -> BackupSettings {
+        let settings = try settings.validated()
+        return try write { db in
+            let previous = try SettingsRecord.fetchOne(db)
+            let enabledAt = settings.enabled ? (previous?.enabled == true ? previous?.enabledAt ?? now : now) : nil
+            try SettingsRecord(settings, enabledAt: enabledAt, updatedAt: now).save(db)
+            return settings
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+
+/// The metadata store, `backups/catalog.sqlite`: backup records and settings.
+///
+/// It lives beside the bundles, apart from the protected database, so a restore never rewinds
+/// it. It runs in WAL mode with a busy timeout, so a server and a CLI can use it at once.
+public final class Catalog: Sendable {
+    let writer: DatabasePool
+
+    /// Opens (creating and migrating as needed) the catalog at `url`.
+    public init(url: URL) throws(BackupError) {
+        var config = Configuration()
+        config.label = "catalog"
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        do {
+            writer = try DatabasePool(path: url.path, configuration: config)
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw .io(path: url.path, reason: "cannot open the catalog: \(Self.describe(error))")
+        }
+    }
+
+    /// Opens the catalog of a data directory, creating its folders first.
+    public convenience init(dataDirectory: DataDirectory) throws(BackupError) {
+        try dataDirectory.prepare()
+        try self.init(url: dataDirectory.catalog)
+    }
+
+    /// Runs a read, mapping database failures to ``BackupError``.
+    func read<T>(_ body: (Database) throws -> T) throws(BackupError) -> T {
+        do { return try writer.read(body) } catch { throw Self.map(error) }
+    }
+
+    /// Runs a write in a transaction, mapping database failures to ``BackupError``.
+    func write<T>(_ body: (Database) throws -> T) throws(BackupError) -> T {
+        do { return try writer.write(body) } catch { throw Self.map(error) }
+    }
+
+    static func map(_ error: any Error) -> BackupError {
+        if let error = error as? BackupError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL {
+            return .insufficientSpace(needed: 0, available: 0)
+        }
+        return .io(path: "catalog.sqlite", reason: describe(error))
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return "\(error)"
+    }
+}

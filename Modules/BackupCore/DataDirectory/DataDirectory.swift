@@ -1,0 +1,53 @@
+import Foundation
+
+/// The layout of a data directory (see the spec's "Data directory").
+///
+/// Every path the core reads or writes is derived here, so nothing escapes the directory.
+public struct DataDirectory: Sendable, Equatable {
+    /// The data directory itself, absolute.
+    public let root: URL
+    /// The protected database.
+    public let database: URL
+
+    /// - Parameters:
+    ///   - root: the data directory (`--data-dir`).
+    ///   - database: the protected database (`--database`); `root/app.sqlite` when nil.
+    public init(root: String, database: String? = nil) {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        self.root = URL(fileURLWithPath: root, isDirectory: true, relativeTo: cwd).standardizedFileURL
+        if let database {
+            self.database = URL(fileURLWithPath: database, relativeTo: cwd).standardizedFileURL
+        } else {
+            self.database = self.root.appendingPathComponent("app.sqlite")
+        }
+    }
+
+    public var backups: URL { root.appendingPathComponent("backups", isDirectory: true) }
+    public var temporary: URL { backups.appendingPathComponent(".tmp", isDirectory: true) }
+    public var quarantine: URL { backups.appendingPathComponent("quarantine", isDirectory: true) }
+    public var catalog: URL { backups.appendingPathComponent("catalog.sqlite") }
+    /// Held (flock) by whichever process runs a backup, verification or restore.
+    public var jobLock: URL { backups.appendingPathComponent(".job.lock") }
+    public var apiToken: URL { root.appendingPathComponent("api-token") }
+
+    /// The bundle file for `filename`, which must be a plain bundle name.
+    public func bundle(named filename: String) throws(BackupError) -> URL {
+        guard BundleName.isBundleFilename(filename) else {
+            throw .io(path: filename, reason: "not a bundle file name")
+        }
+        return backups.appendingPathComponent(filename)
+    }
+
+    /// Creates the directories the core writes to.
+    public func prepare() throws(BackupError) {
+        for directory in [root, backups, temporary, quarantine] {
+            do {
+                try FileManager.default.createDirectory(
+                    at: directory, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .io(path: directory.path, reason: "cannot create directory: \(error.localizedDescription)")
+            }
+        }
+    }
+}

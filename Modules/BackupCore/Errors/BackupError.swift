@@ -1,0 +1,82 @@
+import Foundation
+
+/// The one domain error of Backup Manager.
+///
+/// Every face maps it once: the API turns ``code`` into `error.code` and an HTTP status,
+/// the CLI turns it into a message and an exit code.
+public enum BackupError: Error, Equatable, Sendable {
+    /// Another backup, verification or restore holds the data directory's job lock.
+    case backupInProgress
+    /// No backup with this id exists in the catalog.
+    case notFound(id: String)
+    /// The id is not of the form the catalog issues.
+    case invalidID(String)
+    /// The bundle does not match what it claims to be; the reason says where it differs.
+    case verificationFailed(reason: String)
+    /// The disk cannot hold the backup.
+    case insufficientSpace(needed: Int64, available: Int64)
+    /// The protected database cannot be opened or read.
+    case sourceUnavailable(path: String, reason: String)
+    /// The job was cancelled before it finished.
+    case cancelled
+    /// The request conflicts with the record's state (for example deleting a running job
+    /// that belongs to another process).
+    case conflict(reason: String)
+    /// Input failed validation; `fields` names each bad field with its reason.
+    case invalidInput(fields: [String: String])
+    /// A file operation failed.
+    case io(path: String, reason: String)
+    /// A backup-api server holds the data directory, so the maintenance path is refused.
+    case serverHoldsDataDirectory
+
+    /// A stable snake_case code shared by the API's `error.code` and the CLI's messages.
+    public var code: String {
+        switch self {
+        case .backupInProgress: "backup_in_progress"
+        case .notFound: "not_found"
+        case .invalidID: "invalid_id"
+        case .verificationFailed: "verification_failed"
+        case .insufficientSpace: "insufficient_space"
+        case .sourceUnavailable: "source_unavailable"
+        case .cancelled: "cancelled"
+        case .conflict: "conflict"
+        case .invalidInput: "validation_failed"
+        case .io: "io_error"
+        case .serverHoldsDataDirectory: "server_running"
+        }
+    }
+
+    /// A sentence for a person, naming what went wrong and, where it helps, what to do.
+    public var message: String {
+        switch self {
+        case .backupInProgress:
+            "another backup, verification or restore is running; try again when it has finished"
+        case .notFound(let id):
+            "no backup with id \(id)"
+        case .invalidID(let id):
+            "\(id.prefix(80).debugDescription) is not a backup id"
+        case .verificationFailed(let reason):
+            "verification failed: \(reason)"
+        case .insufficientSpace(let needed, let available):
+            "not enough free space for the backup: about \(ByteCount.format(needed)) needed, "
+                + "\(ByteCount.format(available)) available"
+        case .sourceUnavailable(let path, let reason):
+            "cannot read the database \(path): \(reason)"
+        case .cancelled:
+            "the job was cancelled"
+        case .conflict(let reason):
+            reason
+        case .invalidInput(let fields):
+            "invalid input: "
+                + fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+        case .io(let path, let reason):
+            "\(path): \(reason)"
+        case .serverHoldsDataDirectory:
+            "a backup-api server is running on this data directory; stop it first or use the API"
+        }
+    }
+}
+
+extension BackupError: LocalizedError {
+    public var errorDescription: String? { message }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A backup whose record exists (`pending`) and whose job lock is held, ready to run.
+public struct PreparedBackup: Sendable {
+    public let record: BackupRecord
+    let lease: JobLease
+    let estimatedBytes: Int64
+}
+
+extension BackupService {
+    /// Bytes kept free beyond the estimate, so a backup never fills the disk to the last block.
+    static let spaceMargin: Int64 = 16 * 1024 * 1024
+
+    /// Takes the job lock, checks free space and records a `pending` backup.
+    ///
+    /// Fails at once with ``BackupError/backupInProgress`` when another job runs, and with
+    /// ``BackupError/insufficientSpace(needed:available:)`` when the snapshot and bundle would
+    /// not fit (both live in `backups/` until the snapshot is removed).
+    public func prepareBackup(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
+        let lease = try acquireJobLock()
+        do throws(BackupError) {
+            guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
+                throw BackupError.sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
+            }
+            let databaseBytes = FileOps.size(of: dataDirectory.database) ?? 0
+            let walBytes = FileOps.size(of: URL(fileURLWithPath: dataDirectory.database.path + "-wal")) ?? 0
+            let estimate = databaseBytes + walBytes
+            let needed = 2 * estimate + Self.spaceMargin
+            let available = try freeSpace(dataDirectory.backups)
+            guard available >= needed else { throw BackupError.insufficientSpace(needed: needed, available: available) }
+
+            let record = BackupRecord(id: BackupID.make(), type: type, createdAt: now(), note: note)
+            try catalog.insert(record)
+            return PreparedBackup(record: record, lease: lease, estimatedBytes: estimate)
+        } catch {
+            lease.release()
+            throw error
+        }
+    }
+
+    /// Runs a prepared backup to its end and releases the job lock.
+    ///
+    /// The record goes `running`, then `completed`, `failed` or `cancelled` (task cancellation).
+    /// On any failure no partial file is left in `backups/`.
+    @discardableResult
+    public func run(
+        _ prepared: PreparedBackup, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) async throws(BackupError) -> BackupInfo {
+        defer { prepared.lease.release() }
+        var record = prepared.record
+        let started = clock()
+        let snapshotURL = dataDirectory.temporary.appendingPathComponent("snapshot-\(record.id).sqlite")
+        defer { SnapshotEngine.removeDatabaseFiles(at: snapshotURL) }
+        let reporter = ProgressReporter(catalog: catalog, id: record.id, sink: progress)
+        do throws(BackupError) {
+            record.status = .running
+            record.totalBytes = 2 * prepared.estimatedBytes
+            try catalog.update(record)
+
+            let snapshot = try await snapshotEngine.snapshot(source: dataDirectory.database, destination: snapshotURL) {
+                step in
+                reporter.report(
+                    phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount, pagesDone: step.pagesDone,
+                    pageCount: step.pageCount)
+            }
+            if Task.isCancelled { throw BackupError.cancelled }
+
+            let settings = try catalog.settings()
+            let manifest = Manifest(
+                formatVersion: Manifest.currentFormatVersion, id: record.id, type: record.type,
+                createdAt: record.createdAt, sourcePath: dataDirectory.database.path,
+                sqliteVersion: snapshot.sqliteVersion, pageSize: snapshot.pageSize, pageCount: snapshot.pageCount,
+                userVersion: snapshot.userVersion, toolVersion: BackupManagerVersion.current, entries: [])
+            let total = 2 * snapshot.byteCount
+            let written = try BundleWriter(compressionLevel: settings.compressionLevel).write(
+                snapshot: snapshotURL, manifest: manifest, filename: record.filename,
+                temporary: dataDirectory.temporary, directory: dataDirectory.backups
+            ) { bytes in
+                reporter.report(phase: .compress, done: snapshot.byteCount + bytes, total: total)
+            }
+
+            record.status = .completed
+            record.sizeBytes = written.sizeBytes
+            record.sha256 = written.sha256
+            record.completedAt = now()
+            record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
+            record.sourcePageCount = Int64(snapshot.pageCount)
+            record.doneBytes = total
+            record.totalBytes = total
+            try catalog.update(record)
+            return record.info
+        } catch {
+            record.status = error == .cancelled ? .cancelled : .failed
+            record.error = error == .cancelled ? "cancelled" : error.message
+            record.completedAt = now()
+            record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
+            try? catalog.update(record)
+            throw error
+        }
+    }
+
+    /// Prepares and runs a backup in one call (the CLI's path).
+    @discardableResult
+    public func createBackup(
+        type: BackupType = .manual, note: String? = nil,
+        progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) async throws(BackupError) -> BackupInfo {
+        try await run(try prepareBackup(type: type, note: note), progress: progress)
+    }
+}

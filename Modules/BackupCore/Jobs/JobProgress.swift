@@ -1,0 +1,20 @@
+/// What a job is doing right now.
+public struct JobProgress: Sendable, Equatable {
+    public enum Phase: String, Sendable, Codable {
+        case snapshot
+        case compress
+        case verify
+    }
+
+    public var backupID: String
+    public var phase: Phase
+    public var doneBytes: Int64
+    public var totalBytes: Int64
+    /// Pages copied so far and in all, during the snapshot phase.
+    public var pagesDone: Int?
+    public var pageCount: Int?
+
+    public var fraction: Double {
+        totalBytes > 0 ? min(1, Double(doneBytes) / Double(totalBytes)) : 0
+    }
+}

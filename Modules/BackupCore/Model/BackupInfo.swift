@@ -1,0 +1,119 @@
+import Foundation
+
+/// How far a running job has come.
+public struct BackupProgress: Codable, Equatable, Sendable {
+    public var doneBytes: Int64
+    public var totalBytes: Int64
+
+    public init(doneBytes: Int64, totalBytes: Int64) {
+        self.doneBytes = doneBytes
+        self.totalBytes = totalBytes
+    }
+
+    /// 0 to 100, one decimal.
+    public var percent: Double {
+        guard totalBytes > 0 else { return 0 }
+        return (min(1, Double(doneBytes) / Double(totalBytes)) * 1000).rounded() / 10
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case doneBytes = "done_bytes"
+        case totalBytes = "total_bytes"
+        case percent
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        doneBytes = try container.decode(Int64.self, forKey: .doneBytes)
+        totalBytes = try container.decode(Int64.self, forKey: .totalBytes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(doneBytes, forKey: .doneBytes)
+        try container.encode(totalBytes, forKey: .totalBytes)
+        try container.encode(percent, forKey: .percent)
+    }
+}
+
+/// One backup as the faces show it (the spec's `BackupInfo`).
+public struct BackupInfo: Codable, Equatable, Sendable {
+    public var id: String
+    public var filename: String
+    public var type: BackupType
+    public var status: BackupStatus
+    public var sizeBytes: Int64?
+    public var sha256: String?
+    public var createdAt: Date
+    public var completedAt: Date?
+    public var note: String?
+    public var pinned: Bool
+    /// Present while a job works on the backup.
+    public var progress: BackupProgress?
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, filename, type, status
+        case sizeBytes = "size_bytes"
+        case sha256
+        case createdAt = "created_at"
+        case completedAt = "completed_at"
+        case note, pinned, progress, error
+    }
+
+    public init(
+        id: String, filename: String, type: BackupType, status: BackupStatus, sizeBytes: Int64?,
+        sha256: String?, createdAt: Date, completedAt: Date?, note: String?, pinned: Bool,
+        progress: BackupProgress?, error: String?
+    ) {
+        self.id = id
+        self.filename = filename
+        self.type = type
+        self.status = status
+        self.sizeBytes = sizeBytes
+        self.sha256 = sha256
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+        self.note = note
+        self.pinned = pinned
+        self.progress = progress
+        self.error = error
+    }
+
+    // Absent values are written as `null`, so every key is always present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(filename, forKey: .filename)
+        try container.encode(type, forKey: .type)
+        try container.encode(status, forKey: .status)
+        try container.encode(sizeBytes, forKey: .sizeBytes)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(completedAt, forKey: .completedAt)
+        try container.encode(note, forKey: .note)
+        try container.encode(pinned, forKey: .pinned)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(error, forKey: .error)
+    }
+}
+
+extension JSONEncoder {
+    /// The encoder every face uses for core values: RFC 3339 UTC dates, sorted keys.
+    public static func backupManager(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting =
+            pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// The decoder matching ``Foundation/JSONEncoder/backupManager(pretty:)``.
+    public static func backupManager() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

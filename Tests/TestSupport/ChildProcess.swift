@@ -1,0 +1,116 @@
+import Foundation
+import Synchronization
+
+/// A built executable of this package, run as a real child process.
+public struct ChildProcess {
+    /// The outcome of a finished run.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// True when the process ended by a signal rather than `exit`.
+        public var signalled: Bool
+    }
+
+    public let executable: URL
+
+    /// Finds a product (`backup`, `backup-api`) beside the test bundle in the build folder.
+    public init(product: String) throws {
+        let candidates = [
+            ProcessInfo.processInfo.environment["BACKUP_PRODUCTS_DIR"].map { URL(fileURLWithPath: $0) },
+            Bundle.main.bundleURL,
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ].compactMap { $0 }
+        for directory in candidates {
+            let url = directory.appendingPathComponent(product)
+            if FileManager.default.isExecutableFile(atPath: url.path) {
+                executable = url
+                return
+            }
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "\(product) in \(candidates.map(\.path))"])
+    }
+
+    /// Runs to the end with `arguments`, standard input closed.
+    public func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let running = try start(arguments, environment: environment)
+        return running.wait()
+    }
+
+    /// Starts the process and returns at once.
+    public func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "BACKUP_DATA_DIR")
+        merged.removeValue(forKey: "BACKUP_DATABASE")
+        merged.merge(environment) { $1 }
+        process.environment = merged
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return Running(process: process, stdout: stdout, stderr: stderr)
+    }
+
+    /// A started child process.
+    public final class Running {
+        public let process: Process
+        private let stdout: Pipe
+        private let stderr: Pipe
+        private let group = DispatchGroup()
+        private let outData = Box()
+        private let errData = Box()
+
+        init(process: Process, stdout: Pipe, stderr: Pipe) {
+            self.process = process
+            self.stdout = stdout
+            self.stderr = stderr
+            // Drain both pipes while the child runs so it never blocks on a full pipe.
+            for (pipe, box) in [(stdout, outData), (stderr, errData)] {
+                group.enter()
+                let handle = pipe.fileHandleForReading
+                DispatchQueue.global().async { [group] in
+                    let data = handle.readDataToEndOfFile()
+                    box.withLock { $0 = data }
+                    group.leave()
+                }
+            }
+        }
+
+        public var pid: Int32 { process.processIdentifier }
+
+        public func signal(_ number: Int32) {
+            kill(process.processIdentifier, number)
+        }
+
+        public func wait() -> Result {
+            process.waitUntilExit()
+            group.wait()
+            return Result(
+                status: process.terminationStatus, stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
+                stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self),
+                signalled: process.terminationReason == .uncaughtSignal)
+        }
+    }
+}
+
+/// A thread-safe holder for what a pipe delivered.
+final class Box: Sendable {
+    private let data = Mutex(Data())
+    func withLock<T>(_ body: (inout Data) -> T) -> T { data.withLock { body(&$0) } }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; for waiting on another process.
+public func waitUntil(timeout: TimeInterval = 60, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        Thread.sleep(forTimeInterval: 0.005)
+    }
+    return false
+}
