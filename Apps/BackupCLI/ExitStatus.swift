@@ -13,7 +13,7 @@ enum ExitStatus {
         case .verificationFailed: verificationFailed
         case .backupInProgress: busy
         case .serverHoldsDataDirectory: serverRunning
-        case .invalidID, .invalidInput: usage
+        case .invalidID, .invalidQuery, .invalidInput: usage
         case .notFound, .insufficientSpace, .sourceUnavailable, .cancelled, .conflict, .io: failed
         }
     }

@@ -7,8 +7,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "The data directory (env BACKUP_DATA_DIR).")
     var dataDir: String = ProcessInfo.processInfo.environment["BACKUP_DATA_DIR"] ?? "data"
 
-    @Option(name: .long, help: "The protected database (env BACKUP_DATABASE; default DATA_DIR/app.sqlite).")
-    var database: String? = ProcessInfo.processInfo.environment["BACKUP_DATABASE"]
+    @Option(
+        name: .customLong("database"),
+        help: "The protected database (env BACKUP_DATABASE; default DATA_DIR/app.sqlite).")
+    var databaseOption: String?
+
+    var database: String? { databaseOption ?? ProcessInfo.processInfo.environment["BACKUP_DATABASE"] }
 
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false

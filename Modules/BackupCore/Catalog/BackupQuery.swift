@@ -44,7 +44,7 @@ struct PageCursor: Equatable {
     }
 
     init(decoding text: String) throws(BackupError) {
-        let invalid = BackupError.invalidInput(fields: ["cursor": "is not a cursor from a previous page"])
+        let invalid = BackupError.invalidQuery(parameter: "cursor", reason: "is not a cursor from a previous page")
         guard text.utf8.count <= 128 else { throw invalid }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.utf8.count % 4 != 0 { base64 += "=" }

@@ -20,6 +20,9 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var durationMs: Int64?
     public var sourcePageCount: Int64?
     public var error: String?
+    /// When the bundle was last verified, and what was wrong with it (nil when it verified).
+    public var verifiedAt: Date?
+    public var verificationError: String?
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, filename, type, status
@@ -33,6 +36,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         case durationMs = "duration_ms"
         case sourcePageCount = "source_page_count"
         case error
+        case verifiedAt = "verified_at"
+        case verificationError = "verification_error"
     }
 
     public typealias Columns = CodingKeys
@@ -56,7 +61,10 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
             id: id, filename: filename, type: type, status: status, sizeBytes: sizeBytes, sha256: sha256,
             createdAt: createdAt, completedAt: completedAt, note: note, pinned: pinned,
             progress: status.isActive ? BackupProgress(doneBytes: doneBytes, totalBytes: totalBytes) : nil,
-            error: error)
+            error: error,
+            verification: verifiedAt.map {
+                VerificationSummary(checkedAt: $0, ok: verificationError == nil, error: verificationError)
+            })
     }
 }
 

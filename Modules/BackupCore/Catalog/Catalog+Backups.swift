@@ -23,10 +23,19 @@ extension Catalog {
 
     /// Stores a running job's progress.
     public func setProgress(id: String, doneBytes: Int64, totalBytes: Int64) throws(BackupError) {
-        try write { db in
+        _ = try write { db in
             try BackupRecord.filter(key: id).updateAll(
                 db, BackupRecord.Columns.doneBytes.set(to: doneBytes),
                 BackupRecord.Columns.totalBytes.set(to: totalBytes))
+        }
+    }
+
+    /// Stores the outcome of a verification.
+    public func recordVerification(id: String, at date: Date, error: String?) throws(BackupError) {
+        _ = try write { db in
+            try BackupRecord.filter(key: id).updateAll(
+                db, BackupRecord.Columns.verifiedAt.set(to: date), BackupRecord.Columns.verificationError.set(to: error)
+            )
         }
     }
 
@@ -69,7 +78,7 @@ extension Catalog {
     /// One page of backups, newest first, by keyset pagination on (created_at, id).
     public func page(_ query: BackupQuery) throws(BackupError) -> BackupPage {
         guard (1...BackupQuery.maximumLimit).contains(query.limit) else {
-            throw .invalidInput(fields: ["limit": "must be between 1 and \(BackupQuery.maximumLimit)"])
+            throw .invalidQuery(parameter: "limit", reason: "must be between 1 and \(BackupQuery.maximumLimit)")
         }
         let cursor = try query.cursor.map { (text) throws(BackupError) in try PageCursor(decoding: text) }
         let rows: [(BackupRecord, String)] = try read { db in

@@ -43,6 +43,12 @@ extension Catalog {
             }
             try SettingsRecord(BackupSettings(), enabledAt: nil, updatedAt: nil).insert(db)
         }
+        migrator.registerMigration("v2: verification outcome") { db in
+            try db.alter(table: "backup") { table in
+                table.add(column: "verified_at", .datetime)
+                table.add(column: "verification_error", .text)
+            }
+        }
         return migrator
     }
 }

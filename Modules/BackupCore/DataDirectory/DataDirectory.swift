@@ -28,6 +28,8 @@ public struct DataDirectory: Sendable, Equatable {
     public var catalog: URL { backups.appendingPathComponent("catalog.sqlite") }
     /// Held (flock) by whichever process runs a backup, verification or restore.
     public var jobLock: URL { backups.appendingPathComponent(".job.lock") }
+    /// Held (flock) by a running backup-api for its whole life.
+    public var serverLock: URL { backups.appendingPathComponent(".server.lock") }
     public var apiToken: URL { root.appendingPathComponent("api-token") }
 
     /// The bundle file for `filename`, which must be a plain bundle name.

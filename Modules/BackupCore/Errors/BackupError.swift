@@ -22,6 +22,8 @@ public enum BackupError: Error, Equatable, Sendable {
     /// The request conflicts with the record's state (for example deleting a running job
     /// that belongs to another process).
     case conflict(reason: String)
+    /// A query parameter (a page limit, a cursor) is not acceptable.
+    case invalidQuery(parameter: String, reason: String)
     /// Input failed validation; `fields` names each bad field with its reason.
     case invalidInput(fields: [String: String])
     /// A file operation failed.
@@ -40,6 +42,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .sourceUnavailable: "source_unavailable"
         case .cancelled: "cancelled"
         case .conflict: "conflict"
+        case .invalidQuery: "invalid_query"
         case .invalidInput: "validation_failed"
         case .io: "io_error"
         case .serverHoldsDataDirectory: "server_running"
@@ -66,6 +69,8 @@ public enum BackupError: Error, Equatable, Sendable {
             "the job was cancelled"
         case .conflict(let reason):
             reason
+        case .invalidQuery(let parameter, let reason):
+            "\(parameter) \(reason)"
         case .invalidInput(let fields):
             "invalid input: "
                 + fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")

@@ -7,9 +7,23 @@ extension BackupService {
     public func verify(
         id: String, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> VerificationReport {
+        try runVerification(try prepareVerification(id: id), progress: progress)
+    }
+
+    /// Takes the job lock for verifying backup `id` (which must exist), without starting.
+    public func prepareVerification(id: String) throws(BackupError) -> PreparedVerification {
+        let record = try catalog.record(id: id)
         let lease = try acquireJobLock()
-        defer { lease.release() }
-        return try verifyHoldingLock(id: id, progress: progress)
+        return PreparedVerification(record: record, lease: lease)
+    }
+
+    /// Verifies a prepared backup, records the outcome on it, and releases the job lock.
+    @discardableResult
+    public func runVerification(
+        _ prepared: PreparedVerification, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) throws(BackupError) -> VerificationReport {
+        defer { prepared.lease.release() }
+        return try verifyHoldingLock(id: prepared.record.id, progress: progress)
     }
 
     /// Verifies every completed backup under one job lock, newest first. Failures are
@@ -41,7 +55,9 @@ extension BackupService {
         }
         let bundle = try dataDirectory.bundle(named: record.filename)
         guard FileOps.isRegularFile(bundle) else {
-            throw .verificationFailed(reason: "the bundle file \(record.filename) is missing")
+            let reason = "the bundle file \(record.filename) is missing"
+            try catalog.recordVerification(id: id, at: now(), error: reason)
+            throw .verificationFailed(reason: reason)
         }
         let total = FileOps.size(of: bundle) ?? 0
         var report = try BundleVerifier().verify(
@@ -52,7 +68,9 @@ extension BackupService {
         if let sidecar = sidecarHash(for: record.filename), sidecar != report.bundleSHA256 {
             report.problems.append("the sidecar \(BundleName.sidecar(for: record.filename)) says \(sidecar)")
         }
-        guard report.isValid else { throw .verificationFailed(reason: report.problems.joined(separator: "; ")) }
+        let failure = report.isValid ? nil : report.problems.joined(separator: "; ")
+        try catalog.recordVerification(id: id, at: now(), error: failure)
+        if let failure { throw .verificationFailed(reason: failure) }
         return report
     }
 
@@ -62,4 +80,10 @@ extension BackupService {
         guard FileOps.isRegularFile(url), let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
         return text.split(separator: " ", maxSplits: 1).first.map(String.init)
     }
+}
+
+/// A verification whose job lock is held, ready to run.
+public struct PreparedVerification: Sendable {
+    public let record: BackupRecord
+    let lease: JobLease
 }

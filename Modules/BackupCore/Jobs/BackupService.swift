@@ -8,7 +8,7 @@ public struct BackupService: Sendable {
     let clock: @Sendable () -> Date
     let snapshotEngine: SnapshotEngine
     /// Free bytes on the file system of a path; tests replace it to simulate a full disk.
-    let freeSpace: @Sendable (URL) throws(BackupError) -> Int64
+    public let freeSpace: @Sendable (URL) throws(BackupError) -> Int64
 
     /// - Parameter clock: where time comes from; tests pass a fixed or advancing one.
     public init(

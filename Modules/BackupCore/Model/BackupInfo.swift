@@ -36,6 +36,25 @@ public struct BackupProgress: Codable, Equatable, Sendable {
     }
 }
 
+/// The outcome of the last verification of a bundle.
+public struct VerificationSummary: Codable, Equatable, Sendable {
+    public var checkedAt: Date
+    public var ok: Bool
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case checkedAt = "checked_at"
+        case ok, error
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(checkedAt, forKey: .checkedAt)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(error, forKey: .error)
+    }
+}
+
 /// One backup as the faces show it (the spec's `BackupInfo`).
 public struct BackupInfo: Codable, Equatable, Sendable {
     public var id: String
@@ -51,6 +70,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// Present while a job works on the backup.
     public var progress: BackupProgress?
     public var error: String?
+    /// The last verification's outcome; nil when never verified.
+    public var verification: VerificationSummary?
 
     enum CodingKeys: String, CodingKey {
         case id, filename, type, status
@@ -58,13 +79,13 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case sha256
         case createdAt = "created_at"
         case completedAt = "completed_at"
-        case note, pinned, progress, error
+        case note, pinned, progress, error, verification
     }
 
     public init(
         id: String, filename: String, type: BackupType, status: BackupStatus, sizeBytes: Int64?,
         sha256: String?, createdAt: Date, completedAt: Date?, note: String?, pinned: Bool,
-        progress: BackupProgress?, error: String?
+        progress: BackupProgress?, error: String?, verification: VerificationSummary? = nil
     ) {
         self.id = id
         self.filename = filename
@@ -78,6 +99,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.pinned = pinned
         self.progress = progress
         self.error = error
+        self.verification = verification
     }
 
     // Absent values are written as `null`, so every key is always present.
@@ -95,6 +117,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         try container.encode(pinned, forKey: .pinned)
         try container.encode(progress, forKey: .progress)
         try container.encode(error, forKey: .error)
+        try container.encode(verification, forKey: .verification)
     }
 }
 

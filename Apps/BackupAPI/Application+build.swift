@@ -1,0 +1,82 @@
+import BackupCore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What the server needs to start; the command line provides it, tests pass their own.
+protocol AppArguments: Sendable {
+    var host: String { get }
+    var port: Int { get }
+    var dataDir: String { get }
+    var database: String? { get }
+    var tokenFile: String? { get }
+    var logLevel: String { get }
+    /// The token itself (BACKUP_API_TOKEN), when given.
+    var token: String? { get }
+}
+
+/// Everything the routes share.
+struct AppServices: Sendable {
+    let service: BackupService
+    let runner: JobRunner
+    let token: APIToken
+    let links: DownloadLinks
+    let clock: @Sendable () -> Date
+}
+
+/// Builds the real application: data directory, token, catalog, job runner, router.
+func buildApplication(
+    _ arguments: some AppArguments, clock: @escaping @Sendable () -> Date = { Date() }
+) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "backup-api")
+    logger.logLevel = Logger.Level(rawValue: arguments.logLevel) ?? .info
+
+    let dataDirectory = DataDirectory(root: arguments.dataDir, database: arguments.database)
+    let serverLock = try ServerLock.acquire(dataDirectory)
+    let token = try APIToken.resolve(
+        environmentValue: arguments.token, tokenFile: arguments.tokenFile, dataDirectory: dataDirectory)
+    switch token.source {
+    case .generated(let path): logger.notice("generated an API token", metadata: ["file": "\(path)"])
+    case .file(let path): logger.info("API token read from file", metadata: ["file": "\(path)"])
+    case .environment: logger.info("API token read from BACKUP_API_TOKEN")
+    }
+    let service = try BackupService(dataDirectory: dataDirectory, clock: clock)
+    let services = AppServices(
+        service: service, runner: JobRunner(service: service), token: token,
+        links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock)
+
+    let router = buildRouter(services)
+    let startLogger = logger
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: nil),
+        services: [JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger)],
+        onServerRunning: { channel in
+            startLogger.notice(
+                "backup-api listening",
+                metadata: [
+                    "address": "\(channel.localAddress?.description ?? "?")",
+                    "data_dir": "\(dataDirectory.root.path)", "database": "\(dataDirectory.database.path)",
+                ])
+        },
+        logger: logger)
+}
+
+/// Runs beside the HTTP server; at shutdown (after the server has drained) it cancels the
+/// running job, waits for it to clean up, and releases the data directory.
+struct JobRunnerService: Service {
+    let runner: JobRunner
+    let serverLock: ServerLock
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        if let job = await runner.currentJob {
+            logger.notice("shutting down: cancelling the running job", metadata: ["backup_id": "\(job.backupID)"])
+        }
+        await runner.shutdown()
+        serverLock.release()
+        logger.notice("backup-api stopped")
+    }
+}

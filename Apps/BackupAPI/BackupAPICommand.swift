@@ -1,0 +1,60 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// `backup-api`: the REST server of Backup Manager.
+@main
+struct BackupAPICommand: AsyncParsableCommand, AppArguments {
+    static let configuration = CommandConfiguration(
+        commandName: "backup-api",
+        abstract: "The Backup Manager REST API and web settings page.",
+        discussion: """
+            Every /api route needs `Authorization: Bearer TOKEN`. The token comes from \
+            BACKUP_API_TOKEN, else --token-file, else DATA_DIR/api-token (generated, mode 0600, \
+            on first start).
+            """,
+        version: BackupManagerVersion.current)
+
+    @Option(help: "Address to listen on (env BACKUP_HOST). Loopback unless you say otherwise.")
+    var host: String = ProcessInfo.processInfo.environment["BACKUP_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one (env BACKUP_PORT).")
+    var port: Int = ProcessInfo.processInfo.environment["BACKUP_PORT"].flatMap(Int.init) ?? 8080
+
+    @Option(help: "The data directory (env BACKUP_DATA_DIR).")
+    var dataDir: String = ProcessInfo.processInfo.environment["BACKUP_DATA_DIR"] ?? "data"
+
+    @Option(
+        name: .customLong("database"),
+        help: "The protected database (env BACKUP_DATABASE; default DATA_DIR/app.sqlite).")
+    var databaseOption: String?
+
+    @Option(name: .customLong("token-file"), help: "A file holding the API token, mode 0600 (env BACKUP_TOKEN_FILE).")
+    var tokenFileOption: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (env BACKUP_LOG_LEVEL).")
+    var logLevel: String = ProcessInfo.processInfo.environment["BACKUP_LOG_LEVEL"] ?? "info"
+
+    var database: String? { databaseOption ?? ProcessInfo.processInfo.environment["BACKUP_DATABASE"] }
+    var tokenFile: String? { tokenFileOption ?? ProcessInfo.processInfo.environment["BACKUP_TOKEN_FILE"] }
+    var token: String? { ProcessInfo.processInfo.environment["BACKUP_API_TOKEN"] }
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        do {
+            let app = try await buildApplication(self)
+            try await app.runService()
+        } catch let error as BackupError {
+            FileHandle.standardError.write(Data("backup-api: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import BackupCore
+import Foundation
+import Hummingbird
+
+/// `/api/backups`: list, create, show, annotate, delete or cancel, verify, stats, download links.
+struct BackupsController<Context: RequestContext> {
+    let services: AppServices
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get(use: list)
+            .post(use: create)
+            .get("stats", use: stats)
+            .get("{id}", use: show)
+            .patch("{id}", use: annotate)
+            .delete("{id}", use: delete)
+            .post("{id}/verify", use: verify)
+            .post("{id}/download-link", use: downloadLink)
+    }
+
+    struct Page: Encodable {
+        var items: [BackupInfo]
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        var query = BackupQuery()
+        if let limit = request.query("limit") {
+            guard let value = Int(limit) else {
+                throw BackupError.invalidQuery(parameter: "limit", reason: "must be a whole number")
+            }
+            query.limit = value
+        }
+        query.cursor = request.query("cursor")
+        if let type = request.query("type") {
+            guard let value = BackupType(rawValue: type) else {
+                throw BackupError.invalidQuery(
+                    parameter: "type", reason: "must be manual, auto, pre-restore or imported")
+            }
+            query.type = value
+        }
+        if let status = request.query("status") {
+            guard let value = BackupStatus(rawValue: status) else {
+                throw BackupError.invalidQuery(
+                    parameter: "status",
+                    reason: "must be one of \(BackupStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = value
+        }
+        var page = try services.service.catalog.page(query)
+        page.items = await page.items.asyncMap { await withLiveProgress($0) }
+        return try .json(Page(items: page.items, nextCursor: page.nextCursor))
+    }
+
+    struct CreateBody: Decodable {
+        var note: String?
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(CreateBody.self, allowEmpty: true)
+        let note = try BackupNote.validated(body.note)
+        let info = try await services.runner.startBackup(type: .manual, note: note)
+        var response = try Response.json(info, status: .accepted)
+        response.headers[.location] = "/api/backups/\(info.id)"
+        return response
+    }
+
+    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        return try .json(await withLiveProgress(try services.service.catalog.record(id: id).info))
+    }
+
+    struct PatchBody: Decodable {
+        var note: String??
+        var pinned: Bool?
+
+        enum CodingKeys: CodingKey { case note, pinned }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            // A present `null` clears the note; an absent key leaves it.
+            note =
+                container.contains(.note)
+                ? .some(try container.decodeNil(forKey: .note) ? nil : try container.decode(String.self, forKey: .note))
+                : .none
+            pinned = try container.decodeIfPresent(Bool.self, forKey: .pinned)
+        }
+    }
+
+    @Sendable func annotate(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        _ = try services.service.catalog.record(id: id)
+        var request = request
+        let body = try await request.decodeJSON(PatchBody.self)
+        let note: String?? = try body.note.map { (value) throws(BackupError) in try BackupNote.validated(value) }
+        return try .json(try services.service.catalog.annotate(id: id, note: note, pinned: body.pinned).info)
+    }
+
+    @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let record = try services.service.catalog.record(id: id)
+        if record.status.isActive {
+            guard await services.runner.cancel(backupID: id) else {
+                throw BackupError.conflict(reason: "backup \(id) is being made by another process; cancel it there")
+            }
+            return try .json(record.info, status: .accepted)
+        }
+        try services.service.delete(id: id)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func verify(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let info = try await services.runner.startVerification(id: id)
+        var response = try Response.json(info, status: .accepted)
+        response.headers[.location] = "/api/backups/\(info.id)"
+        return response
+    }
+
+    struct Link: Encodable {
+        var url: String
+        var expiresAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case url
+            case expiresAt = "expires_at"
+        }
+    }
+
+    @Sendable func downloadLink(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let record = try services.service.catalog.record(id: id)
+        guard record.status == .completed else {
+            throw BackupError.conflict(
+                reason: "backup \(id) is \(record.status.rawValue); only completed backups download")
+        }
+        let signed = services.links.sign(id: id, now: services.clock())
+        return try .json(
+            Link(
+                url: "/api/backups/\(id)/download?expires=\(signed.expires)&signature=\(signed.signature)",
+                expiresAt: Date(timeIntervalSince1970: TimeInterval(signed.expires))))
+    }
+
+    @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
+        try .json(try services.service.catalog.stats())
+    }
+
+    /// The record with the in-memory progress of this process's running job, which is fresher
+    /// than the catalog's per-percent copy.
+    private func withLiveProgress(_ info: BackupInfo) async -> BackupInfo {
+        guard info.status.isActive, let job = await services.runner.currentJob, job.backupID == info.id else {
+            return info
+        }
+        var info = info
+        if let progress = job.progress { info.progress = progress }
+        return info
+    }
+}
+
+extension Array where Element: Sendable {
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var result: [T] = []
+        result.reserveCapacity(count)
+        for element in self { result.append(await transform(element)) }
+        return result
+    }
+}

@@ -1,0 +1,99 @@
+import BackupCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `GET /api/backups/{id}/download`: the bundle streamed from disk (constant memory), with
+/// `Content-Length`, `ETag` (its SHA-256), `Content-Disposition` and single `Range` requests.
+struct DownloadController<Context: RequestContext> {
+    let services: AppServices
+    let fileIO = FileIO()
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("{id}/download", use: download)
+    }
+
+    @Sendable func download(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let record = try services.service.catalog.record(id: id)
+        guard record.status == .completed, let sha256 = record.sha256 else {
+            throw BackupError.conflict(
+                reason: "backup \(id) is \(record.status.rawValue); only completed backups download")
+        }
+        // The path comes from the catalog's validated file name, never from the request.
+        let path = try services.service.dataDirectory.bundle(named: record.filename).path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = (attributes[.size] as? NSNumber)?.int64Value
+        else {
+            throw BackupError.notFound(id: id)
+        }
+        var headers: HTTPFields = [
+            .contentType: "application/gzip",
+            .eTag: "\"\(sha256)\"",
+            .contentDisposition: "attachment; filename=\"\(record.filename)\"",
+            .acceptRanges: "bytes",
+            .cacheControl: "private, no-store",
+        ]
+        switch ByteRange.parse(request.headers[.range], size: size) {
+        case .whole:
+            headers[.contentLength] = "\(size)"
+            let body = size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: context)
+            return Response(status: .ok, headers: headers, body: body)
+        case .partial(let range):
+            headers[.contentLength] = "\(range.count)"
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            let body = try await fileIO.loadFile(
+                path: path, range: Int(range.lowerBound)...Int(range.upperBound), context: context)
+            return Response(status: .partialContent, headers: headers, body: body)
+        case .unsatisfiable:
+            throw RangeNotSatisfiable(size: size)
+        }
+    }
+}
+
+/// 416 with the `Content-Range: bytes */SIZE` the client needs.
+struct RangeNotSatisfiable: HTTPResponseError {
+    let size: Int64
+    var status: HTTPResponse.Status { .rangeNotSatisfiable }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = try APIError(
+            status: status, code: "range_not_satisfiable", message: "the range lies outside the file's \(size) bytes"
+        ).response(from: request, context: context)
+        response.headers[.contentRange] = "bytes */\(size)"
+        return response
+    }
+}
+
+/// A single `Range: bytes=…` header, read against a file's size (RFC 9110 §14).
+enum ByteRange: Equatable {
+    case whole
+    case partial(ClosedRange<Int64>)
+    case unsatisfiable
+
+    static func parse(_ header: String?, size: Int64) -> ByteRange {
+        guard let header, header.hasPrefix("bytes="), header.utf8.count <= 100 else { return .whole }
+        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        // Several ranges would need multipart/byteranges; the whole file is a valid answer.
+        guard !spec.contains(",") else { return .whole }
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return .whole }
+        let first = parts[0].isEmpty ? nil : Int64(parts[0])
+        let last = parts[1].isEmpty ? nil : Int64(parts[1])
+        if !parts[0].isEmpty && first == nil || !parts[1].isEmpty && last == nil { return .whole }
+        switch (first, last) {
+        case (let start?, let end?):
+            guard start <= end else { return .whole }
+            guard start < size else { return .unsatisfiable }
+            return .partial(start...min(end, size - 1))
+        case (let start?, nil):
+            guard start < size else { return .unsatisfiable }
+            return .partial(start...(size - 1))
+        case (nil, let suffix?):
+            guard suffix > 0, size > 0 else { return .unsatisfiable }
+            return .partial(max(0, size - suffix)...(size - 1))
+        case (nil, nil):
+            return .whole
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import BackupCore
+import Foundation
+import Hummingbird
+import ServiceLifecycle
+
+/// `GET /api/events`: Server-Sent Events. First a `status` event, then a `job` event at every
+/// progress step and state change. The stream ends when the server shuts down.
+struct EventsController<Context: RequestContext> {
+    let services: AppServices
+    let status: StatusController<Context>
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.get("events", use: events)
+    }
+
+    @Sendable func events(_ request: Request, context: Context) async throws -> Response {
+        let runner = services.runner
+        let initial = await status.status()
+        let updates = await runner.events()
+        let body = ResponseBody { writer in
+            try await writer.write(Self.event("status", initial))
+            for await job in updates.cancelOnGracefulShutdown() {
+                try await writer.write(Self.event("job", job))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
+            body: body)
+    }
+
+    static func event(_ name: String, _ value: some Encodable) -> ByteBuffer {
+        let data = (try? JSONEncoder.backupManager().encode(value)) ?? Data("{}".utf8)
+        return ByteBuffer(string: "event: \(name)\ndata: \(String(decoding: data, as: UTF8.self))\n\n")
+    }
+}

@@ -1,0 +1,20 @@
+import BackupCore
+import Hummingbird
+
+/// The routes of the REST API (see `docs/openapi.yaml`).
+func buildRouter(_ services: AppServices) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(ErrorMiddleware())
+    router.get("healthz", use: StatusController<BasicRequestContext>.health)
+
+    let api = router.group("api").add(middleware: AuthMiddleware(services: services))
+    let status = StatusController<BasicRequestContext>(services: services)
+    status.addRoutes(to: api)
+    EventsController(services: services, status: status).addRoutes(to: api)
+    let backups = api.group("backups")
+    ImportController<BasicRequestContext>(services: services).addRoutes(to: backups)
+    BackupsController<BasicRequestContext>(services: services).addRoutes(to: backups)
+    DownloadController<BasicRequestContext>(services: services).addRoutes(to: backups)
+    SettingsController<BasicRequestContext>(services: services).addRoutes(to: api.group("settings"))
+    return router
+}

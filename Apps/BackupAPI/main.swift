@@ -1,1 +1,0 @@
-print("backup-api 0.1.0")

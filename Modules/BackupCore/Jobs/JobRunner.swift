@@ -1,0 +1,183 @@
+import Foundation
+
+/// What kind of work a job does.
+public enum JobKind: String, Codable, Sendable {
+    case backup
+    case verify
+    case `import`
+}
+
+/// A job as the faces show it (`current_job`, events).
+public struct JobStatus: Codable, Equatable, Sendable {
+    public enum State: String, Codable, Sendable {
+        case running, completed, failed, cancelled
+    }
+
+    public var kind: JobKind
+    public var backupID: String
+    public var state: State
+    public var startedAt: Date
+    public var phase: JobProgress.Phase?
+    public var progress: BackupProgress?
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind
+        case backupID = "backup_id"
+        case state
+        case startedAt = "started_at"
+        case phase, progress, error
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(backupID, forKey: .backupID)
+        try container.encode(state, forKey: .state)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(phase, forKey: .phase)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(error, forKey: .error)
+    }
+}
+
+/// Runs backups and verifications in the background, one at a time, and tells subscribers
+/// about their progress and end.
+///
+/// "One at a time" holds across processes too: every job takes the data directory's job lock,
+/// so a CLI backup and a server backup exclude each other.
+public actor JobRunner {
+    public let service: BackupService
+    private var current: (status: JobStatus, task: Task<Void, Never>)?
+    private var subscribers: [UUID: AsyncStream<JobStatus>.Continuation] = [:]
+    private var closed = false
+
+    public init(service: BackupService) {
+        self.service = service
+    }
+
+    /// The job running in this process, with its latest progress.
+    public var currentJob: JobStatus? { current?.status }
+
+    /// Starts a backup and returns its `pending` record at once.
+    public func startBackup(type: BackupType = .manual, note: String?) throws(BackupError) -> BackupInfo {
+        try ensureIdle()
+        let prepared = try service.prepareBackup(type: type, note: note)
+        launch(kind: .backup, backupID: prepared.record.id) { service, progress throws(BackupError) in
+            try await service.run(prepared, progress: progress)
+        }
+        return prepared.record.info
+    }
+
+    /// Starts verifying a completed backup and returns its record at once.
+    public func startVerification(id: String) throws(BackupError) -> BackupInfo {
+        try ensureIdle()
+        let prepared = try service.prepareVerification(id: id)
+        launch(kind: .verify, backupID: prepared.record.id) { service, progress throws(BackupError) in
+            try service.runVerification(prepared, progress: progress)
+        }
+        return prepared.record.info
+    }
+
+    /// Cancels the running job when it works on `backupID`; returns whether it did.
+    public func cancel(backupID: String) -> Bool {
+        guard let current, current.status.backupID == backupID else { return false }
+        current.task.cancel()
+        return true
+    }
+
+    /// A stream of job updates: every progress step and every end. It finishes at ``shutdown()``.
+    public func events() -> AsyncStream<JobStatus> {
+        let (stream, continuation) = AsyncStream<JobStatus>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        if closed {
+            continuation.finish()
+            return stream
+        }
+        let id = UUID()
+        subscribers[id] = continuation
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        return stream
+    }
+
+    /// Cancels the running job, waits for it to clean up, and ends every event stream.
+    public func shutdown() async {
+        closed = true
+        if let current {
+            current.task.cancel()
+            await current.task.value
+        }
+        for continuation in subscribers.values { continuation.finish() }
+        subscribers.removeAll()
+    }
+
+    /// Waits until the running job, if any, has ended.
+    public func waitForCurrentJob() async {
+        await current?.task.value
+    }
+
+    private func ensureIdle() throws(BackupError) {
+        guard !closed else { throw .conflict(reason: "the server is shutting down") }
+        guard current == nil else { throw .backupInProgress }
+    }
+
+    private func launch(
+        kind: JobKind, backupID: String,
+        work:
+            @escaping @Sendable (BackupService, @escaping @Sendable (JobProgress) -> Void) async throws(BackupError) ->
+            some Sendable
+    ) {
+        let status = JobStatus(
+            kind: kind, backupID: backupID, state: .running, startedAt: service.now(), phase: nil, progress: nil,
+            error: nil)
+        let (updates, continuation) = AsyncStream<JobProgress>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let service = self.service
+        let task = Task {
+            // Progress arrives on database threads; the stream keeps it ordered into the actor.
+            let forwarder = Task { for await step in updates { self.didProgress(step) } }
+            var outcome: Result<Void, BackupError> = .success(())
+            do throws(BackupError) {
+                _ = try await work(service) { continuation.yield($0) }
+            } catch {
+                outcome = .failure(error)
+            }
+            continuation.finish()
+            await forwarder.value
+            self.didFinish(outcome)
+        }
+        current = (status, task)
+        publish(status)
+    }
+
+    private func didProgress(_ step: JobProgress) {
+        guard var status = current?.status, status.backupID == step.backupID else { return }
+        status.phase = step.phase
+        status.progress = BackupProgress(doneBytes: step.doneBytes, totalBytes: step.totalBytes)
+        current?.status = status
+        publish(status)
+    }
+
+    private func didFinish(_ outcome: Result<Void, BackupError>) {
+        guard var status = current?.status else { return }
+        switch outcome {
+        case .success:
+            status.state = .completed
+            if let progress = status.progress { status.progress?.doneBytes = progress.totalBytes }
+        case .failure(.cancelled):
+            status.state = .cancelled
+            status.error = "cancelled"
+        case .failure(let error):
+            status.state = .failed
+            status.error = error.message
+        }
+        current = nil
+        publish(status)
+    }
+
+    private func publish(_ status: JobStatus) {
+        for continuation in subscribers.values { continuation.yield(status) }
+    }
+
+    private func unsubscribe(_ id: UUID) {
+        subscribers.removeValue(forKey: id)
+    }
+}
