@@ -93,6 +93,19 @@ let package = Package(
             path: "Tests/BackupCLITests",
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "BackupAPITests",
+            dependencies: [
+                "BackupAPI",
+                "BackupCore",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/BackupAPITests",
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
