@@ -4,7 +4,7 @@ DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
-APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time
+APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time curl
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 

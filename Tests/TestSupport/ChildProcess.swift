@@ -32,6 +32,11 @@ public struct ChildProcess {
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "\(product) in \(candidates.map(\.path))"])
     }
 
+    /// A system tool by its path.
+    public init(executablePath: String) {
+        executable = URL(fileURLWithPath: executablePath)
+    }
+
     /// Runs to the end with `arguments`, standard input closed.
     public func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let running = try start(arguments, environment: environment)
