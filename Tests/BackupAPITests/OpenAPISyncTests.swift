@@ -1,0 +1,54 @@
+import BackupCore
+import Foundation
+import Hummingbird
+import Testing
+import TestSupport
+
+@testable import BackupAPI
+
+@Suite("docs/openapi.yaml matches the router")
+struct OpenAPISyncTests {
+    /// `METHOD /path` for every operation under `paths:` in the OpenAPI document.
+    static func documentedRoutes() throws -> Set<String> {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        var routes: Set<String> = []
+        var inPaths = false
+        var path: String?
+        for line in lines {
+            if !line.hasPrefix(" ") { inPaths = line == "paths:" }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "),
+                let method = ["get", "post", "put", "patch", "delete"].first(where: { line == "    \($0):" })
+            {
+                routes.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        return routes
+    }
+
+    @Test("every route the router serves is documented, and nothing else")
+    func routesMatch() async throws {
+        let directory = TemporaryDirectory("openapi")
+        let dataDirectory = directory.dataDirectory
+        let service = try BackupService(dataDirectory: dataDirectory)
+        let router = buildRouter(
+            AppServices(
+                service: service, runner: JobRunner(service: service), token: APIToken(value: "t-0123456789abcdef"),
+                links: DownloadLinks(secret: "s-0123456789abcdef"), clock: { Date() }))
+        let served = Set(
+            router.routes.map { route in
+                let path = route.path.description.split(separator: "/").map { part in
+                    part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+                }
+                return "\(route.method.rawValue) /\(path.joined(separator: "/"))"
+            })
+        let documented = try Self.documentedRoutes()
+        #expect(documented.count >= 14)
+        #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented))")
+        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served))")
+    }
+}
