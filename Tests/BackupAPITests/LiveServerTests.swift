@@ -1,14 +1,14 @@
 import BackupCore
 import Crypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite("The real backup-api binary on a loopback port", .serialized)
@@ -27,7 +27,9 @@ struct LiveServerTests {
         throw CancellationError()
     }
 
-    @Test("create, poll, download whole, by range and by signed link, delete, events, SIGTERM; settings survive a restart")
+    @Test(
+        "create, poll, download whole, by range and by signed link, delete, events, SIGTERM; settings survive a restart"
+    )
     func endToEnd() async throws {
         let directory = TemporaryDirectory("live")
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 4)
@@ -39,7 +41,8 @@ struct LiveServerTests {
             "-sN", "-H", "Authorization: Bearer \(server.token)", "\(server.baseURL)/api/events",
         ])
 
-        let (createdData, created) = try await server.request("POST", "/api/backups", body: Data(#"{"note":"live"}"#.utf8))
+        let (createdData, created) = try await server.request(
+            "POST", "/api/backups", body: Data(#"{"note":"live"}"#.utf8))
         #expect(created.statusCode == 202)
         let pending = try json(BackupInfo.self, createdData)
         #expect(created.value(forHTTPHeaderField: "Location") == "/api/backups/\(pending.id)")

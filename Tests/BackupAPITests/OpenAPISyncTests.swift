@@ -1,8 +1,8 @@
 import BackupCore
 import Foundation
 import Hummingbird
-import Testing
 import TestSupport
+import Testing
 
 @testable import BackupAPI
 
@@ -12,7 +12,8 @@ struct OpenAPISyncTests {
     static func documentedRoutes() throws -> Set<String> {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOf: url, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         var routes: Set<String> = []
         var inPaths = false
         var path: String?

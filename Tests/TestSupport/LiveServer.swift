@@ -1,10 +1,10 @@
 import Foundation
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The real `backup-api` binary, started as a child process on a free loopback port.
@@ -32,7 +32,8 @@ public final class LiveServer {
     /// Waits until `/healthz` answers.
     public func waitUntilReady() async throws {
         for _ in 0..<2000 {
-            if let (_, response) = try? await request("GET", "/healthz", authorized: false), response.statusCode == 200 {
+            if let (_, response) = try? await request("GET", "/healthz", authorized: false), response.statusCode == 200
+            {
                 return
             }
             if !process.process.isRunning { throw ServerExited(output: process.wait()) }
