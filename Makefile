@@ -47,6 +47,7 @@ format:
 ## run: build release, seed a demo database if there is none, start the server
 run: release
 	@scripts/seed-demo.sh "$(DATA_DIR)/app.sqlite"
+	@echo "backup-api: http://$(HOST):$(PORT)/  (API token: BACKUP_API_TOKEN, else $(DATA_DIR)/api-token, created on first start)"
 	$$($(SWIFT) build -c release --show-bin-path)/backup-api --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 clean:
