@@ -20,14 +20,26 @@ protocol AppArguments: Sendable {
 struct AppServices: Sendable {
     let service: BackupService
     let runner: JobRunner
+    let scheduler: Scheduler
     let token: APIToken
     let links: DownloadLinks
-    let clock: @Sendable () -> Date
+    let wallClock: any WallClock
+
+    var clock: @Sendable () -> Date { { [wallClock] in wallClock.now() } }
+
+    init(service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger) {
+        self.service = service
+        runner = JobRunner(service: service)
+        scheduler = Scheduler(runner: runner, clock: clock, logger: logger)
+        self.token = token
+        self.links = links
+        wallClock = clock
+    }
 }
 
 /// Builds the real application: data directory, token, catalog, job runner, router.
 func buildApplication(
-    _ arguments: some AppArguments, clock: @escaping @Sendable () -> Date = { Date() }
+    _ arguments: some AppArguments, clock: any WallClock = SystemClock()
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "backup-api")
     logger.logLevel = Logger.Level(rawValue: arguments.logLevel) ?? .info
@@ -41,17 +53,28 @@ func buildApplication(
     case .file(let path): logger.info("API token read from file", metadata: ["file": "\(path)"])
     case .environment: logger.info("API token read from BACKUP_API_TOKEN")
     }
-    let service = try BackupService(dataDirectory: dataDirectory, clock: clock)
+    let service = try BackupService(dataDirectory: dataDirectory, clock: { clock.now() })
+    let (reconciled, pruned) = try service.startUp()
+    logger.info(
+        "start-up reconciliation",
+        metadata: [
+            "interrupted": "\(reconciled.interrupted)", "tmp_removed": "\(reconciled.temporaryFilesRemoved)",
+            "adopted": "\(reconciled.adopted)", "quarantined": "\(reconciled.quarantined)",
+            "missing": "\(reconciled.missing)", "pruned": "\(pruned.deleted.map(\.id))",
+        ])
     let services = AppServices(
-        service: service, runner: JobRunner(service: service), token: token,
-        links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock)
+        service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
+        logger: logger)
 
     let router = buildRouter(services)
     let startLogger = logger
     return Application(
         router: router,
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: nil),
-        services: [JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger)],
+        services: [
+            JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
+            SchedulerService(scheduler: services.scheduler),
+        ],
         onServerRunning: { channel in
             startLogger.notice(
                 "backup-api listening",
@@ -78,5 +101,14 @@ struct JobRunnerService: Service {
         await runner.shutdown()
         serverLock.release()
         logger.notice("backup-api stopped")
+    }
+}
+
+/// Runs the scheduler until graceful shutdown.
+struct SchedulerService: Service {
+    let scheduler: Scheduler
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await scheduler.run() }
     }
 }

@@ -13,6 +13,7 @@ func buildRouter(_ services: AppServices) -> Router<BasicRequestContext> {
     EventsController(services: services, status: status).addRoutes(to: api)
     let backups = api.group("backups")
     ImportController<BasicRequestContext>(services: services).addRoutes(to: backups)
+    PruneController<BasicRequestContext>(services: services).addRoutes(to: backups)
     BackupsController<BasicRequestContext>(services: services).addRoutes(to: backups)
     DownloadController<BasicRequestContext>(services: services).addRoutes(to: backups)
     SettingsController<BasicRequestContext>(services: services).addRoutes(to: api.group("settings"))

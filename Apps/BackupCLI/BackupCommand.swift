@@ -15,7 +15,7 @@ struct BackupCommand: AsyncParsableCommand {
         version: BackupManagerVersion.current,
         subcommands: [
             CreateCommand.self, ListCommand.self, ShowCommand.self, VerifyCommand.self, DeleteCommand.self,
-            PinCommand.self, UnpinCommand.self, StatsCommand.self,
+            PinCommand.self, UnpinCommand.self, PruneCommand.self, StatsCommand.self, SettingsCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 import BackupCore
 import Foundation
 import Hummingbird
+import Logging
 import TestSupport
 import Testing
 
@@ -38,8 +39,9 @@ struct OpenAPISyncTests {
         let service = try BackupService(dataDirectory: dataDirectory)
         let router = buildRouter(
             AppServices(
-                service: service, runner: JobRunner(service: service), token: APIToken(value: "t-0123456789abcdef"),
-                links: DownloadLinks(secret: "s-0123456789abcdef"), clock: { Date() }))
+                service: service, token: APIToken(value: "t-0123456789abcdef"),
+                links: DownloadLinks(secret: "s-0123456789abcdef"), clock: SystemClock(), logger: Logger(label: "test"))
+        )
         let served = Set(
             router.routes.map { route in
                 let path = route.path.description.split(separator: "/").map { part in

@@ -21,12 +21,7 @@ struct TestArguments: AppArguments {
     static let token = "test-token-0123456789abcdef"
 }
 
-/// A clock the test moves by hand.
-final class TestClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-    var now: Date { current.withLock { $0 } }
-    func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
-}
+typealias TestClock = ManualClock
 
 extension HTTPFields {
     static let auth: HTTPFields = [.authorization: "Bearer \(TestArguments.token)"]

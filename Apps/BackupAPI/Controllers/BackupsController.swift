@@ -153,7 +153,7 @@ struct BackupsController<Context: RequestContext> {
     }
 
     @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
-        try .json(try services.service.catalog.stats())
+        try .json(try services.service.stats())
     }
 
     /// The record with the in-memory progress of this process's running job, which is fresher

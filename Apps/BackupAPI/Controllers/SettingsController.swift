@@ -80,8 +80,8 @@ struct SettingsController<Context: RequestContext> {
     @Sendable func update(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let patch = try await request.decodeJSON(Patch.self)
-        let catalog = services.service.catalog
-        let saved = try catalog.saveSettings(patch.applied(to: try catalog.settings()), now: services.clock())
+        let saved = try services.service.saveSettings(patch.applied(to: try services.service.catalog.settings()))
+        await services.scheduler.reschedule()
         return try .json(saved)
     }
 }

@@ -9,7 +9,7 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let stats = try global.service().catalog.stats()
+        let stats = try global.service().stats()
         let output = global.output
         if global.json {
             output.printJSON(stats)
@@ -25,5 +25,6 @@ struct StatsCommand: AsyncParsableCommand {
         output.line("total size    \(ByteCount.format(stats.totalBytes))")
         output.line("last success  \(LocalTime.format(stats.lastSuccessAt))")
         output.line("last failure  \(LocalTime.format(stats.lastFailureAt))")
+        output.line("next auto     \(stats.nextAutoAt.map { LocalTime.format($0) } ?? "off")")
     }
 }

@@ -66,6 +66,13 @@ extension Catalog {
         }
     }
 
+    /// Every record, newest first.
+    public func allRecords() throws(BackupError) -> [BackupRecord] {
+        try read { db in
+            try BackupRecord.order(BackupRecord.Columns.createdAt.desc, BackupRecord.Columns.id.desc).fetchAll(db)
+        }
+    }
+
     /// Every record with `status`, newest first.
     public func records(status: BackupStatus) throws(BackupError) -> [BackupRecord] {
         try read { db in

@@ -88,6 +88,7 @@ extension BackupService {
             record.doneBytes = total
             record.totalBytes = total
             try catalog.update(record)
+            applyRetentionAfterJob()
             return record.info
         } catch {
             record.status = error == .cancelled ? .cancelled : .failed
@@ -95,8 +96,14 @@ extension BackupService {
             record.completedAt = now()
             record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
             try? catalog.update(record)
+            applyRetentionAfterJob()
             throw error
         }
+    }
+
+    /// Retention after every backup; a failure to prune never fails the backup.
+    private func applyRetentionAfterJob() {
+        _ = try? pruneHoldingLock(dryRun: false)
     }
 
     /// Prepares and runs a backup in one call (the CLI's path).

@@ -11,6 +11,11 @@ extension BackupService {
         if record.status.isActive {
             throw .conflict(reason: "backup \(id) is \(record.status.rawValue); cancel it before deleting it")
         }
+        try deleteFinished(record)
+    }
+
+    /// Deletes a record that no job works on, then its files.
+    func deleteFinished(_ record: BackupRecord) throws(BackupError) {
         try catalog.deleteRecord(id: record.id)
         let bundle = try dataDirectory.bundle(named: record.filename)
         FileOps.removeIfPresent(bundle)

@@ -7,6 +7,8 @@ public struct BackupService: Sendable {
     public let catalog: Catalog
     let clock: @Sendable () -> Date
     let snapshotEngine: SnapshotEngine
+    /// The calendar (time zone) retention counts days, weeks and months in.
+    let calendar: Calendar
     /// Free bytes on the file system of a path; tests replace it to simulate a full disk.
     public let freeSpace: @Sendable (URL) throws(BackupError) -> Int64
 
@@ -17,13 +19,15 @@ public struct BackupService: Sendable {
     ) {
         self.init(
             dataDirectory: dataDirectory, catalog: catalog, clock: clock, snapshotEngine: snapshotEngine,
-            freeSpace: { (url) throws(BackupError) in try FileOps.availableBytes(at: url) })
+            calendar: .current, freeSpace: { (url) throws(BackupError) in try FileOps.availableBytes(at: url) })
     }
 
     init(
         dataDirectory: DataDirectory, catalog: Catalog, clock: @escaping @Sendable () -> Date,
-        snapshotEngine: SnapshotEngine, freeSpace: @escaping @Sendable (URL) throws(BackupError) -> Int64
+        snapshotEngine: SnapshotEngine, calendar: Calendar = .current,
+        freeSpace: @escaping @Sendable (URL) throws(BackupError) -> Int64
     ) {
+        self.calendar = calendar
         self.dataDirectory = dataDirectory
         self.catalog = catalog
         self.clock = clock
@@ -44,25 +48,47 @@ public struct BackupService: Sendable {
 
     /// Takes the job lock or fails at once with ``BackupError/backupInProgress``.
     ///
-    /// Whoever takes the lock knows no other process is working, so it also cleans up after
-    /// one that died: records left `pending`/`running` are marked failed ("interrupted") and
-    /// partial files in `backups/.tmp/` are removed.
+    /// Whoever takes the lock knows no other process is working, so it also reconciles: records
+    /// left `pending`/`running` by a dead process are marked failed ("interrupted"), `.tmp/` is
+    /// emptied, and `backups/` and the catalog are brought into agreement
+    /// (see ``reconcileHoldingLock(into:)``).
     public func acquireJobLock() throws(BackupError) -> JobLease {
+        try acquireJobLockReporting().lease
+    }
+
+    /// ``acquireJobLock()``, also returning what reconciliation did.
+    public func acquireJobLockReporting() throws(BackupError) -> (lease: JobLease, report: ReconcileReport) {
         try dataDirectory.prepare()
         guard let lock = try AdvisoryLock.tryAcquire(at: dataDirectory.jobLock.path) else {
             throw .backupInProgress
         }
-        try catalog.failActiveRecords(
-            reason: "interrupted: the process running this job stopped before it finished", now: now())
-        removeTemporaryFiles()
-        return JobLease(lock: lock)
+        let lease = JobLease(lock: lock)
+        do {
+            var report = ReconcileReport()
+            report.interrupted = try catalog.failActiveRecords(
+                reason: "interrupted: the process running this job stopped before it finished", now: now())
+            report.temporaryFilesRemoved = removeTemporaryFiles()
+            try reconcileHoldingLock(into: &report)
+            return (lease, report)
+        } catch {
+            lease.release()
+            throw error
+        }
     }
 
-    private func removeTemporaryFiles() {
+    /// Reconciles and applies retention once, as a server does at start-up.
+    public func startUp() throws(BackupError) -> (ReconcileReport, PruneReport) {
+        let (lease, report) = try acquireJobLockReporting()
+        defer { lease.release() }
+        return (report, try pruneHoldingLock(dryRun: false))
+    }
+
+    private func removeTemporaryFiles() -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.temporary.path)) ?? []
         for name in names {
             try? FileManager.default.removeItem(at: dataDirectory.temporary.appendingPathComponent(name))
         }
+        return names.count
     }
 }
 

@@ -1,0 +1,34 @@
+import BackupCore
+import Foundation
+import Hummingbird
+
+/// `POST /api/backups/prune`: apply retention now; `?dry_run=true` only reports.
+struct PruneController<Context: RequestContext> {
+    let services: AppServices
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("prune", use: prune)
+    }
+
+    struct Report: Encodable {
+        var deleted: [BackupInfo]
+        var kept: [String]
+        var dryRun: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case deleted, kept
+            case dryRun = "dry_run"
+        }
+    }
+
+    @Sendable func prune(_ request: Request, context: Context) async throws -> Response {
+        let dryRun: Bool
+        switch request.query("dry_run") {
+        case nil, "false", "0": dryRun = false
+        case "true", "1": dryRun = true
+        default: throw BackupError.invalidQuery(parameter: "dry_run", reason: "must be true or false")
+        }
+        let report = try services.service.prune(dryRun: dryRun)
+        return try .json(Report(deleted: report.deleted, kept: report.keptIDs, dryRun: report.dryRun))
+    }
+}

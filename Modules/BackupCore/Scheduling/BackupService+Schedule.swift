@@ -1,0 +1,33 @@
+import Foundation
+
+extension BackupService {
+    /// When the next automatic backup is due: (the last automatic backup's start, or the moment
+    /// automatic backups were enabled, whichever is later) + the interval. Nil when they are off.
+    /// A time in the past means "now": a run missed while nothing was running happens once.
+    public func nextAutomaticBackup() throws(BackupError) -> Date? {
+        let settings = try catalog.settings()
+        guard settings.enabled, let enabledAt = try catalog.automaticBackupsEnabledAt() else { return nil }
+        let lastStart = try catalog.page(BackupQuery(limit: 1, type: .auto)).items.first?.createdAt
+        let base = max(enabledAt, lastStart ?? enabledAt)
+        return base.addingTimeInterval(TimeInterval(settings.intervalHours) * 3600)
+    }
+
+    /// Catalog totals with the next automatic backup.
+    public func stats() throws(BackupError) -> BackupStats {
+        var stats = try catalog.stats()
+        stats.nextAutoAt = try nextAutomaticBackup()
+        return stats
+    }
+
+    /// Validates and stores settings, then applies retention if no job holds the lock (a
+    /// running job applies it when it ends).
+    @discardableResult
+    public func saveSettings(_ settings: BackupSettings) throws(BackupError) -> BackupSettings {
+        let saved = try catalog.saveSettings(settings, now: now())
+        if let lease = try? acquireJobLock() {
+            defer { lease.release() }
+            _ = try? pruneHoldingLock(dryRun: false)
+        }
+        return saved
+    }
+}
