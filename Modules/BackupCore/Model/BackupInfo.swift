@@ -121,11 +121,32 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     }
 }
 
+/// RFC 3339 UTC with milliseconds (`2026-11-22T14:03:28.123Z`), the precision the catalog keeps.
+enum RFC3339 {
+    static func string(from date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    /// Reads RFC 3339 with or without fractional seconds.
+    static func date(from text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}
+
 extension JSONEncoder {
-    /// The encoder every face uses for core values: RFC 3339 UTC dates, sorted keys.
+    /// The encoder every face uses for core values: RFC 3339 UTC dates with milliseconds, sorted keys.
     public static func backupManager(pretty: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.string(from: date))
+        }
         encoder.outputFormatting =
             pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return encoder
@@ -136,7 +157,14 @@ extension JSONDecoder {
     /// The decoder matching ``Foundation/JSONEncoder/backupManager(pretty:)``.
     public static func backupManager() -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = RFC3339.date(from: text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 date: \(text)")
+            }
+            return date
+        }
         return decoder
     }
 }

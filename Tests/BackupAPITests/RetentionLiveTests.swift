@@ -1,0 +1,98 @@
+import BackupCore
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+@Suite("Retention and reconciliation on the real server", .serialized)
+struct RetentionLiveTests {
+    func json<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        try JSONDecoder.backupManager().decode(type, from: data)
+    }
+
+    func backup(_ server: LiveServer) async throws -> BackupInfo {
+        let pending = try json(BackupInfo.self, try await server.request("POST", "/api/backups").0)
+        for _ in 0..<6000 {
+            let info = try json(BackupInfo.self, try await server.request("GET", "/api/backups/\(pending.id)").0)
+            let status = String(decoding: try await server.request("GET", "/api/status").0, as: UTF8.self)
+            if !info.status.isActive, status.contains("\"state\":\"ready\"") { return info }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw CancellationError()
+    }
+
+    struct Prune: Decodable {
+        var deleted: [BackupInfo]
+        var kept: [String]
+        var dry_run: Bool
+    }
+
+    @Test("keep_last 2 with include_manual leaves the pinned backup and the newest two; a dry run deletes nothing")
+    func keepLastTwo() async throws {
+        let directory = TemporaryDirectory("live-retention")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let server = try LiveServer(dataDirectory: directory.path)
+        try await server.waitUntilReady()
+        defer { _ = server.terminate() }
+
+        let pinned = try await backup(server)
+        _ = try await server.request("PATCH", "/api/backups/\(pinned.id)", body: Data(#"{"pinned": true}"#.utf8))
+        var others: [BackupInfo] = []
+        for _ in 0..<4 { others.append(try await backup(server)) }
+        #expect(directory.backupFiles().count == 10)
+
+        // Change the settings while "another process" holds the job lock, so the prune that a
+        // settings change triggers is skipped and the dry run has something to report.
+        let lock = try #require(try AdvisoryLock.tryAcquire(at: directory.dataDirectory.jobLock.path))
+        let (_, put) = try await server.request(
+            "PUT", "/api/settings/backup", body: Data(#"{"retention": {"keep_last": 2, "include_manual": true}}"#.utf8))
+        #expect(put.statusCode == 200)
+        lock.release()
+
+        let dry = try json(Prune.self, try await server.request("POST", "/api/backups/prune?dry_run=true").0)
+        #expect(dry.dry_run)
+        #expect(Set(dry.deleted.map(\.id)) == [others[0].id, others[1].id])
+        #expect(directory.backupFiles().count == 10)
+
+        let real = try json(Prune.self, try await server.request("POST", "/api/backups/prune").0)
+        #expect(Set(real.deleted.map(\.id)) == [others[0].id, others[1].id])
+        let expected = [pinned, others[2], others[3]].flatMap { [$0.filename, $0.filename + ".sha256"] }
+        #expect(directory.backupFiles() == expected.sorted())
+        struct Page: Decodable { var items: [BackupInfo] }
+        let listed = try json(Page.self, try await server.request("GET", "/api/backups").0).items.map(\.id)
+        #expect(Set(listed) == [pinned.id, others[2].id, others[3].id])
+    }
+
+    @Test("start-up reconciliation: .tmp emptied, a stray file quarantined, a copied-in bundle adopted")
+    func reconciliation() async throws {
+        let other = TemporaryDirectory("live-reconcile-source")
+        try SampleDatabase.create(at: other.dataDirectory.database, megabytes: 1)
+        let foreign = try await BackupService(dataDirectory: other.dataDirectory).createBackup()
+
+        let directory = TemporaryDirectory("live-reconcile")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        try directory.dataDirectory.prepare()
+        let backups = directory.url.appendingPathComponent("backups")
+        try Data("half".utf8).write(to: backups.appendingPathComponent(".tmp/snapshot-0123456789abcdef.sqlite"))
+        try Data("who am I".utf8).write(to: backups.appendingPathComponent("notes.txt"))
+        try FileManager.default.copyItem(
+            at: other.url.appendingPathComponent("backups/\(foreign.filename)"),
+            to: backups.appendingPathComponent(foreign.filename))
+
+        let server = try LiveServer(dataDirectory: directory.path)
+        try await server.waitUntilReady()
+        defer { _ = server.terminate() }
+        #expect(directory.temporaryFiles().isEmpty)
+        let quarantined = try FileManager.default.contentsOfDirectory(
+            atPath: backups.appendingPathComponent("quarantine").path)
+        #expect(quarantined == ["notes.txt"])
+        let adopted = try json(BackupInfo.self, try await server.request("GET", "/api/backups/\(foreign.id)").0)
+        #expect(adopted.type == .imported)
+        #expect(adopted.status == .completed)
+        #expect(adopted.createdAt == foreign.createdAt)
+        #expect(adopted.sha256 == foreign.sha256)
+    }
+}
