@@ -29,8 +29,9 @@ struct AppServices: Sendable {
 
     init(service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger) {
         self.service = service
-        runner = JobRunner(service: service)
-        scheduler = Scheduler(runner: runner, clock: clock, logger: logger)
+        let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
+        runner = JobRunner(service: service, alerts: alerts)
+        scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token
         self.links = links
         wallClock = clock

@@ -48,12 +48,15 @@ public struct JobStatus: Codable, Equatable, Sendable {
 /// so a CLI backup and a server backup exclude each other.
 public actor JobRunner {
     public let service: BackupService
+    private let alerts: AlertNotifier?
     private var current: (status: JobStatus, task: Task<Void, Never>)?
     private var subscribers: [UUID: AsyncStream<JobStatus>.Continuation] = [:]
     private var closed = false
 
-    public init(service: BackupService) {
+    /// - Parameter alerts: told about every failed backup job.
+    public init(service: BackupService, alerts: AlertNotifier? = nil) {
         self.service = service
+        self.alerts = alerts
     }
 
     /// The job running in this process, with its latest progress.
@@ -168,6 +171,10 @@ public actor JobRunner {
         case .failure(let error):
             status.state = .failed
             status.error = error.message
+            if status.kind == .backup {
+                let info = try? service.catalog.record(id: status.backupID).info
+                alerts?.backupFailed(info, message: error.message)
+            }
         }
         current = nil
         publish(status)

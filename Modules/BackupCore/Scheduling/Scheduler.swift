@@ -10,14 +10,19 @@ public actor Scheduler {
     private let runner: JobRunner
     private let clock: any WallClock
     private let logger: Logger
+    private let alerts: AlertNotifier?
     private var wake: AsyncStream<Void>.Continuation?
     /// How long to wait before trying again while another process holds the job lock.
     public static let busyRetry: TimeInterval = 30
 
-    public init(runner: JobRunner, clock: any WallClock, logger: Logger = Logger(label: "scheduler")) {
+    public init(
+        runner: JobRunner, clock: any WallClock, logger: Logger = Logger(label: "scheduler"),
+        alerts: AlertNotifier? = nil
+    ) {
         self.runner = runner
         self.clock = clock
         self.logger = logger
+        self.alerts = alerts
     }
 
     /// Recompute the next due time now (the settings changed).
@@ -85,6 +90,7 @@ public actor Scheduler {
                 }
             } catch {
                 logger.error("automatic backup could not start", metadata: ["error": "\(error.message)"])
+                alerts?.backupFailed(nil, message: "the automatic backup could not start: \(error.message)")
                 return
             }
         }

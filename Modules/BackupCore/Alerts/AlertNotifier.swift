@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// Sends a webhook alert (a JSON POST to the settings' `webhook_url`) when a backup fails.
+///
+/// Delivery runs in its own task with retries and back-off, so it never holds up a job; each
+/// failed attempt is logged with its reason.
+public struct AlertNotifier: Sendable {
+    /// The waits before the second, third… attempts.
+    public static let backoff: [TimeInterval] = [1, 5, 30, 120]
+
+    /// Posts `body` to `url` and returns the HTTP status; injected so tests can use any receiver.
+    public typealias Transport = @Sendable (_ url: URL, _ body: Data) async throws -> Int
+
+    private let catalog: Catalog
+    private let clock: any WallClock
+    private let logger: Logger
+    private let transport: Transport
+
+    public init(
+        catalog: Catalog, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "alerts"),
+        transport: @escaping Transport = AlertNotifier.urlSessionTransport
+    ) {
+        self.catalog = catalog
+        self.clock = clock
+        self.logger = logger
+        self.transport = transport
+    }
+
+    /// The alert body.
+    public struct Payload: Codable, Sendable, Equatable {
+        public var event: String
+        public var message: String
+        public var backup: BackupInfo?
+        public var host: String
+        public var sentAt: Date
+
+        enum CodingKeys: String, CodingKey {
+            case event, message, backup, host
+            case sentAt = "sent_at"
+        }
+    }
+
+    /// Alerts about a failed backup (or one that could not start) in the background.
+    /// Returns the delivery task, which callers may await (the CLI does, briefly) or ignore.
+    @discardableResult
+    public func backupFailed(_ info: BackupInfo?, message: String) -> Task<Bool, Never>? {
+        guard let url = (try? catalog.settings())?.webhookURL.flatMap(URL.init(string:)) else { return nil }
+        let payload = Payload(
+            event: "backup.failed", message: message, backup: info, host: ProcessInfo.processInfo.hostName,
+            sentAt: clock.now())
+        guard let body = try? JSONEncoder.backupManager().encode(payload) else { return nil }
+        return Task { await deliver(body, to: url) }
+    }
+
+    /// Tries each attempt in turn; true once the receiver answers 2xx.
+    func deliver(_ body: Data, to url: URL) async -> Bool {
+        let host = url.host ?? "?"
+        for attempt in 0...Self.backoff.count {
+            if attempt > 0 {
+                do { try await clock.sleep(until: clock.now().addingTimeInterval(Self.backoff[attempt - 1])) } catch {
+                    return false
+                }
+            }
+            do {
+                let status = try await transport(url, body)
+                if (200..<300).contains(status) { return true }
+                logger.warning(
+                    "webhook answered \(status)", metadata: ["host": "\(host)", "attempt": "\(attempt + 1)"])
+            } catch {
+                logger.warning(
+                    "webhook failed", metadata: ["host": "\(host)", "attempt": "\(attempt + 1)", "error": "\(error)"])
+            }
+        }
+        logger.error(
+            "webhook alert not delivered after \(Self.backoff.count + 1) attempts", metadata: ["host": "\(host)"])
+        return false
+    }
+
+    /// POSTs with URLSession, 10 s per attempt.
+    public static let urlSessionTransport: Transport = { url, body in
+        var request = URLRequest(url: url, timeoutInterval: 10)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("backup-manager/\(BackupManagerVersion.current)", forHTTPHeaderField: "User-Agent")
+        request.httpBody = body
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+}

@@ -1,0 +1,52 @@
+import BackupCore
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("backup settings and prune, as a real process")
+struct SettingsAndPruneCLITests {
+    let backup = try! ChildProcess(product: "backup")
+
+    @Test("settings set validates like the API and persists; settings show prints it")
+    func settings() throws {
+        let directory = TemporaryDirectory("cli-settings")
+        let bad = try backup.run(["settings", "set", "interval_hours=0", "keep_last=-1", "--data-dir", directory.path])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("interval_hours: must be between 1 and 8760 hours"))
+        #expect(bad.stderr.contains("retention.keep_last: must be between 0 and 100000"))
+        #expect(try backup.run(["settings", "set", "colour=blue", "--data-dir", directory.path]).status == 2)
+
+        let good = try backup.run([
+            "--data-dir", directory.path, "settings", "set", "enabled=true", "interval_hours=6", "keep_daily=7",
+            "webhook_url=https://hooks.example.com/x",
+        ])
+        #expect(good.status == 0, "\(good.stderr)")
+        let shown = try backup.run(["settings", "show", "--json", "--data-dir", directory.path])
+        let settings = try JSONDecoder.backupManager().decode(BackupSettings.self, from: Data(shown.stdout.utf8))
+        #expect(settings.enabled)
+        #expect(settings.intervalHours == 6)
+        #expect(settings.retention.keepDaily == 7)
+        #expect(settings.webhookURL == "https://hooks.example.com/x")
+        let text = try backup.run(["settings", "show", "--data-dir", directory.path])
+        #expect(text.stdout.contains("interval_hours"))
+    }
+
+    @Test("prune --dry-run reports without deleting; prune deletes what retention does not keep")
+    func prune() throws {
+        let directory = TemporaryDirectory("cli-prune")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        for _ in 0..<3 { #expect(try backup.run(["create", "--data-dir", directory.path]).status == 0) }
+        // Store keep_last 1 straight in the catalog: `settings set` would prune at once.
+        let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+        try catalog.saveSettings(
+            BackupSettings(retention: RetentionPolicy(keepLast: 1, includeManual: true)), now: Date())
+
+        let dry = try backup.run(["prune", "--dry-run", "--data-dir", directory.path])
+        #expect(dry.status == 0)
+        #expect(dry.stdout.contains("2 would delete"))
+        #expect(directory.backupFiles().count == 6)
+        let real = try backup.run(["prune", "--data-dir", directory.path])
+        #expect(real.stdout.contains("2 deleted"))
+        #expect(directory.backupFiles().count == 2)
+    }
+}
