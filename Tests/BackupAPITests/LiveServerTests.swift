@@ -17,16 +17,6 @@ struct LiveServerTests {
         try JSONDecoder.backupManager().decode(type, from: data)
     }
 
-    func waitForCompletion(_ server: LiveServer, id: String) async throws -> BackupInfo {
-        for _ in 0..<6000 {
-            let info = try json(BackupInfo.self, try await server.request("GET", "/api/backups/\(id)").0)
-            let status = String(decoding: try await server.request("GET", "/api/status").0, as: UTF8.self)
-            if !info.status.isActive, status.contains("\"state\":\"ready\"") { return info }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw CancellationError()
-    }
-
     @Test(
         "create, poll, download whole, by range and by signed link, delete, events, SIGTERM; settings survive a restart"
     )
@@ -46,7 +36,7 @@ struct LiveServerTests {
         #expect(created.statusCode == 202)
         let pending = try json(BackupInfo.self, createdData)
         #expect(created.value(forHTTPHeaderField: "Location") == "/api/backups/\(pending.id)")
-        let info = try await waitForCompletion(server, id: pending.id)
+        let info = try await server.waitForCompletion(id: pending.id)
         #expect(info.status == .completed)
 
         let (whole, wholeResponse) = try await server.request("GET", "/api/backups/\(info.id)/download")

@@ -13,17 +13,6 @@ struct RetentionLiveTests {
         try JSONDecoder.backupManager().decode(type, from: data)
     }
 
-    func backup(_ server: LiveServer) async throws -> BackupInfo {
-        let pending = try json(BackupInfo.self, try await server.request("POST", "/api/backups").0)
-        for _ in 0..<6000 {
-            let info = try json(BackupInfo.self, try await server.request("GET", "/api/backups/\(pending.id)").0)
-            let status = String(decoding: try await server.request("GET", "/api/status").0, as: UTF8.self)
-            if !info.status.isActive, status.contains("\"state\":\"ready\"") { return info }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw CancellationError()
-    }
-
     struct Prune: Decodable {
         var deleted: [BackupInfo]
         var kept: [String]
@@ -38,10 +27,10 @@ struct RetentionLiveTests {
         try await server.waitUntilReady()
         defer { _ = server.terminate() }
 
-        let pinned = try await backup(server)
+        let pinned = try await server.backupAndWait()
         _ = try await server.request("PATCH", "/api/backups/\(pinned.id)", body: Data(#"{"pinned": true}"#.utf8))
         var others: [BackupInfo] = []
-        for _ in 0..<4 { others.append(try await backup(server)) }
+        for _ in 0..<4 { others.append(try await server.backupAndWait()) }
         #expect(directory.backupFiles().count == 10)
 
         // Change the settings while "another process" holds the job lock, so the prune that a

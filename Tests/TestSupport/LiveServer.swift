@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -53,6 +54,28 @@ public final class LiveServer {
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await session.data(for: request)
         return (data, response as! HTTPURLResponse)
+    }
+
+    /// Decodes a JSON response body in the house format.
+    public func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        try JSONDecoder.backupManager().decode(type, from: data)
+    }
+
+    /// Polls a backup until no job works on it and the server is idle again.
+    public func waitForCompletion(id: String) async throws -> BackupInfo {
+        for _ in 0..<6000 {
+            let info = try decode(BackupInfo.self, try await request("GET", "/api/backups/\(id)").0)
+            let status = String(decoding: try await request("GET", "/api/status").0, as: UTF8.self)
+            if !info.status.isActive, status.contains("\"state\":\"ready\"") { return info }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw CancellationError()
+    }
+
+    /// Starts a backup and waits until it has ended.
+    public func backupAndWait() async throws -> BackupInfo {
+        let pending = try decode(BackupInfo.self, try await request("POST", "/api/backups").0)
+        return try await waitForCompletion(id: pending.id)
     }
 
     /// Sends SIGTERM and waits for the process to end.
