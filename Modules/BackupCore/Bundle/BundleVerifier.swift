@@ -17,18 +17,19 @@ public struct VerificationReport: Sendable, Equatable {
 struct BundleVerifier {
     var chunkSize = 1024 * 1024
 
-    /// Verifies `bundle`. When `keepDatabaseAt` is given, the extracted database is left there
-    /// (for a restore); otherwise it is extracted under `temporary` and removed.
+    /// Verifies `bundle`. When `keepDatabaseAt` is given and the bundle verifies, the extracted
+    /// database is left there (for a restore); otherwise it is extracted under `temporary` and removed.
     ///
     /// - Parameters:
     ///   - expectedSHA256: the bundle hash recorded in the catalog or sidecar, if any.
     ///   - expectedID: the id the manifest must carry, if known.
     func verify(
-        bundle: URL, expectedSHA256: String?, expectedID: String?, temporary: URL,
+        bundle: URL, expectedSHA256: String?, expectedID: String?, temporary: URL, keepDatabaseAt: URL? = nil,
         progress: (Int64) -> Void = { _ in }
     ) throws(BackupError) -> VerificationReport {
-        let extracted = temporary.appendingPathComponent("verify-\(BackupID.make()).sqlite")
-        defer { SnapshotEngine.removeDatabaseFiles(at: extracted) }
+        let extracted = keepDatabaseAt ?? temporary.appendingPathComponent("verify-\(BackupID.make()).sqlite")
+        var keep = false
+        defer { if !keep { SnapshotEngine.removeDatabaseFiles(at: extracted) } }
 
         let file = try InputFile(reading: bundle)
         var bundleHash = SHA256()
@@ -84,6 +85,7 @@ struct BundleVerifier {
                 problems.append("integrity_check of database.sqlite: \(failure)")
             }
         }
+        keep = problems.isEmpty && keepDatabaseAt != nil
         return VerificationReport(bundleSHA256: actualSHA, manifest: manifest, problems: problems)
     }
 

@@ -27,3 +27,11 @@ public final class ServerLock: Sendable {
         lock.release()
     }
 }
+
+extension BackupService {
+    /// Refuses (``BackupError/serverHoldsDataDirectory``) while a backup-api serves this data
+    /// directory: the CLI's restore is the maintenance path, for when the service is down.
+    public func ensureNoServerRunning() throws(BackupError) {
+        if ServerLock.isHeld(dataDirectory) { throw .serverHoldsDataDirectory }
+    }
+}

@@ -3,7 +3,9 @@ import Foundation
 /// A backup whose record exists (`pending`) and whose job lock is held, ready to run.
 public struct PreparedBackup: Sendable {
     public let record: BackupRecord
-    let lease: JobLease
+    /// Released when the run ends; nil when the caller holds the lock for longer work (a
+    /// restore's safety backup).
+    let lease: JobLease?
     let estimatedBytes: Int64
 }
 
@@ -19,23 +21,29 @@ extension BackupService {
     public func prepareBackup(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
         let lease = try acquireJobLock()
         do throws(BackupError) {
-            guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
-                throw BackupError.sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
-            }
-            let databaseBytes = FileOps.size(of: dataDirectory.database) ?? 0
-            let walBytes = FileOps.size(of: URL(fileURLWithPath: dataDirectory.database.path + "-wal")) ?? 0
-            let estimate = databaseBytes + walBytes
-            let needed = 2 * estimate + Self.spaceMargin
-            let available = try freeSpace(dataDirectory.backups)
-            guard available >= needed else { throw BackupError.insufficientSpace(needed: needed, available: available) }
-
-            let record = BackupRecord(id: BackupID.make(), type: type, createdAt: now(), note: note)
-            try catalog.insert(record)
-            return PreparedBackup(record: record, lease: lease, estimatedBytes: estimate)
+            let prepared = try prepareBackupHoldingLock(type: type, note: note)
+            return PreparedBackup(record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes)
         } catch {
             lease.release()
             throw error
         }
+    }
+
+    /// Checks space and records a `pending` backup; the caller holds the job lock and keeps it.
+    func prepareBackupHoldingLock(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
+        guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
+            throw .sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
+        }
+        let databaseBytes = FileOps.size(of: dataDirectory.database) ?? 0
+        let walBytes = FileOps.size(of: URL(fileURLWithPath: dataDirectory.database.path + "-wal")) ?? 0
+        let estimate = databaseBytes + walBytes
+        let needed = 2 * estimate + Self.spaceMargin
+        let available = try freeSpace(dataDirectory.backups)
+        guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
+
+        let record = BackupRecord(id: BackupID.make(), type: type, createdAt: now(), note: note)
+        try catalog.insert(record)
+        return PreparedBackup(record: record, lease: nil, estimatedBytes: estimate)
     }
 
     /// Runs a prepared backup to its end and releases the job lock.
@@ -46,7 +54,7 @@ extension BackupService {
     public func run(
         _ prepared: PreparedBackup, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> BackupInfo {
-        defer { prepared.lease.release() }
+        defer { prepared.lease?.release() }
         var record = prepared.record
         let started = clock()
         let snapshotURL = dataDirectory.temporary.appendingPathComponent("snapshot-\(record.id).sqlite")

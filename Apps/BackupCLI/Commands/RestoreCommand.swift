@@ -1,0 +1,88 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Replace the database with a backup (maintenance: the server must be stopped).",
+        discussion: """
+            Verifies the bundle first, takes a pre-restore safety backup of the current database \
+            (unless --no-safety-backup), replaces the database through SQLite's backup API and \
+            runs integrity_check. Asks you to type the backup id unless --yes. Exits 5 while a \
+            backup-api serves the data directory, 3 when the bundle does not verify.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The backup id.")
+    var id: String?
+
+    @Option(help: "Restore from this bundle file instead of a backup in the catalog.")
+    var file: String?
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    @Flag(help: "Do not take a pre-restore safety backup first.")
+    var noSafetyBackup = false
+
+    func validate() throws {
+        if (id == nil) == (file == nil) {
+            throw ValidationError("give a backup id or --file PATH, not both or neither")
+        }
+    }
+
+    func run() async throws {
+        let service = try global.service()
+        try service.ensureNoServerRunning()
+        let output = global.output
+        if !yes, isatty(STDIN_FILENO) != 1 {
+            output.note("error: refusing to restore without confirmation; run it on a terminal or pass --yes")
+            throw CommandFailure(status: ExitStatus.usage)
+        }
+        let source: RestoreSource = id.map { .backup(id: $0) } ?? .file(URL(fileURLWithPath: file!))
+        let bar = global.progressBar
+        let report: @Sendable (RestoreStep) -> Void = { step in
+            switch step {
+            case .verifying(let progress), .safetyBackup(let progress):
+                bar?.update(progress)
+            case .replacing:
+                bar?.finish()
+                if !global.quiet, !global.json { output.note("replacing the database…") }
+            }
+        }
+        let prepared = try service.prepareRestore(source, progress: report)
+        bar?.finish()
+        let target = prepared.backupID ?? prepared.manifest.id
+        if !yes {
+            output.note(
+                "This replaces \(service.dataDirectory.database.path) with backup \(target) taken "
+                    + "\(LocalTime.format(prepared.manifest.createdAt)). The application should be stopped.")
+            let answer = Terminal.readLine(prompt: "Type the backup id to confirm: ")
+            guard answer?.trimmingCharacters(in: .whitespaces) == target else {
+                output.note("not restored")
+                throw CommandFailure(status: ExitStatus.failed)
+            }
+        }
+        let outcome = try await CancelOnSignal.run {
+            try await service.runRestore(prepared, safetyBackup: !noSafetyBackup, progress: report)
+        }
+        bar?.finish()
+        if global.json {
+            output.printJSON(outcome)
+            return
+        }
+        output.line("\(output.paint("restored", .green)) backup \(target) into \(service.dataDirectory.database.path)")
+        output.line("integrity_check: ok")
+        if let safetyID = outcome.safetyBackupID, let safety = try? service.catalog.record(id: safetyID) {
+            output.line(
+                "safety backup: \(safetyID)  \(service.dataDirectory.backups.appendingPathComponent(safety.filename).path)"
+            )
+        }
+    }
+}
