@@ -40,7 +40,7 @@ struct AppServices: Sendable {
 
 /// Builds the real application: data directory, token, catalog, job runner, router.
 func buildApplication(
-    _ arguments: some AppArguments, clock: any WallClock = SystemClock()
+    _ arguments: some AppArguments, clock: any WallClock = SystemClock(), restart: RestartRequest = RestartRequest()
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "backup-api")
     logger.logLevel = Logger.Level(rawValue: arguments.logLevel) ?? .info
@@ -75,6 +75,7 @@ func buildApplication(
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
             SchedulerService(scheduler: services.scheduler),
+            RestartWatcher(runner: services.runner, request: restart, logger: logger),
         ],
         onServerRunning: { channel in
             startLogger.notice(

@@ -39,19 +39,36 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
 
     var database: String? { databaseOption ?? ProcessInfo.processInfo.environment["BACKUP_DATABASE"] }
     var tokenFile: String? { tokenFileOption ?? ProcessInfo.processInfo.environment["BACKUP_TOKEN_FILE"] }
+    @Option(
+        help:
+            "After a restore: exec (re-execute this binary) or exit (status 75, for a supervisor) (env BACKUP_RESTART_MODE)."
+    )
+    var restartMode: String = ProcessInfo.processInfo.environment["BACKUP_RESTART_MODE"] ?? RestartMode.exec.rawValue
+
     var token: String? { ProcessInfo.processInfo.environment["BACKUP_API_TOKEN"] }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard RestartMode(rawValue: restartMode) != nil else {
+            throw ValidationError("--restart-mode must be exec or exit")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
     }
 
     func run() async throws {
+        let restart = RestartRequest()
         do {
-            let app = try await buildApplication(self)
-            try await app.runService()
+            let app = try await buildApplication(self, restart: restart)
+            do {
+                try await app.runService()
+            } catch  where restart.isRequested {
+                app.logger.warning("shutdown before the restart reported: \(error)")
+            }
+            if restart.isRequested {
+                restart.perform(RestartMode(rawValue: restartMode) ?? .exec, logger: app.logger)
+            }
         } catch let error as BackupError {
             FileHandle.standardError.write(Data("backup-api: \(error.message)\n".utf8))
             throw ExitCode(1)

@@ -5,6 +5,7 @@ import Hummingbird
 func buildRouter(_ services: AppServices) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(ErrorMiddleware())
+    router.middlewares.add(MaintenanceMiddleware(gate: services.runner.gate))
     router.get("healthz", use: StatusController<BasicRequestContext>.health)
 
     let api = router.group("api").add(middleware: AuthMiddleware(services: services))

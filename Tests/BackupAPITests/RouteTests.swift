@@ -39,7 +39,8 @@ struct RouteTests {
         (.get, "/api/backups/stats"), (.post, "/api/backups/import"), (.get, "/api/backups/0123456789abcdef"),
         (.patch, "/api/backups/0123456789abcdef"), (.delete, "/api/backups/0123456789abcdef"),
         (.get, "/api/backups/0123456789abcdef/download"), (.post, "/api/backups/0123456789abcdef/download-link"),
-        (.post, "/api/backups/0123456789abcdef/verify"), (.get, "/api/settings/backup"), (.put, "/api/settings/backup"),
+        (.post, "/api/backups/0123456789abcdef/verify"), (.post, "/api/backups/0123456789abcdef/restore"),
+        (.post, "/api/backups/prune"), (.get, "/api/settings/backup"), (.put, "/api/settings/backup"),
     ]
 
     @Test("every /api route answers 401 without a token and with a wrong one; /healthz needs none")
@@ -326,7 +327,7 @@ struct RouteTests {
         try await Self.app(directory).test(.router) { client in
             for (method, suffix) in [
                 (HTTPRequest.Method.get, ""), (.delete, ""), (.patch, ""), (.get, "/download"), (.post, "/verify"),
-                (.post, "/download-link"),
+                (.post, "/download-link"), (.post, "/restore"),
             ] {
                 let response = try await client.execute(
                     uri: "/api/backups/\(id)\(suffix)", method: method, headers: .auth, body: ByteBuffer(string: "{}"))

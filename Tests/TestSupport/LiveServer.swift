@@ -16,12 +16,15 @@ public final class LiveServer {
     public let process: ChildProcess.Running
     private let session: URLSession
 
-    public init(dataDirectory: String, token: String = "live-test-token-0123456789", port: Int? = nil) throws {
+    public init(
+        dataDirectory: String, token: String = "live-test-token-0123456789", port: Int? = nil,
+        extraArguments: [String] = []
+    ) throws {
         self.port = try port ?? LiveServer.freePort()
         self.dataDirectory = dataDirectory
         self.token = token
         process = try ChildProcess(product: "backup-api").start(
-            ["--port", "\(self.port)", "--data-dir", dataDirectory, "--log-level", "info"],
+            ["--port", "\(self.port)", "--data-dir", dataDirectory, "--log-level", "info"] + extraArguments,
             environment: ["BACKUP_API_TOKEN": token])
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 60

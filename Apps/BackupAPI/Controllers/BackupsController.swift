@@ -15,6 +15,7 @@ struct BackupsController<Context: RequestContext> {
             .delete("{id}", use: delete)
             .post("{id}/verify", use: verify)
             .post("{id}/download-link", use: downloadLink)
+            .post("{id}/restore", use: restore)
     }
 
     struct Page: Encodable {
@@ -125,6 +126,27 @@ struct BackupsController<Context: RequestContext> {
         let info = try await services.runner.startVerification(id: id)
         var response = try Response.json(info, status: .accepted)
         response.headers[.location] = "/api/backups/\(info.id)"
+        return response
+    }
+
+    struct RestoreBody: Decodable {
+        var safetyBackup: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case safetyBackup = "safety_backup"
+        }
+    }
+
+    /// Starts a restore job (202); the server enters maintenance, replaces the database and
+    /// restarts, after which `/api/status` reports `last_restore`.
+    @Sendable func restore(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        _ = try BackupID.validated(id)
+        var request = request
+        let body = try await request.decodeJSON(RestoreBody.self, allowEmpty: true)
+        let info = try await services.runner.startRestore(id: id, safetyBackup: body.safetyBackup ?? true)
+        var response = try Response.json(info, status: .accepted)
+        response.headers[.location] = "/api/status"
         return response
     }
 

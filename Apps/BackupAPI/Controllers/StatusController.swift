@@ -10,7 +10,7 @@ struct StatusController<Context: RequestContext> {
         var version: String
         var state: String
         var currentJob: JobStatus?
-        var lastRestore: String?
+        var lastRestore: RestoreOutcome?
 
         enum CodingKeys: String, CodingKey {
             case version, state
@@ -35,8 +35,10 @@ struct StatusController<Context: RequestContext> {
         let job = await services.runner.currentJob
         // Busy also when another process (the CLI) holds the job lock.
         let busy = job != nil || AdvisoryLock.isHeld(at: services.service.dataDirectory.jobLock.path)
+        let state = services.runner.gate.isInMaintenance ? "maintenance" : busy ? "busy" : "ready"
         return Status(
-            version: BackupManagerVersion.current, state: busy ? "busy" : "ready", currentJob: job, lastRestore: nil)
+            version: BackupManagerVersion.current, state: state, currentJob: job,
+            lastRestore: services.service.dataDirectory.lastRestore())
     }
 
     @Sendable func status(_ request: Request, context: Context) async throws -> Response {

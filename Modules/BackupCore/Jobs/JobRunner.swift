@@ -5,6 +5,7 @@ public enum JobKind: String, Codable, Sendable {
     case backup
     case verify
     case `import`
+    case restore
 }
 
 /// A job as the faces show it (`current_job`, events).
@@ -52,6 +53,9 @@ public actor JobRunner {
     private var current: (status: JobStatus, task: Task<Void, Never>)?
     private var subscribers: [UUID: AsyncStream<JobStatus>.Continuation] = [:]
     private var closed = false
+    /// Admission control of the server this runner serves; a restore puts it in maintenance.
+    public nonisolated let gate = MaintenanceGate()
+    private let restarts = AsyncStream<RestoreOutcome>.makeStream(bufferingPolicy: .bufferingNewest(1))
 
     /// - Parameter alerts: told about every failed backup job.
     public init(service: BackupService, alerts: AlertNotifier? = nil) {
@@ -81,6 +85,54 @@ public actor JobRunner {
         }
         return prepared.record.info
     }
+
+    /// Starts a restore of backup `id` as a job: verify, safety backup (unless declined),
+    /// maintenance and drain, replace, record the outcome; then a restart is requested
+    /// (see ``restartRequests``). A restore that fails before replacing anything leaves
+    /// maintenance again and requests no restart.
+    public func startRestore(id: String, safetyBackup: Bool) throws(BackupError) -> BackupInfo {
+        try ensureIdle()
+        let record = try service.catalog.record(id: id)
+        guard record.status == .completed else {
+            throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups can be restored")
+        }
+        let gate = self.gate
+        let restarts = self.restarts.continuation
+        launch(kind: .restore, backupID: id) { service, progress throws(BackupError) in
+            let prepared: PreparedRestore
+            do throws(BackupError) {
+                prepared = try service.prepareRestore(.backup(id: id)) { step in
+                    if case .verifying(let step) = step { progress(step) }
+                }
+            } catch {
+                service.recordFailedRestore(backupID: id, error: error)
+                throw error
+            }
+            do throws(BackupError) {
+                let outcome = try await service.runRestore(prepared, safetyBackup: safetyBackup) { step in
+                    if case .safetyBackup(let step) = step { progress(step) }
+                } beforeReplacing: {
+                    gate.enterMaintenance()
+                    _ = await gate.drain()
+                }
+                restarts.yield(outcome)
+            } catch {
+                // Maintenance is entered only right before replacing. Not reached: serve again.
+                // Reached: restart anyway, so that nothing keeps state from before the attempt.
+                if gate.isInMaintenance, let outcome = service.dataDirectory.lastRestore() {
+                    restarts.yield(outcome)
+                } else {
+                    gate.leaveMaintenance()
+                }
+                throw error
+            }
+        }
+        return record.info
+    }
+
+    /// Restores that finished and want the process restarted (the server re-executes itself or
+    /// exits for its supervisor).
+    public nonisolated var restartRequests: AsyncStream<RestoreOutcome> { restarts.stream }
 
     /// Cancels the running job when it works on `backupID`; returns whether it did.
     public func cancel(backupID: String) -> Bool {

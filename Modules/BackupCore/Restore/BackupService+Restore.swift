@@ -78,10 +78,14 @@ extension BackupService {
     ///
     /// The outcome is recorded whether the restore succeeded or failed; a failure before the
     /// replacement leaves the live database as it was.
+    ///
+    /// - Parameter beforeReplacing: runs after the safety backup, right before the database is
+    ///   replaced (the server enters maintenance and drains there).
     @discardableResult
     public func runRestore(
         _ prepared: PreparedRestore, safetyBackup: Bool = true,
-        progress: @escaping @Sendable (RestoreStep) -> Void = { _ in }
+        progress: @escaping @Sendable (RestoreStep) -> Void = { _ in },
+        beforeReplacing: @Sendable () async -> Void = {}
     ) async throws(BackupError) -> RestoreOutcome {
         defer {
             SnapshotEngine.removeDatabaseFiles(at: prepared.extracted)
@@ -96,6 +100,7 @@ extension BackupService {
                 try await run(safety) { progress(.safetyBackup($0)) }
             }
             if Task.isCancelled { throw BackupError.cancelled }
+            await beforeReplacing()
             progress(.replacing)
             try DatabaseReplacer.replace(live: dataDirectory.database, with: prepared.extracted)
             let outcome = RestoreOutcome(
@@ -110,5 +115,12 @@ extension BackupService {
             try? dataDirectory.recordRestore(outcome)
             throw error
         }
+    }
+
+    /// Records a restore that failed before it started (its bundle did not verify, say).
+    func recordFailedRestore(backupID: String?, error: BackupError) {
+        try? dataDirectory.recordRestore(
+            RestoreOutcome(
+                backupID: backupID, finishedAt: now(), outcome: .failed, error: error.message, safetyBackupID: nil))
     }
 }
