@@ -101,6 +101,7 @@ struct JobRunnerService: Service {
             logger.notice("shutting down: cancelling the running job", metadata: ["backup_id": "\(job.backupID)"])
         }
         await runner.shutdown()
+        runner.service.catalog.close()
         serverLock.release()
         logger.notice("backup-api stopped")
     }

@@ -28,6 +28,11 @@ public final class Catalog: Sendable {
         try self.init(url: dataDirectory.catalog)
     }
 
+    /// Closes the catalog's connections (at shutdown, before a restart).
+    public func close() {
+        try? writer.close()
+    }
+
     /// Runs a read, mapping database failures to ``BackupError``.
     func read<T>(_ body: (Database) throws -> T) throws(BackupError) -> T {
         do { return try writer.read(body) } catch { throw Self.map(error) }

@@ -48,7 +48,7 @@ public struct JobStatus: Codable, Equatable, Sendable {
 /// "One at a time" holds across processes too: every job takes the data directory's job lock,
 /// so a CLI backup and a server backup exclude each other.
 public actor JobRunner {
-    public let service: BackupService
+    public nonisolated let service: BackupService
     private let alerts: AlertNotifier?
     private var current: (status: JobStatus, task: Task<Void, Never>)?
     private var subscribers: [UUID: AsyncStream<JobStatus>.Continuation] = [:]
@@ -172,7 +172,9 @@ public actor JobRunner {
 
     private func ensureIdle() throws(BackupError) {
         guard !closed else { throw .conflict(reason: "the server is shutting down") }
-        guard current == nil else { throw .backupInProgress }
+        // During a restore's maintenance (until the restart) no new job starts; the scheduler
+        // treats this like any busy data directory and waits.
+        guard current == nil, !gate.isInMaintenance else { throw .backupInProgress }
     }
 
     private func launch(
