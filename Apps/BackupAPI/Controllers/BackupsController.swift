@@ -109,16 +109,10 @@ struct BackupsController<Context: RequestContext> {
     }
 
     @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
-        let id = try context.parameters.require("id")
-        let record = try services.service.catalog.record(id: id)
-        if record.status.isActive {
-            guard await services.runner.cancel(backupID: id) else {
-                throw BackupError.conflict(reason: "backup \(id) is being made by another process; cancel it there")
-            }
-            return try .json(record.info, status: .accepted)
+        switch try await services.runner.delete(id: try context.parameters.require("id")) {
+        case .deleted: return Response(status: .noContent)
+        case .cancelling(let info): return try .json(info, status: .accepted)
         }
-        try services.service.delete(id: id)
-        return Response(status: .noContent)
     }
 
     @Sendable func verify(_ request: Request, context: Context) async throws -> Response {

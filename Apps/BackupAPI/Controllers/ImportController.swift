@@ -11,17 +11,8 @@ struct ImportController<Context: RequestContext> {
     }
 
     @Sendable func importBundle(_ request: Request, context: Context) async throws -> Response {
-        if let length = request.headers[.contentLength].flatMap(Int64.init),
-            let available = try? services.service.freeSpace(services.service.dataDirectory.backups),
-            length > available
-        {
-            throw APIError(
-                status: .contentTooLarge, code: "payload_too_large",
-                message:
-                    "the bundle (\(ByteCount.format(length))) is larger than the free space (\(ByteCount.format(available)))"
-            )
-        }
-        let session = try services.service.beginImport()
+        let session = try services.service.beginImport(
+            expectedBytes: request.headers[.contentLength].flatMap(Int64.init))
         do {
             for try await chunk in request.body {
                 try chunk.withUnsafeReadableBytes { (bytes) throws(BackupError) in try session.write(bytes) }

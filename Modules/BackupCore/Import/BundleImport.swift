@@ -84,8 +84,15 @@ public final class BundleImport {
 }
 
 extension BackupService {
-    /// Starts an import: takes the job lock and opens a partial file in `.tmp/`.
-    public func beginImport() throws(BackupError) -> BundleImport {
-        try BundleImport(service: self, lease: try acquireJobLock())
+    /// Starts an import: refuses one announced larger than the free space, takes the job lock
+    /// and opens a partial file in `.tmp/`.
+    public func beginImport(expectedBytes: Int64? = nil) throws(BackupError) -> BundleImport {
+        if let expectedBytes {
+            let available = try freeSpace(dataDirectory.backups)
+            if expectedBytes + Self.spaceMargin > available {
+                throw .insufficientSpace(needed: expectedBytes + Self.spaceMargin, available: available)
+            }
+        }
+        return try BundleImport(service: self, lease: try acquireJobLock())
     }
 }

@@ -134,6 +134,27 @@ public actor JobRunner {
     /// exits for its supervisor).
     public nonisolated var restartRequests: AsyncStream<RestoreOutcome> { restarts.stream }
 
+    /// What ``delete(id:)`` did.
+    public enum Deletion: Sendable, Equatable {
+        case deleted
+        /// The backup was being made here: its job is being cancelled.
+        case cancelling(BackupInfo)
+    }
+
+    /// Deletes a finished backup, or cancels the job still making it in this process. A job of
+    /// another process is a ``BackupError/conflict(reason:)``.
+    public func delete(id: String) throws(BackupError) -> Deletion {
+        let record = try service.catalog.record(id: id)
+        guard record.status.isActive else {
+            try service.delete(id: id)
+            return .deleted
+        }
+        guard cancel(backupID: id) else {
+            throw .conflict(reason: "backup \(id) is being made by another process; cancel it there")
+        }
+        return .cancelling(record.info)
+    }
+
     /// Cancels the running job when it works on `backupID`; returns whether it did.
     public func cancel(backupID: String) -> Bool {
         guard let current, current.status.backupID == backupID else { return false }
