@@ -9,9 +9,8 @@ func buildRouter(_ services: AppServices) -> Router<BasicRequestContext> {
     router.get("healthz", use: StatusController<BasicRequestContext>.health)
 
     let api = router.group("api").add(middleware: AuthMiddleware(services: services))
-    let status = StatusController<BasicRequestContext>(services: services)
-    status.addRoutes(to: api)
-    EventsController(services: services, status: status).addRoutes(to: api)
+    StatusController<BasicRequestContext>(services: services).addRoutes(to: api)
+    EventsController<BasicRequestContext>(services: services).addRoutes(to: api)
     let backups = api.group("backups")
     ImportController<BasicRequestContext>(services: services).addRoutes(to: backups)
     PruneController<BasicRequestContext>(services: services).addRoutes(to: backups)

@@ -13,10 +13,6 @@ import Testing
 
 @Suite("The real backup-api binary on a loopback port", .serialized)
 struct LiveServerTests {
-    func json<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
-        try JSONDecoder.backupManager().decode(type, from: data)
-    }
-
     @Test(
         "create, poll, download whole, by range and by signed link, delete, events, SIGTERM; settings survive a restart"
     )
@@ -34,7 +30,7 @@ struct LiveServerTests {
         let (createdData, created) = try await server.request(
             "POST", "/api/backups", body: Data(#"{"note":"live"}"#.utf8))
         #expect(created.statusCode == 202)
-        let pending = try json(BackupInfo.self, createdData)
+        let pending = try server.decode(BackupInfo.self, createdData)
         #expect(created.value(forHTTPHeaderField: "Location") == "/api/backups/\(pending.id)")
         let info = try await server.waitForCompletion(id: pending.id)
         #expect(info.status == .completed)
@@ -50,7 +46,8 @@ struct LiveServerTests {
         #expect(part == whole[100...1099])
 
         struct Link: Decodable { var url: String }
-        let link = try json(Link.self, try await server.request("POST", "/api/backups/\(info.id)/download-link").0)
+        let link = try server.decode(
+            Link.self, try await server.request("POST", "/api/backups/\(info.id)/download-link").0)
         let (linked, linkedResponse) = try await server.request("GET", link.url, authorized: false)
         #expect(linkedResponse.statusCode == 200)
         #expect(linked == whole)
@@ -74,7 +71,8 @@ struct LiveServerTests {
 
         let restarted = try LiveServer(dataDirectory: directory.path)
         try await restarted.waitUntilReady()
-        let settings = try json(BackupSettings.self, try await restarted.request("GET", "/api/settings/backup").0)
+        let settings = try restarted.decode(
+            BackupSettings.self, try await restarted.request("GET", "/api/settings/backup").0)
         #expect(settings.enabled)
         #expect(settings.intervalHours == 12)
         #expect(restarted.terminate().status == 0)
@@ -86,10 +84,11 @@ struct LiveServerTests {
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 150)
         let server = try LiveServer(dataDirectory: directory.path)
         try await server.waitUntilReady()
-        let pending = try json(BackupInfo.self, try await server.request("POST", "/api/backups").0)
+        let pending = try server.decode(BackupInfo.self, try await server.request("POST", "/api/backups").0)
         var running = false
         for _ in 0..<6000 where !running {
-            let info = try json(BackupInfo.self, try await server.request("GET", "/api/backups/\(pending.id)").0)
+            let info = try server.decode(
+                BackupInfo.self, try await server.request("GET", "/api/backups/\(pending.id)").0)
             running = info.status == .running && (info.progress?.doneBytes ?? 0) > 0
             if !running { try await Task.sleep(for: .milliseconds(5)) }
         }

@@ -9,10 +9,6 @@ import Testing
 
 @Suite("Retention and reconciliation on the real server", .serialized)
 struct RetentionLiveTests {
-    func json<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
-        try JSONDecoder.backupManager().decode(type, from: data)
-    }
-
     struct Prune: Decodable {
         var deleted: [BackupInfo]
         var kept: [String]
@@ -41,17 +37,17 @@ struct RetentionLiveTests {
         #expect(put.statusCode == 200)
         lock.release()
 
-        let dry = try json(Prune.self, try await server.request("POST", "/api/backups/prune?dry_run=true").0)
+        let dry = try server.decode(Prune.self, try await server.request("POST", "/api/backups/prune?dry_run=true").0)
         #expect(dry.dry_run)
         #expect(Set(dry.deleted.map(\.id)) == [others[0].id, others[1].id])
         #expect(directory.backupFiles().count == 10)
 
-        let real = try json(Prune.self, try await server.request("POST", "/api/backups/prune").0)
+        let real = try server.decode(Prune.self, try await server.request("POST", "/api/backups/prune").0)
         #expect(Set(real.deleted.map(\.id)) == [others[0].id, others[1].id])
         let expected = [pinned, others[2], others[3]].flatMap { [$0.filename, $0.filename + ".sha256"] }
         #expect(directory.backupFiles() == expected.sorted())
         struct Page: Decodable { var items: [BackupInfo] }
-        let listed = try json(Page.self, try await server.request("GET", "/api/backups").0).items.map(\.id)
+        let listed = try server.decode(Page.self, try await server.request("GET", "/api/backups").0).items.map(\.id)
         #expect(Set(listed) == [pinned.id, others[2].id, others[3].id])
     }
 
@@ -78,7 +74,8 @@ struct RetentionLiveTests {
         let quarantined = try FileManager.default.contentsOfDirectory(
             atPath: backups.appendingPathComponent("quarantine").path)
         #expect(quarantined == ["notes.txt"])
-        let adopted = try json(BackupInfo.self, try await server.request("GET", "/api/backups/\(foreign.id)").0)
+        let adopted = try server.decode(
+            BackupInfo.self, try await server.request("GET", "/api/backups/\(foreign.id)").0)
         #expect(adopted.type == .imported)
         #expect(adopted.status == .completed)
         #expect(adopted.createdAt == foreign.createdAt)

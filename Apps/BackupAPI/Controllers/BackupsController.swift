@@ -59,7 +59,8 @@ struct BackupsController<Context: RequestContext> {
             query.status = value
         }
         var page = try services.service.catalog.page(query)
-        page.items = await page.items.asyncMap { await withLiveProgress($0) }
+        let runner = services.runner
+        page.items = await runner.withLiveProgress(page.items)
         return try .json(Page(items: page.items, nextCursor: page.nextCursor))
     }
 
@@ -79,7 +80,7 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        return try .json(await withLiveProgress(try services.service.catalog.record(id: id).info))
+        return try .json(await services.runner.withLiveProgress(try services.service.catalog.record(id: id).info))
     }
 
     struct PatchBody: Decodable {
@@ -156,11 +157,7 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func downloadLink(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let record = try services.service.catalog.record(id: id)
-        guard record.status == .completed else {
-            throw BackupError.conflict(
-                reason: "backup \(id) is \(record.status.rawValue); only completed backups download")
-        }
+        _ = try services.service.downloadableBundle(id: id)
         let signed = services.links.sign(id: id, now: services.clock())
         return try .json(
             Link(
@@ -170,25 +167,5 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
         try .json(try services.service.stats())
-    }
-
-    /// The record with the in-memory progress of this process's running job, which is fresher
-    /// than the catalog's per-percent copy.
-    private func withLiveProgress(_ info: BackupInfo) async -> BackupInfo {
-        guard info.status.isActive, let job = await services.runner.currentJob, job.backupID == info.id else {
-            return info
-        }
-        var info = info
-        if let progress = job.progress { info.progress = progress }
-        return info
-    }
-}
-
-extension Array where Element: Sendable {
-    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
-        var result: [T] = []
-        result.reserveCapacity(count)
-        for element in self { result.append(await transform(element)) }
-        return result
     }
 }

@@ -15,13 +15,8 @@ struct DownloadController<Context: RequestContext> {
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let record = try services.service.catalog.record(id: id)
-        guard record.status == .completed, let sha256 = record.sha256 else {
-            throw BackupError.conflict(
-                reason: "backup \(id) is \(record.status.rawValue); only completed backups download")
-        }
-        // The path comes from the catalog's validated file name, never from the request.
-        let path = try services.service.dataDirectory.bundle(named: record.filename).path
+        let (record, url) = try services.service.downloadableBundle(id: id)
+        let path = url.path
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let size = (attributes[.size] as? NSNumber)?.int64Value
         else {
@@ -29,7 +24,7 @@ struct DownloadController<Context: RequestContext> {
         }
         var headers: HTTPFields = [
             .contentType: "application/gzip",
-            .eTag: "\"\(sha256)\"",
+            .eTag: "\"\(record.sha256 ?? "")\"",
             .contentDisposition: "attachment; filename=\"\(record.filename)\"",
             .acceptRanges: "bytes",
             .cacheControl: "private, no-store",

@@ -7,7 +7,6 @@ import ServiceLifecycle
 /// progress step and state change. The stream ends when the server shuts down.
 struct EventsController<Context: RequestContext> {
     let services: AppServices
-    let status: StatusController<Context>
 
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("events", use: events)
@@ -15,7 +14,7 @@ struct EventsController<Context: RequestContext> {
 
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
         let runner = services.runner
-        let initial = await status.status()
+        let initial = await runner.status()
         let updates = await runner.events()
         let body = ResponseBody { writer in
             try await writer.write(Self.event("status", initial))

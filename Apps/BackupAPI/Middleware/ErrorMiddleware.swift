@@ -15,8 +15,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             throw error
         } catch let error as BackupError {
-            if error.code == "io_error" || error.code == "source_unavailable" {
+            switch error {
+            case .io, .sourceUnavailable:
                 context.logger.error("request failed", metadata: ["error": "\(error.message)"])
+            default:
+                break
             }
             throw APIError(error)
         } catch let error as HTTPError {

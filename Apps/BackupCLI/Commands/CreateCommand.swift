@@ -18,18 +18,15 @@ struct CreateCommand: AsyncParsableCommand {
     func run() async throws {
         let service = try global.service()
         let bar = global.progressBar
+        // The webhook hears about a failure too; a short retry schedule keeps the command quick.
+        let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
         let info: BackupInfo
         do {
             info = try await CancelOnSignal.run {
-                try await service.createBackup(type: .manual, note: note) { bar?.update($0) }
+                try await service.createBackup(type: .manual, note: note, alerts: alerts) { bar?.update($0) }
             }
-        } catch let error as BackupError where error != .cancelled && error != .backupInProgress {
+        } catch {
             bar?.finish()
-            // The webhook hears about it too; the CLI waits for the first attempt at most.
-            let latest = try? service.catalog.page(BackupQuery(limit: 1)).items.first
-            let delivery = AlertNotifier(catalog: service.catalog).backupFailed(
-                latest?.status == .failed ? latest : nil, message: error.message)
-            if let delivery { try? await withTimeout(seconds: 12) { _ = await delivery.value } }
             throw error
         }
         bar?.finish()
@@ -58,15 +55,5 @@ enum CancelOnSignal {
         }
         defer { sources.forEach { $0.cancel() } }
         return try await task.value
-    }
-}
-
-/// Runs `work`, giving up after `seconds`.
-func withTimeout(seconds: Double, _ work: @escaping @Sendable () async -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await work() }
-        group.addTask { try await Task.sleep(for: .seconds(seconds)) }
-        try await group.next()
-        group.cancelAll()
     }
 }

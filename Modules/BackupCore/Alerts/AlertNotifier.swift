@@ -10,8 +10,10 @@ import Logging
 /// Delivery runs in its own task with retries and back-off, so it never holds up a job; each
 /// failed attempt is logged with its reason.
 public struct AlertNotifier: Sendable {
-    /// The waits before the second, third… attempts.
-    public static let backoff: [TimeInterval] = [1, 5, 30, 120]
+    /// The waits before the second, third… attempts, for a server.
+    public static let serverBackoff: [TimeInterval] = [1, 5, 30, 120]
+    /// A short schedule for a command that waits for delivery before it exits.
+    public static let commandBackoff: [TimeInterval] = [1]
 
     /// Posts `body` to `url` and returns the HTTP status; injected so tests can use any receiver.
     public typealias Transport = @Sendable (_ url: URL, _ body: Data) async throws -> Int
@@ -20,12 +22,15 @@ public struct AlertNotifier: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let transport: Transport
+    private let backoff: [TimeInterval]
 
     public init(
         catalog: Catalog, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "alerts"),
+        backoff: [TimeInterval] = AlertNotifier.serverBackoff,
         transport: @escaping Transport = AlertNotifier.urlSessionTransport
     ) {
         self.catalog = catalog
+        self.backoff = backoff
         self.clock = clock
         self.logger = logger
         self.transport = transport
@@ -60,9 +65,9 @@ public struct AlertNotifier: Sendable {
     /// Tries each attempt in turn; true once the receiver answers 2xx.
     func deliver(_ body: Data, to url: URL) async -> Bool {
         let host = url.host ?? "?"
-        for attempt in 0...Self.backoff.count {
+        for attempt in 0...backoff.count {
             if attempt > 0 {
-                do { try await clock.sleep(until: clock.now().addingTimeInterval(Self.backoff[attempt - 1])) } catch {
+                do { try await clock.sleep(until: clock.now().addingTimeInterval(backoff[attempt - 1])) } catch {
                     return false
                 }
             }
@@ -77,7 +82,7 @@ public struct AlertNotifier: Sendable {
             }
         }
         logger.error(
-            "webhook alert not delivered after \(Self.backoff.count + 1) attempts", metadata: ["host": "\(host)"])
+            "webhook alert not delivered after \(backoff.count + 1) attempts", metadata: ["host": "\(host)"])
         return false
     }
 

@@ -24,8 +24,6 @@ public final class BundleImport {
         }
     }
 
-    public var bytesReceived: Int64 { output.bytesWritten }
-
     public func write(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
         try output.write(bytes)
     }

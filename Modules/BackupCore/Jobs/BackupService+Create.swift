@@ -114,12 +114,22 @@ extension BackupService {
         _ = try? pruneHoldingLock(dryRun: false)
     }
 
-    /// Prepares and runs a backup in one call (the CLI's path).
+    /// Prepares and runs a backup in one call (the CLI's path). When it fails (not when it is
+    /// cancelled or busy), `alerts` hears about it and the call waits for the delivery.
     @discardableResult
     public func createBackup(
-        type: BackupType = .manual, note: String? = nil,
+        type: BackupType = .manual, note: String? = nil, alerts: AlertNotifier? = nil,
         progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> BackupInfo {
-        try await run(try prepareBackup(type: type, note: note), progress: progress)
+        let prepared = try prepareBackup(type: type, note: note)
+        do {
+            return try await run(prepared, progress: progress)
+        } catch {
+            if error != .cancelled, let alerts {
+                let failed = try? catalog.record(id: prepared.record.id).info
+                _ = await alerts.backupFailed(failed, message: error.message)?.value
+            }
+            throw error
+        }
     }
 }

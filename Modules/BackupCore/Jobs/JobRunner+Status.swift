@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a server reports at `/api/status`.
+public struct ServerStatus: Encodable, Equatable, Sendable {
+    public enum State: String, Encodable, Sendable {
+        case ready, busy, maintenance
+    }
+
+    public var version: String
+    public var state: State
+    public var currentJob: JobStatus?
+    public var lastRestore: RestoreOutcome?
+
+    enum CodingKeys: String, CodingKey {
+        case version, state
+        case currentJob = "current_job"
+        case lastRestore = "last_restore"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(state, forKey: .state)
+        try container.encode(currentJob, forKey: .currentJob)
+        try container.encode(lastRestore, forKey: .lastRestore)
+    }
+}
+
+extension JobRunner {
+    /// `maintenance` during a restore; `busy` while a job runs here or another process (the
+    /// CLI) holds the job lock; `ready` otherwise.
+    public func status() -> ServerStatus {
+        let busy = currentJob != nil || AdvisoryLock.isHeld(at: service.dataDirectory.jobLock.path)
+        let state: ServerStatus.State = gate.isInMaintenance ? .maintenance : busy ? .busy : .ready
+        return ServerStatus(
+            version: BackupManagerVersion.current, state: state, currentJob: currentJob,
+            lastRestore: service.dataDirectory.lastRestore())
+    }
+
+    /// `info` with the in-memory progress of this process's running job, fresher than the
+    /// catalog's per-percent copy.
+    public func withLiveProgress(_ info: BackupInfo) -> BackupInfo {
+        guard info.status.isActive, let job = currentJob, job.backupID == info.id, let progress = job.progress else {
+            return info
+        }
+        var info = info
+        info.progress = progress
+        return info
+    }
+}
+
+extension JobRunner {
+    /// ``withLiveProgress(_:)`` over a page of backups.
+    public func withLiveProgress(_ infos: [BackupInfo]) -> [BackupInfo] {
+        infos.map { withLiveProgress($0) }
+    }
+}
