@@ -4,11 +4,15 @@ DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
-APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time curl
+APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time curl \
+                chromium chromium-driver fonts-dejavu-core python3-venv
+# The browser tests' Python packages, in .venv (never the system's Python).
+VENV            := .venv
+PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: setup build release test lint format run clean
+.PHONY: setup venv build release test test-e2e screenshots lint format run clean
 
 ## setup: install missing system packages (only when missing)
 setup:
@@ -24,6 +28,13 @@ setup:
 	  echo "setup: system packages present"; \
 	fi
 
+## venv: the Python packages of the browser tests, installed once into .venv
+venv: $(VENV)/.installed
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(PYTHON_PACKAGES) </dev/null
+	touch $@
+
 ## build: debug build of everything, tests included
 build: setup
 	$(SWIFT) build --build-tests
@@ -32,9 +43,18 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-## test: build and run every test
-test: build
+## test: build and run every test: Swift suites, then the web page in headless Chromium
+test: build venv
 	$(SWIFT) test --skip-build
+	$(MAKE) --no-print-directory test-e2e
+
+## test-e2e: the browser tests alone (the real backup-api from the debug build, real Chromium)
+test-e2e: venv
+	cd Tests/e2e && BACKUP_BIN_DIR="$$($(SWIFT) build --show-bin-path)" ../../$(VENV)/bin/python -m pytest -q
+
+## screenshots: the page in English and Russian, desktop and 360 px, into docs/screenshots/
+screenshots: build venv
+	cd Tests/e2e && BACKUP_BIN_DIR="$$($(SWIFT) build --show-bin-path)" ../../$(VENV)/bin/python screenshots.py ../../docs/screenshots
 
 ## lint: check formatting with swift format
 lint:

@@ -14,6 +14,13 @@ protocol AppArguments: Sendable {
     var logLevel: String { get }
     /// The token itself (BACKUP_API_TOKEN), when given.
     var token: String? { get }
+    /// The folder holding `web/` and `i18n/`; nil to look beside the working directory and the
+    /// executable.
+    var assetsDir: String? { get }
+}
+
+extension AppArguments {
+    var assetsDir: String? { nil }
 }
 
 /// Everything the routes share.
@@ -23,6 +30,7 @@ struct AppServices: Sendable {
     let scheduler: Scheduler
     let token: APIToken
     let links: DownloadLinks
+    let sessions: SessionTickets
     let wallClock: any WallClock
 
     var clock: @Sendable () -> Date { { [wallClock] in wallClock.now() } }
@@ -34,6 +42,7 @@ struct AppServices: Sendable {
         scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token
         self.links = links
+        sessions = SessionTickets(signingWith: links, token: token)
         wallClock = clock
     }
 }
@@ -67,7 +76,13 @@ func buildApplication(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
         logger: logger)
 
-    let router = buildRouter(services)
+    let assets = WebAssets.locate(arguments.assetsDir)
+    if let assets {
+        logger.info("serving the web page", metadata: ["assets": "\(assets.root)"])
+    } else {
+        logger.warning("web/ and i18n/ not found (set --assets-dir): /settings/backup answers 404")
+    }
+    let router = buildRouter(services, assets: assets)
     let startLogger = logger
     return Application(
         router: router,

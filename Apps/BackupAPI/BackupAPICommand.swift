@@ -45,12 +45,23 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     )
     var restartMode: String = ProcessInfo.processInfo.environment["BACKUP_RESTART_MODE"] ?? RestartMode.exec.rawValue
 
+    @Option(
+        name: .customLong("assets-dir"),
+        help:
+            "The folder holding web/ and i18n/ (env BACKUP_ASSETS_DIR; default: found beside the working directory or the executable)."
+    )
+    var assetsDirOption: String?
+
     var token: String? { ProcessInfo.processInfo.environment["BACKUP_API_TOKEN"] }
+    var assetsDir: String? { assetsDirOption ?? ProcessInfo.processInfo.environment["BACKUP_ASSETS_DIR"] }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard RestartMode(rawValue: restartMode) != nil else {
             throw ValidationError("--restart-mode must be exec or exit")
+        }
+        if let assetsDir, WebAssets.locate(assetsDir) == nil {
+            throw ValidationError("--assets-dir \(assetsDir) holds no web/index.html and i18n/en.json")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

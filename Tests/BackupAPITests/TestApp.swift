@@ -17,8 +17,12 @@ struct TestArguments: AppArguments {
     var tokenFile: String? = nil
     var logLevel = "error"
     var token: String? = TestArguments.token
+    var assetsDir: String? = nil
 
     static let token = "test-token-0123456789abcdef"
+    /// The checkout, which holds `web/` and `i18n/`.
+    static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 }
 
 typealias TestClock = ManualClock

@@ -1,8 +1,9 @@
 import BackupCore
 import Hummingbird
 
-/// Every `/api` route needs `Authorization: Bearer TOKEN`, compared in constant time. The one
-/// exception is a download through a signed link (`?expires=…&signature=…`), checked here too.
+/// Every `/api` route needs `Authorization: Bearer TOKEN`, compared in constant time, or the web
+/// page's session cookie (see ``SessionController``). The one exception is a download through a
+/// signed link (`?expires=…&signature=…`), checked here too.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let services: AppServices
 
@@ -16,6 +17,10 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             guard header.hasPrefix(prefix), services.token.matches(String(header.dropFirst(prefix.count))) else {
                 throw APIError.unauthorized
             }
+            return try await next(request, context)
+        }
+        if let ticket = request.cookies[SessionController<Context>.cookieName]?.value, !ticket.isEmpty {
+            guard services.sessions.isValid(ticket, now: services.clock()) else { throw APIError.unauthorized }
             return try await next(request, context)
         }
         if let id = signedDownloadID(request) {

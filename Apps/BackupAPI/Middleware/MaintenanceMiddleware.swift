@@ -1,14 +1,14 @@
 import BackupCore
 import Hummingbird
 
-/// During a restore's maintenance new requests get 503 `maintenance`, except health, status and
-/// events, which keep answering (and are not counted, so a long event stream never blocks the
+/// During a restore's maintenance new requests get 503 `maintenance`, except health, status,
+/// events and the web page's files, which keep answering (and are not counted, so a long event stream never blocks the
 /// drain). Every admitted request is counted until it finishes, so the restore can drain them.
 struct MaintenanceMiddleware<Context: RequestContext>: RouterMiddleware {
     let gate: MaintenanceGate
 
     static func isExempt(_ path: String) -> Bool {
-        path == "/healthz" || path == "/api/status" || path == "/api/events"
+        path == "/healthz" || path == "/api/status" || path == "/api/events" || WebPageMiddleware<Context>.isPage(path)
     }
 
     func handle(

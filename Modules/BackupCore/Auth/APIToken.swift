@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The bearer token every API route needs.
@@ -42,6 +43,12 @@ public struct APIToken: Sendable {
     private init(value: String, source: Source) {
         self.value = value
         self.source = source
+    }
+
+    /// The token's SHA-256 in hex: binds session tickets to this token, so replacing the token
+    /// ends every session. Not a secret (the token is long and random).
+    public var fingerprint: String {
+        SHA256.hash(data: Array(value.utf8)).hexString
     }
 
     /// Whether `candidate` is the token, compared in constant time.

@@ -7,7 +7,8 @@ public struct DownloadLinks: Sendable {
     /// The longest a link may live.
     public static let maximumLifetime: TimeInterval = 5 * 60
 
-    private let key: SymmetricKey
+    /// Also signs session tickets (``SessionTickets``), with a different message prefix.
+    let key: SymmetricKey
 
     /// Loads the link secret from `DATA_DIR/link-secret`, creating it (mode 0600) when missing.
     public init(dataDirectory: DataDirectory) throws(BackupError) {
@@ -23,8 +24,12 @@ public struct DownloadLinks: Sendable {
 
     /// The signature for downloading `id` until `expires` (Unix seconds).
     public func signature(id: String, expires: Int64) -> String {
-        let message = Array("download:\(id):\(expires)".utf8)
-        return Data(HMAC<SHA256>.authenticationCode(for: message, using: key)).base64EncodedString()
+        authenticationCode("download:\(id):\(expires)")
+    }
+
+    /// HMAC-SHA256 of `message` under the link secret, base64url without padding.
+    func authenticationCode(_ message: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: key)).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }

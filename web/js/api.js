@@ -1,0 +1,59 @@
+// The REST API, with the session cookie the server issues at sign-in (never the token itself).
+
+export class ApiError extends Error {
+  constructor(status, code, message, fields = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+}
+
+const listeners = new Set();
+
+/** `callback` runs whenever the server answers 401: the session is missing or has ended. */
+export function onUnauthorized(callback) {
+  listeners.add(callback);
+}
+
+export async function request(method, path, body) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch (error) {
+    throw new ApiError(0, 'network', String(error));
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const detail = data?.error ?? {};
+    const error = new ApiError(response.status, detail.code ?? 'unknown', detail.message ?? '', detail.fields ?? {});
+    if (response.status === 401 && path !== '/api/session') listeners.forEach((callback) => callback(error));
+    throw error;
+  }
+  return data;
+}
+
+export const api = {
+  session: () => request('GET', '/api/session'),
+  signIn: (token) => request('POST', '/api/session', { token }),
+  signOut: () => request('DELETE', '/api/session'),
+  status: () => request('GET', '/api/status'),
+  stats: () => request('GET', '/api/backups/stats'),
+  list: (cursor, limit = 20) =>
+    request('GET', `/api/backups?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
+  create: (note) => request('POST', '/api/backups', note ? { note } : {}),
+  update: (id, changes) => request('PATCH', `/api/backups/${encodeURIComponent(id)}`, changes),
+  remove: (id) => request('DELETE', `/api/backups/${encodeURIComponent(id)}`),
+  downloadLink: (id) => request('POST', `/api/backups/${encodeURIComponent(id)}/download-link`),
+  restore: (id, safetyBackup) =>
+    request('POST', `/api/backups/${encodeURIComponent(id)}/restore`, { safety_backup: safetyBackup }),
+  settings: () => request('GET', '/api/settings/backup'),
+  saveSettings: (settings) => request('PUT', '/api/settings/backup', settings),
+};

@@ -1,0 +1,113 @@
+// Restore: the typed-id confirmation, then "restoring… restarting…", reconnection, and the outcome.
+import { api, ApiError } from './api.js';
+import { $, say, sayError, unsay } from './dom.js';
+
+const PENDING_KEY = 'backup-manager.pending-restore';
+const POLL_MS = 1000;
+let onFinished = () => {};
+
+export function openRestore(id) {
+  const dialog = $('#restore-dialog');
+  const input = $('#restore-id-input');
+  say($('#restore-warning'), 'restore.warning', { id });
+  say($('#restore-id-label'), 'restore.type_id', { id });
+  unsay($('#restore-id-error'));
+  input.value = '';
+  input.removeAttribute('aria-invalid');
+  $('#restore-safety').checked = true;
+  dialog.dataset.id = id;
+  dialog.returnValue = '';
+  dialog.showModal();
+  input.focus();
+}
+
+function confirm(event) {
+  const dialog = $('#restore-dialog');
+  const input = $('#restore-id-input');
+  if (input.value.trim() !== dialog.dataset.id) {
+    event.preventDefault();
+    say($('#restore-id-error'), 'restore.mismatch');
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+}
+
+async function start(id, safetyBackup) {
+  const before = (await api.status()).last_restore?.finished_at ?? null;
+  try {
+    await api.restore(id, safetyBackup);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showBanner('failed');
+    sayError($('#restore-message'), error);
+    unsay($('#restore-detail'));
+    return;
+  }
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ id, before }));
+  watch();
+}
+
+/** Whether this tab started a restore that has not reported its outcome yet. */
+export function hasPendingRestore() {
+  return sessionStorage.getItem(PENDING_KEY) !== null;
+}
+
+/** Polls `/api/status` through maintenance and the restart until the new outcome is there. */
+export async function watch() {
+  const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? 'null');
+  if (!pending) return;
+  $('#app').hidden = true;
+  showBanner('working');
+  say($('#restore-message'), 'restore.restoring');
+  unsay($('#restore-detail'));
+  for (;;) {
+    let status = null;
+    try {
+      status = await api.status();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return;
+      say($('#restore-message'), 'restore.restarting');
+    }
+    const outcome = status?.last_restore;
+    if (status && status.state !== 'maintenance' && outcome && outcome.finished_at !== pending.before) {
+      sessionStorage.removeItem(PENDING_KEY);
+      report(outcome);
+      onFinished();
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function report(outcome) {
+  const detail = $('#restore-detail');
+  if (outcome.outcome === 'succeeded') {
+    showBanner('ok');
+    say($('#restore-message'), 'restore.succeeded', { id: outcome.backup_id ?? '' });
+    if (outcome.safety_backup_id) say(detail, 'restore.succeeded_safety', { id: outcome.safety_backup_id });
+    else unsay(detail);
+  } else {
+    showBanner('failed');
+    say($('#restore-message'), 'restore.failed');
+    if (outcome.error) say(detail, 'restore.failed_detail', { reason: outcome.error });
+    else unsay(detail);
+  }
+}
+
+function showBanner(state) {
+  const banner = $('#restore-banner');
+  banner.hidden = false;
+  banner.classList.toggle('ok', state === 'ok');
+  banner.classList.toggle('failed', state === 'failed');
+}
+
+/** `finished` runs after a restore's outcome is shown (reload everything, reconnect events). */
+export function setUpRestore(finished) {
+  onFinished = finished;
+  $('#restore-confirm').addEventListener('click', confirm);
+  const dialog = $('#restore-dialog');
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue === 'confirm') start(dialog.dataset.id, $('#restore-safety').checked);
+  });
+}
+

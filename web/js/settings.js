@@ -1,0 +1,99 @@
+// The settings form: load, save, and the API's field errors next to their fields.
+import { api, ApiError } from './api.js';
+import { $, say, sayError, unsay } from './dom.js';
+import { has } from './i18n.js';
+import { loadStats } from './stats.js';
+
+const form = () => $('#settings-form');
+const numberFields = [
+  'interval_hours',
+  'retention.keep_last',
+  'retention.keep_days',
+  'retention.keep_daily',
+  'retention.keep_weekly',
+  'retention.keep_monthly',
+  'compression_level',
+];
+
+const input = (name) => form().elements.namedItem(name);
+
+export async function loadSettings() {
+  fill(await api.settings());
+}
+
+function fill(settings) {
+  input('enabled').checked = settings.enabled;
+  input('interval_hours').value = settings.interval_hours;
+  for (const [key, number] of Object.entries(settings.retention)) {
+    const field = input(`retention.${key}`);
+    if (!field) continue;
+    if (field.type === 'checkbox') field.checked = number;
+    else field.value = number;
+  }
+  input('compression_level').value = settings.compression_level;
+  input('webhook_url').value = settings.webhook_url ?? '';
+}
+
+function showErrors(fields) {
+  for (const field of form().querySelectorAll('input')) {
+    const slot = $(`#${field.id}-error`);
+    const problem = fields[field.name];
+    field.toggleAttribute('aria-invalid', Boolean(problem));
+    if (problem) field.setAttribute('aria-invalid', 'true');
+    if (!slot) continue;
+    if (problem) say(slot, has(`settings.error.${field.name}`) ? `settings.error.${field.name}` : 'settings.error.generic');
+    else unsay(slot);
+  }
+}
+
+function collect() {
+  const settings = { retention: {} };
+  const local = {};
+  for (const name of numberFields) {
+    const text = input(name).value.trim();
+    const number = Number(text);
+    if (text === '' || !Number.isSafeInteger(number)) local[name] = true;
+    if (name.startsWith('retention.')) settings.retention[name.slice('retention.'.length)] = number;
+    else settings[name] = number;
+  }
+  settings.enabled = input('enabled').checked;
+  settings.retention.include_manual = input('retention.include_manual').checked;
+  settings.webhook_url = input('webhook_url').value.trim() || null;
+  return { settings, local };
+}
+
+async function save(event) {
+  event.preventDefault();
+  const status = $('#settings-status');
+  unsay(status);
+  status.classList.remove('error');
+  const { settings, local } = collect();
+  if (Object.keys(local).length > 0) {
+    showErrors(local);
+    say(status, 'settings.invalid');
+    status.classList.add('error');
+    form().querySelector('[aria-invalid="true"]')?.focus();
+    return;
+  }
+  const button = $('#settings-save');
+  button.disabled = true;
+  try {
+    fill(await api.saveSettings(settings));
+    showErrors({});
+    say(status, 'settings.saved');
+    await loadStats();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    showErrors(error.fields ?? {});
+    if (error.code === 'validation_failed') say(status, 'settings.invalid');
+    else sayError(status, error);
+    status.classList.add('error');
+    form().querySelector('[aria-invalid="true"]')?.focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function setUpSettings() {
+  form().addEventListener('submit', save);
+}
