@@ -74,8 +74,10 @@ def row(driver, backup_id):
 
 
 def row_status(driver, backup_id):
-    rows = driver.find_elements(By.CSS_SELECTOR, f'#backup-rows tr[data-id="{backup_id}"]')
-    return rows[0].get_attribute("data-status") if rows else None
+    """The row's status, read in the page (a row re-rendered meanwhile is never stale)."""
+    return driver.execute_script(
+        "const row = document.querySelector(`#backup-rows tr[data-id=\"${arguments[0]}\"]`);"
+        "return row ? row.dataset.status : null;", backup_id)
 
 
 def set_field(driver, selector, value):

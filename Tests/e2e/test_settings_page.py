@@ -304,3 +304,57 @@ def test_nothing_is_loaded_from_outside_the_server(server, browser):
     assert urls and all(u.startswith(server.base) for u in urls), urls
     html = (harness.ROOT / "web" / "index.html").read_text()
     assert "http://" not in html and "https://" not in html
+
+
+def test_long_lists_are_paged(workdir, browser):
+    data = workdir / "paged"
+    data.mkdir()
+    harness.seed_database(data / "app.sqlite", rows=10, blob_kib=1)
+    server = harness.Server(data, workdir / "paged.log")
+    try:
+        ids = [server.backup_and_wait(note=f"n{i}")["id"] for i in range(23)]
+        sign_in(browser, server.base, harness.TOKEN)
+        wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#backup-rows tr")) == 20)
+        shown = [r.get_attribute("data-id") for r in browser.find_elements(By.CSS_SELECTOR, "#backup-rows tr")]
+        assert shown == ids[::-1][:20]  # newest first
+        more = browser.find_element(By.ID, "backups-more")
+        assert more.is_displayed()
+        more.click()
+        wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#backup-rows tr")) == 23)
+        shown = [r.get_attribute("data-id") for r in browser.find_elements(By.CSS_SELECTOR, "#backup-rows tr")]
+        assert shown == ids[::-1]
+        assert not browser.find_element(By.ID, "backups-more").is_displayed()
+        assert browser.find_element(By.ID, "backups-shown").text == EN["backups.shown.other"].replace("{count}", "23")
+        assert console_errors(browser) == []
+    finally:
+        server.stop()
+
+
+def present(driver, selector):
+    """Whether `selector` matches now (asked in the page, so a re-rendered row is never stale)."""
+    return driver.execute_script("return document.querySelector(arguments[0]) !== null", selector)
+
+
+def test_pin_and_delete_with_confirmation(server, browser):
+    info = server.backup_and_wait(note="to delete")
+    sign_in(browser, server.base, harness.TOKEN)
+    wait(browser).until(lambda d: row_status(d, info["id"]) == "completed")
+    row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="pin"]').click()
+    wait(browser).until(lambda d: present(d, f'tr[data-id="{info["id"]}"] button[data-action="unpin"]'))
+    assert server.api("GET", f"/api/backups/{info['id']}")["pinned"] is True
+    row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="unpin"]').click()
+    wait(browser).until(lambda d: present(d, f'tr[data-id="{info["id"]}"] button[data-action="pin"]'))
+    assert server.api("GET", f"/api/backups/{info['id']}")["pinned"] is False
+
+    row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="delete"]').click()
+    visible(browser, "#delete-dialog")
+    assert info["id"] in browser.find_element(By.ID, "delete-body").text
+    browser.find_element(By.CSS_SELECTOR, "#delete-dialog [data-close]").click()
+    assert server.api("GET", f"/api/backups/{info['id']}")["status"] == "completed"
+    row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="delete"]').click()
+    visible(browser, "#delete-dialog")
+    browser.find_element(By.ID, "delete-confirm").click()
+    text_is(browser, "#notice", EN["delete.done"])
+    wait(browser).until(lambda d: row_status(d, info["id"]) is None)
+    assert not (server.data_dir / "backups" / info["filename"]).exists()
+    assert console_errors(browser) == []
