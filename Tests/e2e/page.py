@@ -88,11 +88,12 @@ def set_field(driver, selector, value):
 
 def console_errors(driver, expected=()):
     """SEVERE console entries: script errors, and failed requests except the `expected` ones,
-    given as "METHOD-less path:status" fragments such as "/api/settings/backup:422" (Chromium
-    logs every 4xx answer, also those the test provokes on purpose)."""
+    given as "path:status" ("/api/settings/backup:422") or "path:ERR_…" (a refused connection
+    while the server restarts). Chromium logs every failed request, also those a test provokes."""
     def is_expected(entry):
-        found = re.search(r"(/api/\S*) - Failed to load resource: .* status of (\d+)", entry["message"])
-        return entry["source"] == "network" and found and f"{found[1]}:{found[2]}" in expected
+        found = re.search(r"(/api/\S*) - Failed to load resource: (?:.* status of (\d+)|net::(ERR_\w+))",
+                          entry["message"])
+        return entry["source"] == "network" and found and f"{found[1]}:{found[2] or found[3]}" in expected
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and not is_expected(entry)]
 
 
