@@ -1,14 +1,17 @@
 # Backup Manager. `make run` and `make test` set up everything they need on a fresh machine.
+SHELL      := /bin/bash
 SWIFT      ?= swift
 DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
-APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time curl
+APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar gzip coreutils time curl python3 python3-venv
+# schemathesis, from PyPI into a venv of this checkout, for the API fuzzing in make test.
+SCHEMATHESIS_VERSION ?= 4.32.5
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: setup build release test lint format run clean
+.PHONY: setup build release test test-long schemathesis lint format run clean
 
 ## setup: install missing system packages (only when missing)
 setup:
@@ -32,9 +35,25 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-## test: build and run every test
-test: build
-	$(SWIFT) test --skip-build
+## test: build and run every test (the reliability suite's short variant), then schemathesis
+test: build .venv/bin/schemathesis
+	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	MAX_EXAMPLES=10 scripts/schemathesis.sh | tee -a .build/test.log; exit $${PIPESTATUS[0]}
+	@echo "== figures"; grep -h "reliability figure:" .build/test.log || true
+
+## test-long: the same with the reliability suite's long variants (50+ kills, more corruptions, more load)
+test-long: build .venv/bin/schemathesis
+	BACKUP_TEST_LONG=1 $(SWIFT) test --skip-build 2>&1 | tee .build/test-long.log; exit $${PIPESTATUS[0]}
+	MAX_EXAMPLES=50 scripts/schemathesis.sh | tee -a .build/test-long.log; exit $${PIPESTATUS[0]}
+	@echo "== figures"; grep -h "reliability figure:" .build/test-long.log || true
+
+## schemathesis: fuzz the live API against docs/openapi.yaml (after make build)
+schemathesis: .venv/bin/schemathesis
+	scripts/schemathesis.sh
+
+.venv/bin/schemathesis: | setup
+	python3 -m venv .venv
+	.venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$(SCHEMATHESIS_VERSION)" </dev/null
 
 ## lint: check formatting with swift format
 lint:
