@@ -37,13 +37,15 @@ release: setup
 
 ## test: build and run every test (the reliability suite's short variant), then schemathesis
 test: build .venv/bin/schemathesis
-	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	$(SWIFT) test --skip-build --skip ReliabilityTests 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee -a .build/test.log; exit $${PIPESTATUS[0]}
 	MAX_EXAMPLES=10 scripts/schemathesis.sh | tee -a .build/test.log; exit $${PIPESTATUS[0]}
 	@echo "== figures"; grep -h "reliability figure:" .build/test.log || true
 
 ## test-long: the same with the reliability suite's long variants (50+ kills, more corruptions, more load)
 test-long: build .venv/bin/schemathesis
-	BACKUP_TEST_LONG=1 $(SWIFT) test --skip-build 2>&1 | tee .build/test-long.log; exit $${PIPESTATUS[0]}
+	$(SWIFT) test --skip-build --skip ReliabilityTests 2>&1 | tee .build/test-long.log; exit $${PIPESTATUS[0]}
+	BACKUP_TEST_LONG=1 $(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee -a .build/test-long.log; exit $${PIPESTATUS[0]}
 	MAX_EXAMPLES=50 scripts/schemathesis.sh | tee -a .build/test-long.log; exit $${PIPESTATUS[0]}
 	@echo "== figures"; grep -h "reliability figure:" .build/test-long.log || true
 

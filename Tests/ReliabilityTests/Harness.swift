@@ -1,6 +1,7 @@
 import BackupCore
 import Foundation
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -100,3 +101,7 @@ enum Harness {
 func pause(_ seconds: TimeInterval) {
     if seconds > 0 { Thread.sleep(forTimeInterval: seconds) }
 }
+
+/// The suites run one test at a time: they start real servers, fill disks and kill processes,
+/// and their waits block threads, which parallel suites would starve on a small machine.
+@Suite(.serialized) enum Reliability {}
