@@ -29,7 +29,8 @@ done
 # One real backup, so that listing, showing and downloading have something to return.
 curl -fs -X POST -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/backups" >/dev/null
 
-# /api/events never ends by design; restore would restart the server in the middle of the run.
+# /api/events never ends by design; restore would restart the server in the middle of the run;
+# import takes a gzip body schemathesis cannot generate (ReliabilityTests send it real and damaged bundles).
 set +e
 .venv/bin/schemathesis run docs/openapi.yaml \
   --url "http://127.0.0.1:$port" \
@@ -37,13 +38,13 @@ set +e
   --max-examples "$max_examples" \
   --phases examples,coverage,fuzzing \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --exclude-path /api/events --exclude-path-regex '/restore$' \
+  --exclude-path /api/events --exclude-path /api/backups/import --exclude-path-regex '/restore$' \
   --request-timeout 30 --seed "${BACKUP_TEST_SEED:-1}" --no-color 2>&1 | tee "$work/st.log"
 status=${PIPESTATUS[0]}
 set -e
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "schemathesis: backup-api died during the run"; cat "$work/server.log"; exit 1
 fi
-summary="$(grep -E 'Test cases:|test cases|API Operations:|Examples:' "$work/st.log" | tr -s ' ' | paste -sd ';' -)"
-echo "reliability figure: schemathesis: max-examples $max_examples; $summary; exit status $status"
+summary="$(grep -A1 -E '^Test cases:' "$work/st.log" | tail -1 | tr -s ' ' | sed 's/^ //')"
+echo "reliability figure: schemathesis: $summary test cases (max-examples $max_examples per operation), exit status $status"
 exit "$status"
