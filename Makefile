@@ -1,18 +1,19 @@
 # Backup Manager. `make run` and `make test` set up everything they need on a fresh machine.
+SHELL      := /bin/bash
 SWIFT      ?= swift
 DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
-APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time curl \
-                chromium chromium-driver fonts-dejavu-core python3-venv
-# The browser tests' Python packages, in .venv (never the system's Python).
+APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar gzip coreutils time curl \
+                python3 python3-venv chromium chromium-driver fonts-dejavu-core
+# The tests' Python packages (browser tests, API fuzzing), in .venv (never the system's Python).
 VENV            := .venv
-PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0
+PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0 schemathesis==4.32.5
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: setup venv build release test test-e2e screenshots lint format run clean
+.PHONY: setup venv build release test test-long test-e2e schemathesis screenshots lint format run clean
 
 ## setup: install missing system packages (only when missing)
 setup:
@@ -28,7 +29,7 @@ setup:
 	  echo "setup: system packages present"; \
 	fi
 
-## venv: the Python packages of the browser tests, installed once into .venv
+## venv: the tests' Python packages, installed once into .venv (again when the Makefile changes)
 venv: $(VENV)/.installed
 $(VENV)/.installed: Makefile
 	python3 -m venv $(VENV)
@@ -43,14 +44,30 @@ build: setup
 release: setup
 	$(SWIFT) build -c release
 
-## test: build and run every test: Swift suites, then the web page in headless Chromium
+## test: build and run every test: the Swift suites (the reliability suite's short variant last,
+## alone), schemathesis against the live API, then the web page in headless Chromium
 test: build venv
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip ReliabilityTests 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee -a .build/test.log; exit $${PIPESTATUS[0]}
+	MAX_EXAMPLES=10 scripts/schemathesis.sh | tee -a .build/test.log; exit $${PIPESTATUS[0]}
 	$(MAKE) --no-print-directory test-e2e
+	@echo "== figures"; grep -h "reliability figure:" .build/test.log || true
+
+## test-long: the same with the reliability suite's long variants (50+ kills, more corruptions, more load)
+test-long: build venv
+	$(SWIFT) test --skip-build --skip ReliabilityTests 2>&1 | tee .build/test-long.log; exit $${PIPESTATUS[0]}
+	BACKUP_TEST_LONG=1 $(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee -a .build/test-long.log; exit $${PIPESTATUS[0]}
+	MAX_EXAMPLES=50 scripts/schemathesis.sh | tee -a .build/test-long.log; exit $${PIPESTATUS[0]}
+	$(MAKE) --no-print-directory test-e2e
+	@echo "== figures"; grep -h "reliability figure:" .build/test-long.log || true
 
 ## test-e2e: the browser tests alone (the real backup-api from the debug build, real Chromium)
 test-e2e: venv
 	cd Tests/e2e && BACKUP_BIN_DIR="$$($(SWIFT) build --show-bin-path)" ../../$(VENV)/bin/python -m pytest -q
+
+## schemathesis: fuzz the live API against docs/openapi.yaml (after make build)
+schemathesis: venv
+	scripts/schemathesis.sh
 
 ## screenshots: the page in English and Russian, desktop and 360 px, into docs/screenshots/
 screenshots: build venv

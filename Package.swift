@@ -94,6 +94,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "BackupCore",
+                "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/ReliabilityTests",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "BackupAPITests",
             dependencies: [
                 "BackupAPI",

@@ -14,7 +14,7 @@ enum ExitStatus {
         case .backupInProgress: busy
         case .serverHoldsDataDirectory: serverRunning
         case .invalidID, .invalidQuery, .invalidInput: usage
-        case .notFound, .insufficientSpace, .sourceUnavailable, .cancelled, .conflict, .io: failed
+        case .notFound, .insufficientSpace, .payloadTooLarge, .sourceUnavailable, .cancelled, .conflict, .io: failed
         }
     }
 }

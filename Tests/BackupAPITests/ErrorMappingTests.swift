@@ -15,7 +15,8 @@ struct ErrorMappingTests {
         arguments: [
             (BackupError.backupInProgress, 409), (.notFound(id: "x"), 404), (.invalidID("x"), 400),
             (.invalidQuery(parameter: "limit", reason: "r"), 400), (.verificationFailed(reason: "r"), 422),
-            (.insufficientSpace(needed: 2, available: 1), 507), (.invalidInput(fields: ["a": "b"]), 422),
+            (.insufficientSpace(needed: 2, available: 1), 507), (.payloadTooLarge(size: 2, limit: 1), 413),
+            (.invalidInput(fields: ["a": "b"]), 422),
             (.conflict(reason: "r"), 409), (.io(path: "p", reason: "r"), 500),
         ])
     func mapping(_ error: BackupError, _ status: Int) {

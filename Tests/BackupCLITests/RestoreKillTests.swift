@@ -12,19 +12,8 @@ import Testing
 struct RestoreKillTests {
     let backup = try! ChildProcess(product: "backup")
 
-    /// What distinguishes the two contents: the ledger, the accounts and the filler's shape.
     static func fingerprint(_ path: String) throws -> String {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        let queue = try DatabaseQueue(path: path, configuration: config)
-        defer { try? queue.close() }
-        return try queue.read { db in
-            let ledger = try String.fetchOne(db, sql: "SELECT group_concat(id || ':' || amount) FROM ledger") ?? ""
-            let accounts = try String.fetchOne(db, sql: "SELECT group_concat(id || ':' || balance) FROM account") ?? ""
-            let filler =
-                try String.fetchOne(db, sql: "SELECT COUNT(*) || '/' || SUM(length(payload)) FROM filler") ?? ""
-            return "\(ledger)|\(accounts)|\(filler)"
-        }
+        try TestDB.fingerprint(path)
     }
 
     /// The change between the backup ("restored" content) and the live ("old") content.

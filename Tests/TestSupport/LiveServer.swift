@@ -110,3 +110,8 @@ public final class LiveServer {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }
+
+// Every stored property is a `let`; the URLSession is thread-safe and the child process is only
+// signalled and waited on, which Foundation's Process allows from any thread. So clients on
+// several tasks may share one server.
+extension LiveServer: @unchecked Sendable {}

@@ -31,3 +31,21 @@ public enum TestDB {
         return try SampleDatabase.invariantsHold(in: queue)
     }
 }
+
+extension TestDB {
+    /// What distinguishes two contents of a ``SampleDatabase``: the ledger, the accounts and the
+    /// filler's shape. Waits for a writer's lock rather than failing.
+    public static func fingerprint(_ path: String) throws -> String {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let ledger = try String.fetchOne(db, sql: "SELECT group_concat(id || ':' || amount) FROM ledger") ?? ""
+            let accounts = try String.fetchOne(db, sql: "SELECT group_concat(id || ':' || balance) FROM account") ?? ""
+            let filler =
+                try String.fetchOne(db, sql: "SELECT COUNT(*) || '/' || SUM(length(payload)) FROM filler") ?? ""
+            return "\(ledger)|\(accounts)|\(filler)"
+        }
+    }
+}

@@ -12,6 +12,8 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws
         -> Response
     {
+        // Two Authorization headers are ambiguous (a proxy may check one, we another): refused.
+        guard request.headers[values: .authorization].count <= 1 else { throw APIError.unauthorized }
         if let header = request.headers[.authorization] {
             let prefix = "Bearer "
             guard header.hasPrefix(prefix), services.token.matches(String(header.dropFirst(prefix.count))) else {

@@ -50,6 +50,7 @@ extension APIError {
             status = .unprocessableContent
             fields = problems
         case .insufficientSpace: status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .payloadTooLarge: status = .contentTooLarge
         case .sourceUnavailable, .io: status = .internalServerError
         }
         self.init(status: status, code: error.code, message: error.message, fields: fields)

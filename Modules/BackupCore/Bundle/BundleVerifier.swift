@@ -83,6 +83,8 @@ struct BundleVerifier {
         if problems.isEmpty {
             if let failure = Self.integrityCheck(extracted) {
                 problems.append("integrity_check of database.sqlite: \(failure)")
+            } else if let manifest {
+                problems += Self.compareDatabase(manifest: manifest, database: extracted)
             }
         }
         keep = problems.isEmpty && keepDatabaseAt != nil
@@ -93,6 +95,9 @@ struct BundleVerifier {
         var problems: [String] = []
         if !Manifest.supportedFormatVersions.contains(manifest.formatVersion) {
             problems.append("manifest format_version \(manifest.formatVersion) is not supported")
+        }
+        if !BackupID.isValid(manifest.id) {
+            problems.append("manifest id \(manifest.id.prefix(80).debugDescription) is not a backup id")
         }
         if let expectedID, manifest.id != expectedID {
             problems.append("manifest id is \(manifest.id), expected \(expectedID)")

@@ -6,6 +6,8 @@ final class GzipWriter {
     typealias Sink = (UnsafeRawBufferPointer) throws(BackupError) -> Void
 
     private let stream: UnsafeMutablePointer<z_stream>
+    /// zlib reads the header while writing the first bytes, so it lives as long as the stream.
+    private let header: UnsafeMutablePointer<gz_header>
     private let output: UnsafeMutableRawBufferPointer
     private let sink: Sink
     private var finished = false
@@ -14,6 +16,8 @@ final class GzipWriter {
     init(level: Int, bufferSize: Int = 256 * 1024, sink: @escaping Sink) throws(BackupError) {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
+        header = .allocate(capacity: 1)
+        header.initialize(to: gz_header())
         output = .allocate(byteCount: bufferSize, alignment: 16)
         self.sink = sink
         // windowBits 15 + 16 asks zlib for a gzip header and trailer.
@@ -22,9 +26,15 @@ final class GzipWriter {
             zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else {
             output.deallocate()
+            header.deallocate()
             stream.deallocate()
             throw .io(path: "gzip", reason: "cannot start deflate (zlib error \(rc))")
         }
+        // A header CRC (FHCRC): zlib checks it on reading, so damage to the header's time, flags
+        // or OS byte is detected even where no recorded SHA-256 is at hand (an import).
+        header.pointee.hcrc = 1
+        header.pointee.os = 3
+        deflateSetHeader(stream, header)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
@@ -67,6 +77,7 @@ final class GzipWriter {
     deinit {
         deflateEnd(stream)
         stream.deallocate()
+        header.deallocate()
         output.deallocate()
     }
 }

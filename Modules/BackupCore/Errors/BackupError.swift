@@ -15,6 +15,8 @@ public enum BackupError: Error, Equatable, Sendable {
     case verificationFailed(reason: String)
     /// The disk cannot hold the backup.
     case insufficientSpace(needed: Int64, available: Int64)
+    /// An upload announced more bytes than can be accepted (more than the disk can hold).
+    case payloadTooLarge(size: Int64, limit: Int64)
     /// The protected database cannot be opened or read.
     case sourceUnavailable(path: String, reason: String)
     /// The job was cancelled before it finished.
@@ -39,6 +41,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .invalidID: "invalid_id"
         case .verificationFailed: "verification_failed"
         case .insufficientSpace: "insufficient_space"
+        case .payloadTooLarge: "payload_too_large"
         case .sourceUnavailable: "source_unavailable"
         case .cancelled: "cancelled"
         case .conflict: "conflict"
@@ -60,9 +63,13 @@ public enum BackupError: Error, Equatable, Sendable {
             "\(id.prefix(80).debugDescription) is not a backup id"
         case .verificationFailed(let reason):
             "verification failed: \(reason)"
+        case .insufficientSpace(let needed, let available) where needed <= 0:
+            "not enough free space: the disk is full (\(ByteCount.format(available)) available)"
         case .insufficientSpace(let needed, let available):
             "not enough free space for the backup: about \(ByteCount.format(needed)) needed, "
                 + "\(ByteCount.format(available)) available"
+        case .payloadTooLarge(let size, let limit):
+            "the upload of \(ByteCount.format(size)) is larger than the \(ByteCount.format(limit)) that can be accepted"
         case .sourceUnavailable(let path, let reason):
             "cannot read the database \(path): \(reason)"
         case .cancelled:

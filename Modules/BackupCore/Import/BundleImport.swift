@@ -82,13 +82,14 @@ public final class BundleImport {
 }
 
 extension BackupService {
-    /// Starts an import: refuses one announced larger than the free space, takes the job lock
-    /// and opens a partial file in `.tmp/`.
+    /// Starts an import: refuses one announced larger than the free space
+    /// (``BackupError/payloadTooLarge(size:limit:)``: the upload is too large, not the disk too
+    /// small), takes the job lock and opens a partial file in `.tmp/`.
     public func beginImport(expectedBytes: Int64? = nil) throws(BackupError) -> BundleImport {
         if let expectedBytes {
             let available = try freeSpace(dataDirectory.backups)
-            if expectedBytes + Self.spaceMargin > available {
-                throw .insufficientSpace(needed: expectedBytes + Self.spaceMargin, available: available)
+            if expectedBytes > available - Self.spaceMargin {
+                throw .payloadTooLarge(size: expectedBytes, limit: max(0, available - Self.spaceMargin))
             }
         }
         return try BundleImport(service: self, lease: try acquireJobLock())

@@ -99,6 +99,9 @@ extension BackupService {
             applyRetentionAfterJob()
             return record.info
         } catch {
+            // Free the snapshot's space first: on a full disk the catalog needs it to record the failure.
+            SnapshotEngine.removeDatabaseFiles(at: snapshotURL)
+            let error = spaceFigures(error, estimatedBytes: prepared.estimatedBytes)
             record.status = error == .cancelled ? .cancelled : .failed
             record.error = error == .cancelled ? "cancelled" : error.message
             record.completedAt = now()
@@ -107,6 +110,14 @@ extension BackupService {
             applyRetentionAfterJob()
             throw error
         }
+    }
+
+    /// A disk that filled up mid-backup, reported with what the backup needs and what is free
+    /// now (the writer only knows how far it got).
+    private func spaceFigures(_ error: BackupError, estimatedBytes: Int64) -> BackupError {
+        guard case .insufficientSpace = error else { return error }
+        let available = (try? freeSpace(dataDirectory.backups)) ?? 0
+        return .insufficientSpace(needed: 2 * estimatedBytes + Self.spaceMargin, available: available)
     }
 
     /// Retention after every backup; a failure to prune never fails the backup.

@@ -12,6 +12,9 @@ public struct ReconcileReport: Sendable, Equatable {
     public var quarantined: [String] = []
     /// Records whose bundle vanished, now `missing`.
     public var missing: [String] = []
+    /// Records that did not say `completed` although their whole bundle was in place (the
+    /// process died between the bundle's rename and the record's update), now `completed`.
+    public var recovered: [String] = []
 }
 
 extension BackupService {
@@ -51,6 +54,9 @@ extension BackupService {
             }
         }
 
+        for record in records where record.status != .completed && present.contains(record.filename) {
+            try recover(record, into: &report)
+        }
         for record in records where record.status == .completed && !present.contains(record.filename) {
             var missing = record
             missing.status = .missing
@@ -85,6 +91,35 @@ extension BackupService {
         try catalog.insert(record)
         report.adopted.append(manifest.id)
         return true
+    }
+
+    /// A record that is not `completed` but whose bundle is in `backups/`: completed when the
+    /// bundle verifies as this backup, else the bundle and its sidecar go to quarantine.
+    private func recover(_ record: BackupRecord, into report: inout ReconcileReport) throws(BackupError) {
+        let url = dataDirectory.backups.appendingPathComponent(record.filename)
+        let verdict = try BundleVerifier().verify(
+            bundle: url, expectedSHA256: sidecarHash(for: record.filename), expectedID: record.id,
+            temporary: dataDirectory.temporary)
+        guard verdict.isValid, let manifest = verdict.manifest else {
+            try quarantine(record.filename, into: &report)
+            let sidecar = BundleName.sidecar(for: record.filename)
+            if FileOps.isRegularFile(dataDirectory.backups.appendingPathComponent(sidecar)) {
+                try quarantine(sidecar, into: &report)
+            }
+            return
+        }
+        var completed = record
+        completed.status = .completed
+        completed.error = nil
+        completed.sizeBytes = FileOps.size(of: url)
+        completed.sha256 = verdict.bundleSHA256
+        completed.completedAt = record.completedAt ?? now()
+        completed.sourcePageCount = Int64(manifest.pageCount)
+        completed.verifiedAt = now()
+        completed.doneBytes = completed.totalBytes
+        completed.verificationError = nil
+        try catalog.update(completed)
+        report.recovered.append(record.id)
     }
 
     /// Moves a file from `backups/` into `quarantine/`, never overwriting what is there.
