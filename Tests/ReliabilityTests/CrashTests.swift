@@ -51,12 +51,12 @@ extension Reliability {
             let old = try TestDB.fingerprint(database)
             let foreign = try await Harness.foreignBundle(megabytes: 8)
 
-            // How long each job ran when a kill came too late: the next kill spreads over that.
+            // How long each job ran when a kill came too late: the next kill spreads over most of that.
             var durations: [Operation: TimeInterval] = [:]
             var kills: [Operation: Int] = [:]
             var contents: [String: Int] = [:]
             var rounds = 0
-            while kills.values.reduce(0, +) < target, rounds < target * 3 {
+            while kills.values.reduce(0, +) < target, rounds < target * 5 {
                 let operation = Operation.allCases[rounds % Operation.allCases.count]
                 rounds += 1
                 if operation.restores, try TestDB.fingerprint(database) == restored {
@@ -64,8 +64,8 @@ extension Reliability {
                 }
                 if operation == .serverImport { _ = try Harness.cli(["delete", foreign.id, "--yes"], directory) }
                 let before = try TestDB.fingerprint(database)
-                let spread = durations[operation] ?? 0.5
-                let offset = Double.random(in: 0...(spread * 1.2), using: &random)
+                let spread = durations[operation] ?? 0.3
+                let offset = Double.random(in: 0...spread, using: &random)
                 let variant = Bool.random(using: &random)
 
                 let started = Date()
@@ -84,7 +84,7 @@ extension Reliability {
                 if killed {
                     kills[operation, default: 0] += 1
                 } else {
-                    durations[operation] = max(spread, Date().timeIntervalSince(started))
+                    durations[operation] = Date().timeIntervalSince(started) * 0.8
                 }
 
                 // Right after the kill, before anyone cleans up.
