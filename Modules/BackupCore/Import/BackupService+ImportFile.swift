@@ -1,0 +1,38 @@
+import Foundation
+
+extension BackupService {
+    /// Imports the bundle at `file` (the CLI's `backup import PATH`): the same path as an upload,
+    /// read in 1 MiB chunks, verified, and recorded as `imported`; nothing is left on refusal.
+    public func importBundle(from file: URL) throws(BackupError) -> BackupInfo {
+        let handle: FileHandle
+        let size: Int64
+        do {
+            handle = try FileHandle(forReadingFrom: file)
+            size = Int64(try handle.seekToEnd())
+            try handle.seek(toOffset: 0)
+        } catch {
+            throw .io(path: file.path, reason: "cannot read it (\(error.localizedDescription))")
+        }
+        defer { try? handle.close() }
+        let session = try beginImport(expectedBytes: size)
+        do {
+            while true {
+                let chunk: Data
+                do {
+                    chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+                } catch {
+                    throw BackupError.io(path: file.path, reason: "read failed (\(error.localizedDescription))")
+                }
+                if chunk.isEmpty { break }
+                try Array(chunk).withBytes { (bytes) throws(BackupError) in try session.write(bytes) }
+            }
+            return try session.finish()
+        } catch let error as BackupError {
+            session.abandon()
+            throw error
+        } catch {
+            session.abandon()
+            throw .io(path: file.path, reason: "\(error)")
+        }
+    }
+}
