@@ -2,6 +2,7 @@ import BackupCore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// What the server needs to start; the command line provides it, tests pass their own.
@@ -86,6 +87,7 @@ func buildApplication(
     let startLogger = logger
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: connectionIdleTimeout)),
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: nil),
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
@@ -102,6 +104,11 @@ func buildApplication(
         },
         logger: logger)
 }
+
+/// How long a connection may sit idle (keep-alive between requests, or a request that stops
+/// arriving) before it is closed, so idle clients cannot hold descriptors forever. A response
+/// being written (an event stream, a slow download) is never cut by it.
+let connectionIdleTimeout: TimeAmount = .seconds(60)
 
 /// Runs beside the HTTP server; at shutdown (after the server has drained) it cancels the
 /// running job, waits for it to clean up, and releases the data directory.

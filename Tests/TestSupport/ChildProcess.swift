@@ -87,6 +87,13 @@ public struct ChildProcess {
             }
         }
 
+        /// A test that ends early (a thrown error) must not leave its child running.
+        deinit {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
         public var pid: Int32 { process.processIdentifier }
 
         public func signal(_ number: Int32) {
