@@ -8,7 +8,7 @@ APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar coreutils time 
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: setup build release test lint format run clean
+.PHONY: setup build release test lint format run bench clean
 
 ## setup: install missing system packages (only when missing)
 setup:
@@ -50,5 +50,26 @@ run: release
 	@echo "backup-api: http://$(HOST):$(PORT)/  (API token: BACKUP_API_TOKEN, else $(DATA_DIR)/api-token, created on first start)"
 	$$($(SWIFT) build -c release --show-bin-path)/backup-api --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
+# Benchmarks (never part of `make test`): sizes in MB of the generated databases, runs per figure.
+BENCH_SIZE_MB      ?= 200
+BENCH_SMALL_MB     ?= 20
+BENCH_RUNS         ?= 3
+BENCH_WRITER_RATE  ?= 200
+BENCH_CLI_TIMEOUT  ?= 20
+BENCH_API_REQUESTS ?= 1000
+BENCH_API_RATE     ?= 200
+BENCH_WORK         ?= bench-work
+BENCH_PACKAGES     := pigz zstd
+BENCH_ARGS = --size-mb $(BENCH_SIZE_MB) --small-mb $(BENCH_SMALL_MB) --runs $(BENCH_RUNS) \
+	--writer-rate $(BENCH_WRITER_RATE) --cli-timeout $(BENCH_CLI_TIMEOUT) \
+	--api-requests $(BENCH_API_REQUESTS) --api-rate $(BENCH_API_RATE)
+
+## bench: build release, install the reference tools, run every benchmark, write docs/BENCHMARKS.md
+bench: APT_PACKAGES += $(BENCH_PACKAGES)
+bench: release
+	python3 scripts/bench/bench.py --bin "$$($(SWIFT) build -c release --show-bin-path)" \
+	  --work $(BENCH_WORK) $(BENCH_ARGS) \
+	  --command "make bench BENCH_SIZE_MB=$(BENCH_SIZE_MB) BENCH_RUNS=$(BENCH_RUNS)"
+
 clean:
-	rm -rf .build
+	rm -rf .build $(BENCH_WORK)
