@@ -61,9 +61,21 @@ def table(rows):
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         direction = "↓" if row.better == "lower" else "↑"
+        median = "–" if row.ratio_median is None else f"{number(row.ratio_median)}× {direction}"
+        least = "–" if row.ratio_min is None else f"{number(row.ratio_min)}×"
         lines.append(
             f"| {row.section} | {row.figure} | {figure(row.ours)} | {row.reference_name} | {figure(row.reference)} | "
-            f"{number(row.ratio_median)}× {direction} | {number(row.ratio_min)}× | {verdict(row)} |")
+            f"{median} | {least} | {verdict(row)} |")
+    return "\n".join(lines)
+
+
+def targets(rows):
+    lines = ["**Targets (issue 7), judged on the median ratio of this run:**", ""]
+    for row in rows:
+        if row.target is not None:
+            state = "met" if row.target_met else "not met"
+            lines.append(f"- {row.figure} vs {row.reference_name}: {row.target[0]}: {number(row.ratio_median)}×, "
+                         f"**{state}**")
     return "\n".join(lines)
 
 
@@ -113,6 +125,8 @@ Ratios are ours ÷ reference; ↓ means lower is better (times, latencies, memor
 better (throughput). "min / median" are over the runs; a single value was measured once.
 
 {table(ctx.rows)}
+
+{targets(ctx.rows)}
 
 **The sqlite3 CLI's `.backup` under the same writer** ({ctx.writer_rate:g} commits/s): {cli_text}.
 
