@@ -8,10 +8,11 @@
  * deflate into gzip, SHA-256 of the compressed bytes, write(2). The Swift glue around these
  * calls is thin; the libraries do the work.
  *
- *   pipeline_model SOURCE.sqlite OUT.gz LEVEL single|blocks
+ *   pipeline_model SOURCE.sqlite OUT.gz LEVEL single|blocks|stored
  *
  * `blocks` deflates the way ParallelGzipWriter does (512 KiB blocks, each with the previous
- * block's last 32 KiB as dictionary, Z_SYNC_FLUSH), but on one thread, to count what the split costs.
+ * block's last 32 KiB as dictionary, Z_SYNC_FLUSH), but on one thread, to count what the split
+ * costs; `stored` adds its incompressibility trial (four 8 KiB samples; < 3% saved: stored blocks).
  */
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -47,6 +48,36 @@ static void snapshot(const char *source, const char *copy) {
 }
 
 static EVP_MD_CTX *bundle_hash;
+
+/* The trial of DeflateBlock.isIncompressible: deflate four 8 KiB pieces spread over the block. */
+static int incompressible(z_stream *z, unsigned char *data, size_t count, unsigned char *out, size_t out_size) {
+    if (count < 64 * 1024 || deflateReset(z) != Z_OK) return 0;
+    z->next_out = out;
+    z->avail_out = out_size;
+    for (int i = 0; i < 4; i++) {
+        z->next_in = data + i * (count / 4);
+        z->avail_in = 8192;
+        deflate(z, i == 3 ? Z_FINISH : Z_NO_FLUSH);
+    }
+    return z->total_out * 100 >= 4 * 8192 * 97;
+}
+
+/* DeflateBlock.store: stored deflate blocks of at most 65,535 bytes. */
+static size_t store(unsigned char *data, size_t count, int last, unsigned char *out) {
+    size_t read = 0, written = 0;
+    while (read < count) {
+        size_t length = count - read < 65535 ? count - read : 65535;
+        out[written] = last && read + length == count;
+        out[written + 1] = length & 0xff;
+        out[written + 2] = length >> 8;
+        out[written + 3] = ~length & 0xff;
+        out[written + 4] = (~length >> 8) & 0xff;
+        memcpy(out + written + 5, data + read, length);
+        read += length;
+        written += 5 + length;
+    }
+    return written;
+}
 static int out_fd;
 
 static void emit(const unsigned char *bytes, size_t count) {
@@ -56,7 +87,8 @@ static void emit(const unsigned char *bytes, size_t count) {
 
 int main(int argc, char **argv) {
     if (argc != 5) die("usage: pipeline_model SOURCE OUT LEVEL single|blocks");
-    int level = atoi(argv[3]), blocks = strcmp(argv[4], "blocks") == 0;
+    int level = atoi(argv[3]), stored = strcmp(argv[4], "stored") == 0;
+    int blocks = stored || strcmp(argv[4], "blocks") == 0;
     char copy[4096];
     snprintf(copy, sizeof copy, "%s.snapshot", argv[2]);
     snapshot(argv[1], copy);
@@ -106,6 +138,13 @@ int main(int argc, char **argv) {
                 if (fill == BLOCK || last) {
                     crc = crc32_combine(crc, crc32(0, block + WINDOW, fill), fill);
                     total += fill;
+                    if (stored && incompressible(&z, block + WINDOW, fill, out, out_size)) {
+                        emit(out, store(block + WINDOW, fill, last, out));
+                        memcpy(block, block + WINDOW + fill - WINDOW, WINDOW);
+                        dict = WINDOW;
+                        fill = 0;
+                        continue;
+                    }
                     deflateReset(&z);
                     if (dict) deflateSetDictionary(&z, block + WINDOW - dict, dict);
                     z.next_in = block + WINDOW;

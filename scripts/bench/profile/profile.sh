@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cc -O2 -o "$work/model" "$here/pipeline_model.c" -lsqlite3 -lz -lcrypto
-for mode in single blocks; do
+for mode in single blocks stored; do
     valgrind --tool=callgrind --callgrind-out-file="$work/$mode.out" \
         "$work/model" "$database" "$work/out-$mode.gz" "$level" "$mode" 2>/dev/null
     gzip -t "$work/out-$mode.gz"
