@@ -123,6 +123,21 @@ struct ParallelGzipWriterTests {
         #expect(writer.blocksAllocated <= writer.inFlightLimit + 1)
     }
 
+    @Test("incompressible blocks go out stored, compressible ones deflated, and both read back")
+    func incompressibleBlocksAreStored() throws {
+        let directory = TemporaryDirectory("gzip-stored")
+        var generator = SystemRandomNumberGenerator()
+        let blockSize = 128 * 1024
+        let random = (0..<(3 * blockSize)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let text = Self.sample(count: 3 * blockSize).map { $0 & 0x7f }
+        for (input, expected) in [(random, 3), (text, 0), (random + text, 3)] {
+            let (compressed, writer) = try Self.compress(input, level: 6, threads: 2, blockSize: blockSize)
+            #expect(writer.storedBlocks == expected)
+            #expect(try Self.systemGunzip(compressed, in: directory) == input)
+            #expect(try Self.readerGunzip(compressed, in: directory) == input)
+        }
+    }
+
     @Test("a failing sink stops the writer with the sink's error")
     func sinkFailure() throws {
         var calls = 0

@@ -23,6 +23,8 @@ final class DeflateBlock {
     private(set) var produced = 0
     private(set) var crc: UInt = 0
     private(set) var failure: Int32?
+    /// Whether the data went out as stored blocks (judged incompressible).
+    private(set) var stored = false
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -45,6 +47,7 @@ final class DeflateBlock {
         produced = 0
         crc = 0
         failure = nil
+        stored = false
         isLast = false
         dictionaryCount = 0
         guard let previous else { return }
@@ -73,8 +76,16 @@ final class DeflateBlock {
 
     /// Deflates the block with `stream`, a raw-deflate stream at the writer's level, and
     /// computes the CRC-32 of its data. Runs on a worker thread.
+    ///
+    /// Data that deflate cannot shrink (random bytes, already compressed or encrypted blobs)
+    /// costs zlib as much work as any other, for nothing: a trial on a sample decides, and such
+    /// a block is sent as stored deflate blocks instead, which are a plain copy.
     func compress(with stream: UnsafeMutablePointer<z_stream>) {
         crc = crc32(0, (input.baseAddress! + dictionaryCount).assumingMemoryBound(to: Bytef.self), uInt(count))
+        if isIncompressible(stream) {
+            store()
+            return
+        }
         var rc = deflateReset(stream)
         if rc == Z_OK && dictionaryCount > 0 {
             rc = deflateSetDictionary(
@@ -95,5 +106,47 @@ final class DeflateBlock {
             return
         }
         produced = output.count - Int(stream.pointee.avail_out)
+    }
+
+    /// Samples per block for the trial, and the size of each.
+    static let samples = 4
+    static let sampleSize = 8 * 1024
+
+    /// Whether deflating a sample of the block (four 8 KiB pieces spread over it) saves less
+    /// than 3%. Blocks under 64 KiB are always deflated.
+    private func isIncompressible(_ stream: UnsafeMutablePointer<z_stream>) -> Bool {
+        guard count >= 64 * 1024, deflateReset(stream) == Z_OK else { return false }
+        let data = input.baseAddress! + dictionaryCount
+        stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_out = uInt(output.count)
+        for index in 0..<Self.samples {
+            stream.pointee.next_in = (data + index * (count / Self.samples)).assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_in = uInt(Self.sampleSize)
+            let rc = deflate(stream, index == Self.samples - 1 ? Z_FINISH : Z_NO_FLUSH)
+            guard rc == Z_OK || rc == Z_STREAM_END else { return false }
+        }
+        return Int(stream.pointee.total_out) * 100 >= Self.samples * Self.sampleSize * 97
+    }
+
+    /// Copies the data into stored deflate blocks (at most 65,535 bytes each): byte-aligned
+    /// before and after, so it joins the stream like a flushed deflate block.
+    private func store() {
+        let data = input.baseAddress! + dictionaryCount
+        let out = output.baseAddress!
+        var read = 0
+        var written = 0
+        while read < count {
+            let length = min(65_535, count - read)
+            let final: UInt8 = isLast && read + length == count ? 1 : 0
+            let header: [UInt8] = [
+                final, UInt8(length & 0xff), UInt8(length >> 8), UInt8(~length & 0xff), UInt8((~length >> 8) & 0xff),
+            ]
+            header.withUnsafeBytes { (out + written).copyMemory(from: $0.baseAddress!, byteCount: 5) }
+            (out + written + 5).copyMemory(from: data + read, byteCount: length)
+            read += length
+            written += 5 + length
+        }
+        produced = written
+        stored = true
     }
 }

@@ -30,6 +30,8 @@ final class ParallelGzipWriter {
     private var finished = false
     /// Blocks allocated so far: never more than `maxInFlight + 1`, whatever the input size.
     private(set) var blocksAllocated = 1
+    /// Blocks judged incompressible and sent as stored deflate blocks.
+    private(set) var storedBlocks = 0
 
     /// - Parameters:
     ///   - level: 1 (fastest) to 9 (smallest).
@@ -123,6 +125,7 @@ final class ParallelGzipWriter {
             headerWritten = true
         }
         try sink(block.compressed)
+        if block.stored { storedBlocks += 1 }
         crc = crc32_combine(crc, block.crc, off_t(block.count))
         length &+= UInt64(block.count)
     }
