@@ -18,7 +18,7 @@ public struct WrittenBundle: Sendable, Equatable {
 /// `backups/` or a complete bundle.
 struct BundleWriter {
     var compressionLevel: Int
-    var chunkSize = 1024 * 1024
+    var chunkSize = 256 * 1024
 
     /// Bundles `snapshot` as `filename` into `directory`, using `temporary` for the partial file.
     func write(

@@ -13,7 +13,7 @@ import Foundation
 final class ParallelGzipWriter {
     typealias Sink = (UnsafeRawBufferPointer) throws(BackupError) -> Void
 
-    static let defaultBlockSize = 512 * 1024
+    static let defaultBlockSize = 256 * 1024
 
     private let level: Int
     private let sink: Sink

@@ -10,7 +10,7 @@
  *
  *   pipeline_model SOURCE.sqlite OUT.gz LEVEL single|blocks|stored
  *
- * `blocks` deflates the way ParallelGzipWriter does (512 KiB blocks, each with the previous
+ * `blocks` deflates the way ParallelGzipWriter does (256 KiB blocks, each with the previous
  * block's last 32 KiB as dictionary, Z_SYNC_FLUSH), but on one thread, to count what the split
  * costs; `stored` adds its incompressibility trial (four 8 KiB samples; < 3% saved: stored blocks).
  */
@@ -24,7 +24,7 @@
 #include <zlib.h>
 
 #define CHUNK (1 << 20)
-#define BLOCK (512 * 1024)
+#define BLOCK (256 * 1024)
 #define WINDOW (32 * 1024)
 
 static void die(const char *what) { fprintf(stderr, "model: %s\n", what); exit(1); }
