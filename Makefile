@@ -13,7 +13,7 @@ PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0 schemathesis==4.32.5
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: setup venv build release test test-long test-e2e schemathesis screenshots lint format run clean
+.PHONY: setup venv build release test test-long test-e2e schemathesis screenshots bench lint format run clean
 
 ## setup: install missing system packages (only when missing)
 setup:
@@ -87,5 +87,26 @@ run: release
 	@echo "backup-api: http://$(HOST):$(PORT)/  (API token: BACKUP_API_TOKEN, else $(DATA_DIR)/api-token, created on first start)"
 	$$($(SWIFT) build -c release --show-bin-path)/backup-api --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
+# Benchmarks (never part of `make test`): sizes in MB of the generated databases, runs per figure.
+BENCH_SIZE_MB      ?= 200
+BENCH_SMALL_MB     ?= 20
+BENCH_RUNS         ?= 3
+BENCH_WRITER_RATE  ?= 200
+BENCH_CLI_TIMEOUT  ?= 20
+BENCH_API_REQUESTS ?= 500
+BENCH_API_RATE     ?= 50
+BENCH_WORK         ?= bench-work
+BENCH_PACKAGES     := pigz zstd
+BENCH_ARGS = --size-mb $(BENCH_SIZE_MB) --small-mb $(BENCH_SMALL_MB) --runs $(BENCH_RUNS) \
+	--writer-rate $(BENCH_WRITER_RATE) --cli-timeout $(BENCH_CLI_TIMEOUT) \
+	--api-requests $(BENCH_API_REQUESTS) --api-rate $(BENCH_API_RATE)
+
+## bench: build release, install the reference tools, run every benchmark, write docs/BENCHMARKS.md
+bench: APT_PACKAGES += $(BENCH_PACKAGES)
+bench: release
+	python3 scripts/bench/bench.py --bin "$$($(SWIFT) build -c release --show-bin-path)" \
+	  --work $(BENCH_WORK) $(BENCH_ARGS) \
+	  --command "make bench BENCH_SIZE_MB=$(BENCH_SIZE_MB) BENCH_RUNS=$(BENCH_RUNS)"
+
 clean:
-	rm -rf .build
+	rm -rf .build $(BENCH_WORK)

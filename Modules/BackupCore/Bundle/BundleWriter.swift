@@ -18,7 +18,7 @@ public struct WrittenBundle: Sendable, Equatable {
 /// `backups/` or a complete bundle.
 struct BundleWriter {
     var compressionLevel: Int
-    var chunkSize = 1024 * 1024
+    var chunkSize = 256 * 1024
 
     /// Bundles `snapshot` as `filename` into `directory`, using `temporary` for the partial file.
     func write(
@@ -37,7 +37,7 @@ struct BundleWriter {
 
         let output = try OutputFile(creating: partial)
         var bundleHash = SHA256()
-        let gzip = try GzipWriter(level: compressionLevel) { (chunk) throws(BackupError) in
+        let gzip = ParallelGzipWriter(level: compressionLevel) { (chunk) throws(BackupError) in
             bundleHash.update(bufferPointer: chunk)
             try output.write(chunk)
         }
@@ -79,7 +79,7 @@ struct BundleWriter {
 
     /// Feeds a file through the gzip writer, returning its SHA-256.
     private func streamFile(
-        _ url: URL, expectedSize: Int64, into gzip: GzipWriter, progress: (Int64) -> Void
+        _ url: URL, expectedSize: Int64, into gzip: ParallelGzipWriter, progress: (Int64) -> Void
     ) throws(BackupError) -> String {
         let input = try InputFile(reading: url)
         var hash = SHA256()

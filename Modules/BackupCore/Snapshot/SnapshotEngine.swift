@@ -76,6 +76,8 @@ public struct SnapshotEngine: Sendable {
         sourceConfig.label = "snapshot-source"
         // A writer may hold the lock briefly when we begin; wait for it rather than fail.
         sourceConfig.busyMode = .timeout(10)
+        // The copy reads each page once: a small page cache keeps the process's peak memory down.
+        sourceConfig.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -512") }
         let sourceQueue = try DatabaseQueue(path: source.path, configuration: sourceConfig)
         defer { try? sourceQueue.close() }
 
@@ -85,7 +87,7 @@ public struct SnapshotEngine: Sendable {
         defer { try? destinationQueue.close() }
         // The copy is a scratch file, made durable later as part of the bundle.
         try await destinationQueue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -512")
         }
 
         let pagesPerStep = self.pagesPerStep
