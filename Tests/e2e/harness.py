@@ -105,11 +105,13 @@ class Server:
             return json.loads(text) if text else None
 
     def backup_and_wait(self, note=None, timeout=120):
+        """Starts a backup and waits until it is settled."""
         info = self.api("POST", "/api/backups", {"note": note} if note else {})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             current = self.api("GET", f"/api/backups/{info['id']}")
-            if current["status"] not in ("pending", "running"):
+            # Settled: the record is final and the job has released the lock (status ready).
+            if current["status"] not in ("pending", "running") and self.api("GET", "/api/status")["state"] == "ready":
                 return current
             time.sleep(0.1)
         raise TimeoutError("backup did not finish")
