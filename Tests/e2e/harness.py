@@ -44,6 +44,21 @@ def seed_database(path, rows=2000, blob_kib=8):
     db.close()
 
 
+def seed_slow_database(path, rows=320):
+    """A WAL database of 64 KiB DNA-like rows (4 letters at random): deflate at level 9 crawls on
+    it (long match chains), so a backup of 20 MB lasts seconds even on all cores."""
+    import random
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE ledger(id INTEGER PRIMARY KEY, note TEXT NOT NULL, payload BLOB NOT NULL)")
+    generator = random.Random(1)
+    with db:
+        for i in range(rows):
+            db.execute("INSERT INTO ledger(note, payload) VALUES (?, ?)",
+                       (f"row {i}", bytes(generator.choices(b"ACGT", k=64 * 1024))))
+    db.close()
+
+
 def row_count(path):
     db = sqlite3.connect(path)
     try:
