@@ -27,7 +27,7 @@ def machine():
     return {"cores": os.cpu_count(), "cpu": model, "ram_gib": round(total_kib / 1024 / 1024, 1),
             "kernel": platform.release(), "sqlite3": version(["sqlite3", "--version"]).split(" ")[0],
             "gzip": version(["gzip", "--version"]), "pigz": version(["pigz", "--version"]),
-            "zstd": version(["zstd", "--version"]), "curl": version(["curl", "--version"]).split(" (")[0],
+            "zstd": version(["zstd", "--version"]).lstrip("* "), "curl": version(["curl", "--version"]).split(" (")[0],
             "swift": version(["swift", "--version"]), "loadavg_at_start": os.getloadavg()}
 
 
@@ -141,8 +141,9 @@ better (throughput). "min / median" are over the runs; a single value was measur
   SQLITE_BUSY is counted and retried after 1 ms). Latency is `BEGIN IMMEDIATE` to the end of
   `COMMIT`. "Alone" is the same writer for as long as an idle backup takes (at least 3 s),
   measured just before "beside".
-- *Memory of `backup-api`:* VmHWM from `/proc/PID/status` after a backup and two concurrent
-  downloads; the reference row is the same server's VmHWM right after start-up.
+- *Memory of `backup-api`:* VmHWM from `/proc/PID/status` after one backup and two concurrent
+  downloads, a new server each run; the reference row is the same server's VmHWM right after
+  start-up.
 - *Download:* `curl` of `GET /api/backups/ID/download` on 127.0.0.1 against `curl file://` of the
   same bundle: the same client and bytes, without HTTP.
 - *Restore:* `backup restore ID --yes --no-safety-backup` (verify, extract, integrity_check,

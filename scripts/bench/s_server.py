@@ -33,25 +33,28 @@ def run(ctx, source):
     bundle = os.path.join(data_dir, "backups", info["filename"])
 
     ours, reference = Sample("download", "MB/s"), Sample("curl file://", "MB/s")
+    idle_rss, peak = Sample("idle", "MiB"), Sample("busy", "MiB")
     server_log = ctx.path("run", "server.log")
-    with Server(ctx.backup_api, data_dir, database, server_log) as server:
-        idle_rss = Sample("idle", "MiB", [mib(vm_hwm_kib(server.pid))])
-        url = f"http://127.0.0.1:{server.port}/api/backups/{info['id']}/download"
-        auth = [f"Authorization: Bearer {TOKEN}"]
-        for _ in range(ctx.runs):
+    auth = [f"Authorization: Bearer {TOKEN}"]
+    for index in range(ctx.runs):
+        # A new server each run, so each peak is that of one backup beside two downloads.
+        with Server(ctx.backup_api, data_dir, database, server_log) as server:
+            idle_rss.add(mib(vm_hwm_kib(server.pid)))
+            url = f"http://127.0.0.1:{server.port}/api/backups/{info['id']}/download"
             seconds, size = curl_seconds(url, auth)
             ours.add(size / seconds / 1e6)
             seconds, size = curl_seconds("file://" + bundle)
             reference.add(size / seconds / 1e6)
-        # Peak memory: a backup and two downloads at once.
-        backup_id = server.start_backup()
-        downloads = [threading.Thread(target=curl_seconds, args=(url, auth)) for _ in range(2)]
-        for thread in downloads:
-            thread.start()
-        server.wait_backup(backup_id)
-        for thread in downloads:
-            thread.join()
-        peak = Sample("busy", "MiB", [mib(vm_hwm_kib(server.pid))])
+            backup_id = server.start_backup()
+            downloads = [threading.Thread(target=curl_seconds, args=(url, auth)) for _ in range(2)]
+            for thread in downloads:
+                thread.start()
+            server.wait_backup(backup_id)
+            for thread in downloads:
+                thread.join()
+            peak.add(mib(vm_hwm_kib(server.pid)))
+        print(f"  backup-api run {index + 1}/{ctx.runs}: peak RSS {peak.values[-1]:.1f} MiB "
+              f"(idle {idle_rss.values[-1]:.1f} MiB)", flush=True)
     ctx.add("Transfer", "download through `GET /api/backups/{id}/download`", ours, "`curl file://` of the same bundle",
             reference, better="higher")
     ctx.add("Memory", "peak RSS, `backup-api` backing up + serving 2 downloads", peak, "the 64 MiB target",
