@@ -55,6 +55,11 @@ def verdict(row):
     return f"{row.target[0]}: **{'met' if row.target_met else 'not met'}**"
 
 
+def cell(text):
+    """Table cells may hold shell pipes: escaped, they stay in their cell."""
+    return text.replace("|", "\\|")
+
+
 def table(rows):
     lines = ["| section | figure | ours (min / median) | reference | reference (min / median) | ratio (median) "
              "| ratio (min) | target |",
@@ -64,7 +69,8 @@ def table(rows):
         median = "–" if row.ratio_median is None else f"{number(row.ratio_median)}× {direction}"
         least = "–" if row.ratio_min is None else f"{number(row.ratio_min)}×"
         lines.append(
-            f"| {row.section} | {row.figure} | {figure(row.ours)} | {row.reference_name} | {figure(row.reference)} | "
+            f"| {row.section} | {cell(row.figure)} | {figure(row.ours)} | {cell(row.reference_name)} | "
+            f"{figure(row.reference)} | "
             f"{median} | {least} | {verdict(row)} |")
     return "\n".join(lines)
 
