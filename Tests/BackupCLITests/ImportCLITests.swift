@@ -3,14 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("backup import, as a real process")
-struct ImportCLITests {
-    let backup = try! ChildProcess(product: "backup")
-
-    func json<T: Decodable>(_ type: T.Type, _ result: ChildProcess.Result) throws -> T {
-        try JSONDecoder.backupManager().decode(type, from: Data(result.stdout.utf8))
-    }
-
+extension CLITests {
     @Test("a bundle from another data directory is imported under its id; a damaged one is refused and leaves nothing")
     func importBundle() throws {
         let source = TemporaryDirectory("cli-import-source")

@@ -2,21 +2,21 @@ import Foundation
 
 /// The operations `docs/openapi.yaml` documents, read line by line (the document keeps one
 /// operation per `    method:` line under `  /path:`).
-struct OpenAPIRoute: Hashable, CustomStringConvertible {
-    var method: String
-    var path: String
+public struct OpenAPIRoute: Hashable, CustomStringConvertible, Sendable {
+    public var method: String
+    public var path: String
     /// `security: []`: the operation needs no token.
-    var isPublic: Bool
+    public var isPublic: Bool
 
-    var description: String { "\(method) \(path)" }
+    public var description: String { "\(method) \(path)" }
 
     /// `path` with `{id}` replaced.
-    func path(id: String) -> String { path.replacingOccurrences(of: "{id}", with: id) }
+    public func path(id: String) -> String { path.replacingOccurrences(of: "{id}", with: id) }
 
-    static let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let document = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
 
-    static func all() throws -> [OpenAPIRoute] {
+    public static func all() throws -> [OpenAPIRoute] {
         let lines = try String(contentsOf: document, encoding: .utf8).split(
             separator: "\n", omittingEmptySubsequences: false)
         var routes: [OpenAPIRoute] = []
