@@ -4,6 +4,7 @@ binary on a free loopback port, and a headless Debian Chromium through Selenium.
 import hashlib
 import json
 import os
+import random
 import socket
 import sqlite3
 import subprocess
@@ -47,7 +48,6 @@ def seed_database(path, rows=2000, blob_kib=8):
 def seed_slow_database(path, rows=320):
     """A WAL database of 64 KiB DNA-like rows (4 letters at random): deflate at level 9 crawls on
     it (long match chains), so a backup of 20 MB lasts seconds even on all cores."""
-    import random
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("CREATE TABLE ledger(id INTEGER PRIMARY KEY, note TEXT NOT NULL, payload BLOB NOT NULL)")

@@ -16,7 +16,7 @@ export function onUnauthorized(callback) {
   listeners.add(callback);
 }
 
-export async function request(method, path, body) {
+async function request(method, path, body) {
   let response;
   try {
     response = await fetch(path, {

@@ -53,7 +53,7 @@ export function plural(key, count, params = {}) {
   return t(`${key}.${form}`, { count: formatNumber(count), ...params });
 }
 
-export function formatNumber(value) {
+function formatNumber(value) {
   return new Intl.NumberFormat(current).format(value);
 }
 

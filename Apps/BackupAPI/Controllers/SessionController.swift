@@ -29,9 +29,13 @@ struct SessionController<Context: RequestContext> {
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
-        let ticket = request.cookies[Self.cookieName]?.value ?? ""
-        let response = try Response.json(State(signedIn: services.sessions.isValid(ticket, now: services.clock())))
-        return response
+        try .json(State(signedIn: Self.hasValidSession(request, services) == true))
+    }
+
+    /// Whether `request` carries a session cookie that is still good; nil when it has none.
+    static func hasValidSession(_ request: Request, _ services: AppServices) -> Bool? {
+        guard let ticket = request.cookies[cookieName]?.value, !ticket.isEmpty else { return nil }
+        return services.sessions.isValid(ticket, now: services.clock())
     }
 
     @Sendable func signIn(_ request: Request, context: Context) async throws -> Response {

@@ -21,8 +21,8 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        if let ticket = request.cookies[SessionController<Context>.cookieName]?.value, !ticket.isEmpty {
-            guard services.sessions.isValid(ticket, now: services.clock()) else { throw APIError.unauthorized }
+        if let valid = SessionController<Context>.hasValidSession(request, services) {
+            guard valid else { throw APIError.unauthorized }
             return try await next(request, context)
         }
         if let id = signedDownloadID(request) {

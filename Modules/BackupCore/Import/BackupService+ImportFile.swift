@@ -15,24 +15,24 @@ extension BackupService {
         }
         defer { try? handle.close() }
         let session = try beginImport(expectedBytes: size)
-        do {
-            while true {
-                let chunk: Data
-                do {
-                    chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-                } catch {
-                    throw BackupError.io(path: file.path, reason: "read failed (\(error.localizedDescription))")
-                }
-                if chunk.isEmpty { break }
+        do throws(BackupError) {
+            while let chunk = try Self.nextChunk(of: handle, at: file) {
                 try Array(chunk).withBytes { (bytes) throws(BackupError) in try session.write(bytes) }
             }
             return try session.finish()
-        } catch let error as BackupError {
-            session.abandon()
-            throw error
         } catch {
             session.abandon()
-            throw .io(path: file.path, reason: "\(error)")
+            throw error
+        }
+    }
+
+    /// Up to 1 MiB from `handle`; nil at the end of the file.
+    private static func nextChunk(of handle: FileHandle, at file: URL) throws(BackupError) -> Data? {
+        do {
+            guard let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty else { return nil }
+            return chunk
+        } catch {
+            throw .io(path: file.path, reason: "read failed (\(error.localizedDescription))")
         }
     }
 }
