@@ -22,19 +22,8 @@ struct BackupCommand: AsyncParsableCommand {
 
     /// Parses `arguments`, runs the command and returns the process exit code.
     static func runAndMapExitCode(_ arguments: [String]) async -> Int32 {
-        let command: any ParsableCommand
         do {
-            command = try parseAsRoot(arguments)
-        } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))
-                return 0
-            }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-            return ExitStatus.usage
-        }
-        do {
+            let command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -42,16 +31,30 @@ struct BackupCommand: AsyncParsableCommand {
                 try syncCommand.run()
             }
             return 0
-        } catch let error as CommandFailure {
-            return error.status
-        } catch let error as BackupError {
-            Output(json: arguments.contains("--json"), color: false).error(error)
-            return ExitStatus.of(error)
-        } catch let error as ExitCode {
-            return error.rawValue
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            return ExitStatus.failed
+            return finish(with: error, arguments: arguments)
+        }
+    }
+
+    /// Prints what `error` stands for and returns the exit status: help, version and completion
+    /// requests (which argument-parser throws, from parsing or from the command it chose) print
+    /// to standard output and exit 0; every failure goes through one ``ErrorReport``.
+    static func finish(with error: any Error, arguments: [String]) -> Int32 {
+        switch error {
+        case let failure as CommandFailure:
+            return failure.status
+        case let code as ExitCode:
+            return code.rawValue
+        case _ where exitCode(for: error) == .success:
+            print(fullMessage(for: error))
+            return 0
+        default:
+            let options = arguments.prefix { $0 != "--" }
+            let report = ErrorReport(error)
+            report.write(
+                json: options.contains("--json"),
+                color: !options.contains("--no-color") && Terminal.isTerminal(.standardError) && Terminal.allowsColor)
+            return report.status
         }
     }
 }

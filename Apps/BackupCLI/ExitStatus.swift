@@ -10,16 +10,36 @@ enum ExitStatus {
 
     static func of(_ error: BackupError) -> Int32 {
         switch error {
-        case .verificationFailed: verificationFailed
+        case .verificationFailed, .notABundle: verificationFailed
         case .backupInProgress: busy
         case .serverHoldsDataDirectory: serverRunning
-        case .invalidID, .invalidQuery, .invalidInput: usage
-        case .notFound, .insufficientSpace, .payloadTooLarge, .sourceUnavailable, .cancelled, .conflict, .io: failed
+        case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery, .invalidInput: usage
+        case .notFound, .insufficientSpace, .payloadTooLarge, .sourceUnavailable, .cancelled, .conflict, .io,
+            .dataDirectoryMissing, .fileNotFound:
+            failed
         }
     }
 }
 
-/// A failure already reported to the user; only its exit status is left to return.
+/// A failure already reported to the user (for example `verify` printing the bundles that
+/// failed); only its exit status is left to return.
 struct CommandFailure: Error {
     var status: Int32
+}
+
+/// A command's own refusal, reported like any other error (see ``ErrorReport``).
+struct Refusal: Error {
+    var code: String
+    var message: String
+    var status: Int32
+
+    /// Refused because the command needs a confirmation it cannot ask for (exit 2).
+    static func confirmationRequired(_ message: String) -> Refusal {
+        Refusal(code: "confirmation_required", message: message, status: ExitStatus.usage)
+    }
+
+    /// The operator answered no at the prompt (exit 1).
+    static func declined(_ message: String) -> Refusal {
+        Refusal(code: "declined", message: message, status: ExitStatus.failed)
+    }
 }

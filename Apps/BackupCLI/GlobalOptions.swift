@@ -25,8 +25,23 @@ struct GlobalOptions: ParsableArguments {
 
     var dataDirectory: DataDirectory { DataDirectory(root: dataDir, database: database) }
 
+    /// A service for the commands that may start a data directory: `create`, `import`,
+    /// `settings set`.
     func service() throws -> BackupService {
         try BackupService(dataDirectory: dataDirectory)
+    }
+
+    /// A service for commands that work on existing backups (`verify`, `delete`, `pin`, `prune`,
+    /// `restore`): a data directory that does not exist is an error, not created.
+    func existingService() throws -> BackupService {
+        try dataDirectory.requireExisting()
+        return try service()
+    }
+
+    /// A service for commands that only read (`list`, `show`, `stats`, `settings show`): the data
+    /// directory must exist, the catalog is opened read-only, and nothing is created or written.
+    func readOnlyService() throws -> BackupService {
+        try BackupService(readingFrom: dataDirectory)
     }
 
     var output: Output {

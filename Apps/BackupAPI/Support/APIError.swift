@@ -43,15 +43,15 @@ extension APIError {
         var fields: [String: String]?
         switch error {
         case .backupInProgress, .conflict, .cancelled, .serverHoldsDataDirectory: status = .conflict
-        case .notFound: status = .notFound
-        case .invalidID, .invalidQuery: status = .badRequest
-        case .verificationFailed: status = .unprocessableContent
+        case .notFound, .fileNotFound: status = .notFound
+        case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery: status = .badRequest
+        case .verificationFailed, .notABundle: status = .unprocessableContent
         case .invalidInput(let problems):
             status = .unprocessableContent
             fields = problems
         case .insufficientSpace: status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .payloadTooLarge: status = .contentTooLarge
-        case .sourceUnavailable, .io: status = .internalServerError
+        case .sourceUnavailable, .io, .dataDirectoryMissing: status = .internalServerError
         }
         self.init(status: status, code: error.code, message: error.message, fields: fields)
     }

@@ -8,25 +8,23 @@ struct DeleteCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The backup id.")
+    @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String
 
     @Flag(help: "Do not ask for confirmation.")
     var yes = false
 
     func run() async throws {
-        let service = try global.service()
-        let record = try service.catalog.record(id: id)
+        let service = try global.existingService()
+        let record = try service.catalog.record(matching: id)
         let output = global.output
         if !yes {
             guard Terminal.isTerminal(.standardError), !global.json else {
-                output.note("error: refusing to delete without confirmation; pass --yes")
-                throw CommandFailure(status: ExitStatus.usage)
+                throw Refusal.confirmationRequired("refusing to delete without confirmation; pass --yes")
             }
             let answer = Terminal.readLine(prompt: "Delete backup \(record.id) (\(record.filename))? [y/N] ")
             guard let answer, ["y", "yes"].contains(answer.lowercased()) else {
-                output.note("not deleted")
-                throw CommandFailure(status: ExitStatus.failed)
+                throw Refusal.declined("not deleted")
             }
         }
         try service.delete(id: record.id)

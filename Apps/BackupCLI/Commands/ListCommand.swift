@@ -26,7 +26,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = try global.service()
+        let service = try global.readOnlyService()
         let page = try service.catalog.page(BackupQuery(limit: limit, type: type, status: status))
         let output = global.output
         if global.json {
@@ -40,11 +40,16 @@ struct ListCommand: AsyncParsableCommand {
         var table = Table(headers: ["ID", "CREATED", "TYPE", "STATUS", "SIZE", "PIN", "NOTE"], rightAligned: [4])
         for info in page.items {
             table.rows.append([
-                info.id, LocalTime.format(info.createdAt), info.type.rawValue, output.paint(status: info.status),
+                info.id, LocalTime.format(info.createdAt), info.type.rawValue, output.paint(statusOf: info),
                 info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.note ?? "",
             ])
         }
         output.line(table.render())
+        for info in page.items {
+            if let warning = output.warning(for: info) {
+                output.line("\(output.paint("!", .red)) \(info.id): \(warning)")
+            }
+        }
         if page.nextCursor != nil {
             output.note("(showing the newest \(page.items.count); use --limit for more)")
         }

@@ -8,7 +8,7 @@ struct PinCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The backup id.")
+    @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String
 
     func run() async throws {
@@ -22,7 +22,7 @@ struct UnpinCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The backup id.")
+    @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String
 
     func run() async throws {
@@ -31,7 +31,8 @@ struct UnpinCommand: AsyncParsableCommand {
 }
 
 private func setPinned(_ pinned: Bool, id: String, global: GlobalOptions) throws {
-    let record = try global.service().catalog.annotate(id: id, note: nil, pinned: pinned)
+    let catalog = try global.existingService().catalog
+    let record = try catalog.annotate(id: try catalog.resolveID(id), note: nil, pinned: pinned)
     let output = global.output
     if global.json {
         output.printJSON(record.info)

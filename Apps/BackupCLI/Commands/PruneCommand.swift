@@ -18,7 +18,7 @@ struct PruneCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let report = try global.service().prune(dryRun: dryRun)
+        let report = try global.existingService().prune(dryRun: dryRun)
         let output = global.output
         if global.json {
             output.printJSON(Report(deleted: report.deleted, kept: report.keptIDs, dry_run: report.dryRun))

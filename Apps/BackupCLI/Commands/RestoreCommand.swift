@@ -19,7 +19,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The backup id.")
+    @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String?
 
     @Option(help: "Restore from this bundle file instead of a backup in the catalog.")
@@ -38,14 +38,19 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = try global.service()
+        let service = try global.existingService()
         try service.ensureNoServerRunning()
         let output = global.output
         if !yes, isatty(STDIN_FILENO) != 1 {
-            output.note("error: refusing to restore without confirmation; run it on a terminal or pass --yes")
-            throw CommandFailure(status: ExitStatus.usage)
+            throw Refusal.confirmationRequired(
+                "refusing to restore without confirmation; run it on a terminal or pass --yes")
         }
-        let source: RestoreSource = id.map { .backup(id: $0) } ?? .file(URL(fileURLWithPath: file!))
+        let source: RestoreSource
+        if let id {
+            source = .backup(id: try service.catalog.resolveID(id))
+        } else {
+            source = .file(URL(fileURLWithPath: file!))
+        }
         let bar = global.progressBar
         let report: @Sendable (RestoreStep) -> Void = { step in
             switch step {
@@ -65,8 +70,7 @@ struct RestoreCommand: AsyncParsableCommand {
                     + "\(LocalTime.format(prepared.manifest.createdAt)). The application should be stopped.")
             let answer = Terminal.readLine(prompt: "Type the backup id to confirm: ")
             guard answer?.trimmingCharacters(in: .whitespaces) == target else {
-                output.note("not restored")
-                throw CommandFailure(status: ExitStatus.failed)
+                throw Refusal.declined("not restored: the id typed does not match")
             }
         }
         let outcome = try await CancelOnSignal.run {

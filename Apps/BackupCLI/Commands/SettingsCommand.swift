@@ -13,7 +13,7 @@ struct SettingsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let settings = try global.service().catalog.settings()
+            let settings = try global.readOnlyService().catalog.settings()
             let output = global.output
             if global.json {
                 output.printJSON(settings)

@@ -7,12 +7,12 @@ struct ShowCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The backup id.")
+    @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String
 
     func run() async throws {
-        let service = try global.service()
-        let info = try service.catalog.record(id: id).info
+        let service = try global.readOnlyService()
+        let info = try service.catalog.record(matching: id).info
         let output = global.output
         if global.json {
             output.printJSON(info)
@@ -22,7 +22,7 @@ struct ShowCommand: AsyncParsableCommand {
             ("id", info.id),
             ("file", service.dataDirectory.backups.appendingPathComponent(info.filename).path),
             ("type", info.type.rawValue),
-            ("status", output.paint(status: info.status)),
+            ("status", output.paint(statusOf: info)),
             ("size", info.sizeBytes.map { "\(ByteCount.format($0)) (\($0) bytes)" } ?? "-"),
             ("sha256", info.sha256 ?? "-"),
             ("created", LocalTime.format(info.createdAt)),
@@ -32,6 +32,13 @@ struct ShowCommand: AsyncParsableCommand {
         ]
         if let progress = info.progress { lines.append(("progress", "\(progress.percent)%")) }
         if let error = info.error { lines.append(("error", error)) }
+        if let verification = info.verification {
+            let checked = LocalTime.format(verification.checkedAt)
+            lines.append(
+                verification.ok
+                    ? ("verified", "ok \(checked)")
+                    : ("verified", "\(output.paint("! failed", .red)) \(checked): \(verification.error ?? "")"))
+        }
         for (key, value) in lines {
             output.line(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value)
         }

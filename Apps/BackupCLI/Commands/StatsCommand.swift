@@ -9,7 +9,7 @@ struct StatsCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let stats = try global.service().stats()
+        let stats = try global.readOnlyService().stats()
         let output = global.output
         if global.json {
             output.printJSON(stats)

@@ -10,7 +10,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The backup id.")
+    @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String?
 
     @Flag(help: "Verify every completed backup.")
@@ -23,29 +23,28 @@ struct VerifyCommand: AsyncParsableCommand {
     struct Result: Encodable {
         var id: String
         var valid: Bool
+        var status: VerificationResult.Verdict
         var problem: String?
     }
 
     func run() async throws {
-        let service = try global.service()
+        let service = try global.existingService()
         let bar = global.progressBar
         let output = global.output
         var results: [Result] = []
         if let id {
+            let id = try service.catalog.resolveID(id)
             do {
                 _ = try await CancelOnSignal.run { try await service.verify(id: id) { bar?.update($0) } }
-                results.append(Result(id: id, valid: true))
+                results.append(Result(id: id, valid: true, status: .verified))
             } catch BackupError.verificationFailed(let reason) {
-                results.append(Result(id: id, valid: false, problem: reason))
+                let missing = (try? service.catalog.record(id: id).status) == .missing
+                results.append(Result(id: id, valid: false, status: missing ? .missing : .failed, problem: reason))
             }
         } else {
             let all = try await CancelOnSignal.run { try await service.verifyAll { bar?.update($0) } }
-            for (info, outcome) in all {
-                switch outcome {
-                case .success: results.append(Result(id: info.id, valid: true))
-                case .failure(let error):
-                    results.append(Result(id: info.id, valid: false, problem: error.message))
-                }
+            results = all.map {
+                Result(id: $0.info.id, valid: $0.verdict == .verified, status: $0.verdict, problem: $0.problem)
             }
         }
         bar?.finish()
@@ -53,13 +52,16 @@ struct VerifyCommand: AsyncParsableCommand {
             if id != nil, let only = results.first { output.printJSON(only) } else { output.printJSON(results) }
         } else {
             for result in results {
-                if result.valid {
-                    output.line("\(output.paint("ok", .green))      \(result.id)")
-                } else {
-                    output.line("\(output.paint("FAILED", .red))  \(result.id): \(result.problem ?? "")")
+                switch result.status {
+                case .verified: output.line("\(output.paint("ok", .green))       \(result.id)")
+                case .missing: output.line("\(output.paint("MISSING", .red))  \(result.id): \(result.problem ?? "")")
+                case .failed: output.line("\(output.paint("FAILED", .red))   \(result.id): \(result.problem ?? "")")
                 }
             }
-            if results.isEmpty { output.line("no completed backups to verify") }
+            if id == nil {
+                let count = { (verdict: VerificationResult.Verdict) in results.filter { $0.status == verdict }.count }
+                output.line("\(count(.verified)) verified, \(count(.failed)) failed, \(count(.missing)) missing")
+            }
         }
         if results.contains(where: { !$0.valid }) { throw CommandFailure(status: ExitStatus.verificationFailed) }
     }

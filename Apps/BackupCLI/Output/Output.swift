@@ -20,20 +20,6 @@ struct Output {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    func error(_ error: BackupError) {
-        if json {
-            struct Body: Encodable {
-                struct Detail: Encodable {
-                    var code: String
-                    var message: String
-                }
-                var error: Detail
-            }
-            printJSON(Body(error: .init(code: error.code, message: error.message)))
-        }
-        FileHandle.standardError.write(Data((paint("error:", .red) + " " + error.message + "\n").utf8))
-    }
-
     enum Colour: String {
         case red = "31"
         case green = "32"
@@ -43,6 +29,21 @@ struct Output {
 
     func paint(_ text: String, _ colour: Colour) -> String {
         color ? "\u{1B}[\(colour.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    /// Why a backup may not restore, when the last verification or reconciliation found out:
+    /// list and show print it beside a warning mark.
+    func warning(for info: BackupInfo) -> String? {
+        if let verification = info.verification, !verification.ok {
+            return "verification failed \(LocalTime.format(verification.checkedAt)): \(verification.error ?? "")"
+        }
+        if info.status == .missing { return info.error ?? "the bundle file is missing" }
+        return nil
+    }
+
+    /// The status with a red `!` when there is a ``warning(for:)``.
+    func paint(statusOf info: BackupInfo) -> String {
+        paint(status: info.status) + (warning(for: info) == nil ? "" : " " + paint("!", .red))
     }
 
     func paint(status: BackupStatus) -> String {

@@ -39,6 +39,17 @@ extension Catalog {
         }
     }
 
+    /// Marks a backup whose bundle is gone `missing`, with `reason` as its error and as the
+    /// outcome of its verification at `date`.
+    public func markMissing(id: String, reason: String, at date: Date) throws(BackupError) {
+        _ = try write { db in
+            try BackupRecord.filter(key: id).updateAll(
+                db, BackupRecord.Columns.status.set(to: BackupStatus.missing),
+                BackupRecord.Columns.error.set(to: reason),
+                BackupRecord.Columns.verifiedAt.set(to: date), BackupRecord.Columns.verificationError.set(to: reason))
+        }
+    }
+
     /// Changes a backup's note and pin.
     public func annotate(id: String, note: String??, pinned: Bool?) throws(BackupError) -> BackupRecord {
         var record = try record(id: id)

@@ -5,21 +5,31 @@ import GRDB
 ///
 /// It lives beside the bundles, apart from the protected database, so a restore never rewinds
 /// it. It runs in WAL mode with a busy timeout, so a server and a CLI can use it at once.
+/// Commands that only read open it read-only (``init(readingFrom:)-(DataDirectory)``).
 public final class Catalog: Sendable {
-    let writer: DatabasePool
+    let writer: any DatabaseWriter
+    /// True when the catalog was opened for reading only: every write is refused.
+    public let isReadOnly: Bool
+
+    init(writer: any DatabaseWriter, readOnly: Bool) {
+        self.writer = writer
+        self.isReadOnly = readOnly
+    }
 
     /// Opens (creating and migrating as needed) the catalog at `url`.
-    public init(url: URL) throws(BackupError) {
+    public convenience init(url: URL) throws(BackupError) {
         var config = Configuration()
         config.label = "catalog"
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
+        let pool: DatabasePool
         do {
-            writer = try DatabasePool(path: url.path, configuration: config)
-            try Self.migrator.migrate(writer)
+            pool = try DatabasePool(path: url.path, configuration: config)
+            try Self.migrator.migrate(pool)
         } catch {
             throw .io(path: url.path, reason: "cannot open the catalog: \(Self.describe(error))")
         }
+        self.init(writer: pool, readOnly: false)
     }
 
     /// Opens the catalog of a data directory, creating its folders first.
@@ -40,6 +50,7 @@ public final class Catalog: Sendable {
 
     /// Runs a write in a transaction, mapping database failures to ``BackupError``.
     func write<T>(_ body: (Database) throws -> T) throws(BackupError) -> T {
+        guard !isReadOnly else { throw .io(path: "catalog.sqlite", reason: "the catalog is open for reading only") }
         do { return try writer.write(body) } catch { throw Self.map(error) }
     }
 
@@ -51,7 +62,7 @@ public final class Catalog: Sendable {
         return .io(path: "catalog.sqlite", reason: describe(error))
     }
 
-    private static func describe(_ error: any Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
         return "\(error)"
     }

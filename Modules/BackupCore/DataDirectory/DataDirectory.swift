@@ -40,6 +40,14 @@ public struct DataDirectory: Sendable, Equatable {
         return backups.appendingPathComponent(filename)
     }
 
+    /// Fails with ``BackupError/dataDirectoryMissing(path:)`` unless the data directory exists:
+    /// commands that only read, or that work on existing backups, never start a new one.
+    public func requireExisting() throws(BackupError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else { throw .dataDirectoryMissing(path: root.path) }
+    }
+
     /// Creates the directories the core writes to.
     public func prepare() throws(BackupError) {
         for directory in [root, backups, temporary, quarantine] {

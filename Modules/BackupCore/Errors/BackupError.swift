@@ -11,6 +11,10 @@ public enum BackupError: Error, Equatable, Sendable {
     case notFound(id: String)
     /// The id is not of the form the catalog issues.
     case invalidID(String)
+    /// An id prefix too short to name one backup (see ``BackupID/minimumPrefixLength``).
+    case idPrefixTooShort(String)
+    /// An id prefix that more than one backup's id starts with.
+    case ambiguousID(prefix: String, candidates: [String])
     /// The bundle does not match what it claims to be; the reason says where it differs.
     case verificationFailed(reason: String)
     /// The disk cannot hold the backup.
@@ -32,13 +36,20 @@ public enum BackupError: Error, Equatable, Sendable {
     case io(path: String, reason: String)
     /// A backup-api server holds the data directory, so the maintenance path is refused.
     case serverHoldsDataDirectory
+    /// The data directory does not exist, and the command only works on an existing one.
+    case dataDirectoryMissing(path: String)
+    /// A file the operator named does not exist.
+    case fileNotFound(path: String)
+    /// A file the operator named is not a backup bundle at all (as opposed to a damaged one).
+    case notABundle(path: String, reason: String)
 
     /// A stable snake_case code shared by the API's `error.code` and the CLI's messages.
     public var code: String {
         switch self {
         case .backupInProgress: "backup_in_progress"
         case .notFound: "not_found"
-        case .invalidID: "invalid_id"
+        case .invalidID, .idPrefixTooShort: "invalid_id"
+        case .ambiguousID: "ambiguous_id"
         case .verificationFailed: "verification_failed"
         case .insufficientSpace: "insufficient_space"
         case .payloadTooLarge: "payload_too_large"
@@ -49,6 +60,9 @@ public enum BackupError: Error, Equatable, Sendable {
         case .invalidInput: "validation_failed"
         case .io: "io_error"
         case .serverHoldsDataDirectory: "server_running"
+        case .dataDirectoryMissing: "data_directory_missing"
+        case .fileNotFound: "file_not_found"
+        case .notABundle: "not_a_bundle"
         }
     }
 
@@ -61,6 +75,12 @@ public enum BackupError: Error, Equatable, Sendable {
             "no backup with id \(id)"
         case .invalidID(let id):
             "\(id.prefix(80).debugDescription) is not a backup id"
+        case .idPrefixTooShort(let prefix):
+            "\(prefix.debugDescription) is too short to name a backup: give at least "
+                + "\(BackupID.minimumPrefixLength) characters of its id"
+        case .ambiguousID(let prefix, let candidates):
+            "\(prefix) matches \(candidates.count) backups, give more characters: "
+                + candidates.prefix(10).joined(separator: ", ") + (candidates.count > 10 ? ", …" : "")
         case .verificationFailed(let reason):
             "verification failed: \(reason)"
         case .insufficientSpace(let needed, let available) where needed <= 0:
@@ -85,6 +105,12 @@ public enum BackupError: Error, Equatable, Sendable {
             "\(path): \(reason)"
         case .serverHoldsDataDirectory:
             "a backup-api server is running on this data directory; stop it first or use the API"
+        case .dataDirectoryMissing(let path):
+            "there is no data directory at \(path)"
+        case .fileNotFound(let path):
+            "no such file: \(path)"
+        case .notABundle(let path, let reason):
+            "\(path) is not a backup bundle (\(reason))"
         }
     }
 }

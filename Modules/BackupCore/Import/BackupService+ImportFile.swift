@@ -3,7 +3,9 @@ import Foundation
 extension BackupService {
     /// Imports the bundle at `file` (the CLI's `backup import PATH`): the same path as an upload,
     /// read in 1 MiB chunks, verified, and recorded as `imported`; nothing is left on refusal.
+    /// A missing file or one that is no bundle at all is refused before anything is locked or copied.
     public func importBundle(from file: URL) throws(BackupError) -> BackupInfo {
+        try BundleFile.check(file)
         let handle: FileHandle
         let size: Int64
         do {

@@ -26,37 +26,48 @@ extension BackupService {
         return try verifyHoldingLock(id: prepared.record.id, progress: progress)
     }
 
-    /// Verifies every completed backup under one job lock, newest first. Failures are
-    /// reported per backup, not thrown.
+    /// Verifies every backup that should have a bundle (completed, and missing ones, which
+    /// stay counted until their bundle is back or they are deleted) under one job lock, newest
+    /// first. Failures are reported per backup, not thrown.
     public func verifyAll(
         progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
-    ) async throws(BackupError) -> [(BackupInfo, Result<VerificationReport, BackupError>)] {
+    ) async throws(BackupError) -> [VerificationResult] {
+        // Taking the lock reconciles: a completed record whose bundle vanished is `missing` by now.
         let lease = try acquireJobLock()
         defer { lease.release() }
-        var results: [(BackupInfo, Result<VerificationReport, BackupError>)] = []
-        for record in try catalog.records(status: .completed) {
+        var results: [VerificationResult] = []
+        for record in try catalog.allRecords() where Self.verifiable.contains(record.status) {
             if Task.isCancelled { throw .cancelled }
+            var problem: String?
             do {
-                results.append((record.info, .success(try verifyHoldingLock(id: record.id, progress: progress))))
+                _ = try verifyHoldingLock(id: record.id, progress: progress)
             } catch {
                 if error == .cancelled { throw error }
-                results.append((record.info, .failure(error)))
+                if case .verificationFailed(let reason) = error { problem = reason } else { problem = error.message }
             }
+            let info = (try? catalog.record(id: record.id).info) ?? record.info
+            let verdict: VerificationResult.Verdict =
+                info.status == .missing ? .missing : problem == nil ? .verified : .failed
+            results.append(VerificationResult(info: info, verdict: verdict, problem: problem))
         }
         return results
     }
+
+    /// The statuses of records that claim a bundle.
+    static let verifiable: Set<BackupStatus> = [.completed, .missing]
 
     func verifyHoldingLock(
         id: String, progress: @escaping @Sendable (JobProgress) -> Void
     ) throws(BackupError) -> VerificationReport {
         let record = try catalog.record(id: id)
-        guard record.status == .completed else {
+        guard Self.verifiable.contains(record.status) else {
             throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups can be verified")
         }
         let bundle = try dataDirectory.bundle(named: record.filename)
         guard FileOps.isRegularFile(bundle) else {
+            // Honest about it: the backup is no longer restorable, so it no longer says completed.
             let reason = "the bundle file \(record.filename) is missing"
-            try catalog.recordVerification(id: id, at: now(), error: reason)
+            try catalog.markMissing(id: id, reason: reason, at: now())
             throw .verificationFailed(reason: reason)
         }
         let total = FileOps.size(of: bundle) ?? 0
@@ -80,6 +91,25 @@ extension BackupService {
         guard FileOps.isRegularFile(url), let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
         return text.split(separator: " ", maxSplits: 1).first.map(String.init)
     }
+}
+
+/// One backup's outcome in ``BackupService/verifyAll(progress:)``.
+public struct VerificationResult: Sendable {
+    /// How a verification ended.
+    public enum Verdict: String, Codable, Sendable {
+        /// The bundle is whole.
+        case verified
+        /// The bundle is there but differs from what it claims (see ``problem``).
+        case failed
+        /// The bundle file is gone; the record is now `missing`.
+        case missing
+    }
+
+    /// The backup as it stands after the verification.
+    public var info: BackupInfo
+    public var verdict: Verdict
+    /// What was wrong; nil when verified.
+    public var problem: String?
 }
 
 /// A verification whose job lock is held, ready to run.

@@ -40,6 +40,17 @@ public struct BackupService: Sendable {
         self.init(dataDirectory: dataDirectory, catalog: try Catalog(dataDirectory: dataDirectory), clock: clock)
     }
 
+    /// Builds a service on an existing data directory whose catalog is opened for reading only
+    /// (``Catalog/init(readingFrom:)-(DataDirectory)``): for commands that only read, it
+    /// creates and writes nothing.
+    public init(
+        readingFrom dataDirectory: DataDirectory, clock: @escaping @Sendable () -> Date = { Date() }
+    )
+        throws(BackupError)
+    {
+        self.init(dataDirectory: dataDirectory, catalog: try Catalog(readingFrom: dataDirectory), clock: clock)
+    }
+
     /// The current time, to the millisecond the catalog stores.
     func now() -> Date {
         let milliseconds = (clock().timeIntervalSince1970 * 1000).rounded(.down)

@@ -46,7 +46,7 @@ extension BackupService {
                 expectedSHA = record.sha256
                 expectedID = record.id
             case .file(let url):
-                guard FileOps.isRegularFile(url) else { throw BackupError.io(path: url.path, reason: "no such file") }
+                try BundleFile.check(url)
                 bundle = url
             }
             guard FileOps.isRegularFile(bundle) else {
