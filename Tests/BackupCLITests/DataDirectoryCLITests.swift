@@ -72,11 +72,17 @@ struct DataDirectoryCLITests {
     }
 
     /// Runs `backup` as a user without write access: `nobody` when the tests run as root (root
-    /// ignores file modes), else the current user.
-    func runWithoutWriteAccess(_ arguments: [String]) throws -> ChildProcess.Result {
+    /// ignores file modes), else the current user. `nobody` runs a copy of the binary in a
+    /// temporary folder, since the checkout may sit where only root can enter (/root).
+    func runWithoutWriteAccess(_ arguments: [String], binaries: TemporaryDirectory) throws -> ChildProcess.Result {
         guard geteuid() == 0 else { return try backup.run(arguments) }
+        let copy = binaries.url.appendingPathComponent("backup")
+        if !FileManager.default.fileExists(atPath: copy.path) {
+            try FileManager.default.copyItem(at: backup.executable, to: copy)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binaries.path)
+        }
         return try ChildProcess(executablePath: "/usr/sbin/runuser").run(
-            ["-u", "nobody", "--", backup.executable.path] + arguments)
+            ["-u", "nobody", "--", copy.path] + arguments)
     }
 
     /// Makes a tree readable and not writable for everyone: directories r-x, files r--.
@@ -99,21 +105,24 @@ struct DataDirectoryCLITests {
         let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
         try makeReadOnly(directory.url)
         let before = try FileManager.default.subpathsOfDirectory(atPath: directory.path).sorted()
+        let binaries = TemporaryDirectory("cli-read-only-bin")
 
-        let list = try runWithoutWriteAccess(["list", "--json", "--data-dir", directory.path])
+        let list = try runWithoutWriteAccess(["list", "--json", "--data-dir", directory.path], binaries: binaries)
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stderr.isEmpty)
         let listed = try JSONDecoder.backupManager().decode([BackupInfo].self, from: Data(list.stdout.utf8))
         #expect(listed.map(\.id) == [info.id])
-        let table = try runWithoutWriteAccess(["list", "--data-dir", directory.path])
+        let table = try runWithoutWriteAccess(["list", "--data-dir", directory.path], binaries: binaries)
         #expect(table.status == 0 && table.stdout.contains(info.id), "\(table.stderr)")
-        let show = try runWithoutWriteAccess(["show", info.id, "--json", "--data-dir", directory.path])
+        let show = try runWithoutWriteAccess(
+            ["show", info.id, "--json", "--data-dir", directory.path], binaries: binaries)
         #expect(show.status == 0, "\(show.stderr)")
         #expect(try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(show.stdout.utf8)) == info)
-        let stats = try runWithoutWriteAccess(["stats", "--json", "--data-dir", directory.path])
+        let stats = try runWithoutWriteAccess(["stats", "--json", "--data-dir", directory.path], binaries: binaries)
         #expect(stats.status == 0, "\(stats.stderr)")
         #expect(try JSONDecoder.backupManager().decode(BackupStats.self, from: Data(stats.stdout.utf8)).count == 1)
-        let settings = try runWithoutWriteAccess(["settings", "show", "--data-dir", directory.path])
+        let settings = try runWithoutWriteAccess(
+            ["settings", "show", "--data-dir", directory.path], binaries: binaries)
         #expect(settings.status == 0, "\(settings.stderr)")
 
         #expect(try FileManager.default.subpathsOfDirectory(atPath: directory.path).sorted() == before)
@@ -135,9 +144,9 @@ struct DataDirectoryCLITests {
         }
         #expect(FileManager.default.fileExists(atPath: directory.dataDirectory.catalog.path + "-shm"))
 
-        let show = try runWithoutWriteAccess([
-            "show", String(info.id.prefix(8)), "--json", "--data-dir", directory.path,
-        ])
+        let binaries = TemporaryDirectory("cli-read-only-wal-bin")
+        let arguments = ["show", String(info.id.prefix(8)), "--json", "--data-dir", directory.path]
+        let show = try runWithoutWriteAccess(arguments, binaries: binaries)
         #expect(show.status == 0, "\(show.stderr)")
         let shown = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(show.stdout.utf8))
         #expect(shown.note == "written by the server")
