@@ -57,7 +57,7 @@ struct ErrorOutputCLITests {
         let (line, json) = try expectError(["import", notes.path, "--data-dir", directory.path], status: 3)
         #expect(line.hasPrefix("error: \(notes.path) is not a backup bundle ("), "\(line)")
         #expect(!line.contains("gzip stream"))
-        #expect(json.code == "not_a_bundle")
+        #expect(json.code == "verification_failed")
         #expect(directory.backupFiles().isEmpty)
         let empty = directory.url.appendingPathComponent("empty.tar.gz")
         try Data().write(to: empty)

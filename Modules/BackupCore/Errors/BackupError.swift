@@ -50,7 +50,9 @@ public enum BackupError: Error, Equatable, Sendable {
         case .notFound: "not_found"
         case .invalidID, .idPrefixTooShort: "invalid_id"
         case .ambiguousID: "ambiguous_id"
-        case .verificationFailed: "verification_failed"
+        // A file that is no bundle fails verification as surely as a damaged one (a bundle whose
+        // first byte flipped is both); only the message differs.
+        case .verificationFailed, .notABundle: "verification_failed"
         case .insufficientSpace: "insufficient_space"
         case .payloadTooLarge: "payload_too_large"
         case .sourceUnavailable: "source_unavailable"
@@ -62,7 +64,6 @@ public enum BackupError: Error, Equatable, Sendable {
         case .serverHoldsDataDirectory: "server_running"
         case .dataDirectoryMissing: "data_directory_missing"
         case .fileNotFound: "file_not_found"
-        case .notABundle: "not_a_bundle"
         }
     }
 
