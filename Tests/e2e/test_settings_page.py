@@ -21,7 +21,7 @@ def test_sign_in_needs_the_right_token_and_survives_a_reload(server, browser):
     browser.get(server.base + "/settings/backup")
     visible(browser, "#token-input").send_keys("not-the-token")
     browser.find_element(By.CSS_SELECTOR, "#signin-form button[type=submit]").click()
-    assert text_is(browser, "#signin-error", EN["signin.wrong"]) == EN["signin.wrong"]
+    assert text_is(browser, "#signin-error", EN["errors.wrong_token"]) == EN["errors.wrong_token"]
     assert browser.find_element(By.ID, "app").is_displayed() is False
 
     sign_in(browser, server.base, harness.TOKEN)
