@@ -76,6 +76,43 @@ struct SettingsConfirmCLITests {
         #expect(plain.stdout == "saved\n")
     }
 
+    /// Runs `backup arguments` on a terminal (through `script`) with `input` typed at it.
+    func onTerminal(_ arguments: [String], typing input: String) throws -> (status: Int32, output: String) {
+        let command = ([backup.executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["--quiet", "--return", "--command", command, "/dev/null"]
+        let stdin = Pipe()
+        let stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    @Test("on a terminal, settings set asks: no keeps everything, yes saves and deletes")
+    func asksOnATerminal() throws {
+        let (directory, made) = try threeBackups("cli-settings-ask")
+        let change = ["settings", "set", "keep_last=1", "include_manual=true", "--data-dir", directory.path]
+
+        let declined = try onTerminal(change, typing: "n\n")
+        #expect(declined.status == 1, "\(declined.output)")
+        #expect(declined.output.contains("Save the settings and delete 2 backups? [y/N]"))
+        #expect(declined.output.contains("not saved"))
+        #expect(directory.backupFiles().count == 6)
+
+        let accepted = try onTerminal(change, typing: "y\n")
+        #expect(accepted.status == 0, "\(accepted.output)")
+        #expect(accepted.output.contains("retention deleted 2 backups:"))
+        #expect(accepted.output.contains(made[0].id) && accepted.output.contains(made[1].id))
+        #expect(directory.backupFiles().count == 2)
+    }
+
     /// The local time the CLI prints for `date`.
     func localTime(_ date: Date) -> String {
         let formatter = DateFormatter()
