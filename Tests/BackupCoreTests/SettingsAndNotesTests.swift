@@ -168,4 +168,33 @@ struct SettingsAndNotesTests {
             #expect(ofPhase.last?.phaseFraction == 1, "\(phase)")
         }
     }
+
+    @Test("job events carry the phase's own progress against the database's size, for the page")
+    func phaseProgressInEvents() async throws {
+        let directory = TemporaryDirectory("progress-events")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 2)
+        let service = try BackupService(dataDirectory: directory.dataDirectory)
+        let runner = JobRunner(service: service)
+        let events = await runner.events()
+        _ = try await runner.startBackup(note: nil)
+        var seen: [JobStatus] = []
+        for await status in events {
+            seen.append(status)
+            if status.state != .running { break }
+        }
+        let pageBytes = try TestDB.strings(
+            directory.dataDirectory.database.path,
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+        let databaseBytes = try #require(pageBytes.first.flatMap { Int64($0) })
+        let compressing = seen.filter { $0.phase == .compress }
+        #expect(!compressing.isEmpty)
+        #expect(compressing.allSatisfy { $0.phaseProgress?.totalBytes == databaseBytes })
+        #expect(compressing.allSatisfy { $0.progress?.totalBytes == 2 * databaseBytes })
+        let last = try #require(seen.last)
+        #expect(last.state == .completed)
+        #expect(last.phaseProgress?.percent == 100)
+        let json = String(decoding: try JSONEncoder.backupManager().encode(last), as: UTF8.self)
+        #expect(json.contains(#""phase_progress":{"done_bytes":\#(databaseBytes)"#))
+        await runner.shutdown()
+    }
 }
