@@ -57,11 +57,15 @@ def openapi_enum(schema):
 
 
 def test_keys_built_from_api_values_exist():
-    """The page builds `type.X`, `status.X`, `job.X`, `job.phase.X`, `errors.X` from the API."""
+    """The page builds `type.X`, `status.X`, `note.X`, `job.X`, `job.phase.X`, `errors.X` from the API."""
     for value in openapi_enum("BackupType"):
         assert f"type.{value}" in EN
     for value in openapi_enum("BackupStatus"):
         assert f"status.{value}" in EN
+    for kind in openapi_enum("NoteKind"):  # server-generated notes, worded by the page
+        assert f"note.{kind}" in EN
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):  # web/js/format.js's units
+        assert f"unit.{unit}" in EN
     for kind in ("backup", "verify", "import", "restore"):
         assert f"job.{kind}" in EN
     for phase in ("snapshot", "compress", "verify"):

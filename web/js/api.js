@@ -56,4 +56,5 @@ export const api = {
     request('POST', `/api/backups/${encodeURIComponent(id)}/restore`, { safety_backup: safetyBackup }),
   settings: () => request('GET', '/api/settings/backup'),
   saveSettings: (settings) => request('PUT', '/api/settings/backup', settings),
+  previewSettings: (settings) => request('PUT', '/api/settings/backup?dry_run=true', settings),
 };

@@ -2,6 +2,7 @@
 import { api, ApiError } from './api.js';
 import { $, element, notify, errorKey, say, value } from './dom.js';
 import { formatBytes, formatDate, formatPercent, plural, t } from './i18n.js';
+import { noteNode } from './notes.js';
 import { openRestore } from './restore.js';
 import { loadStats } from './stats.js';
 
@@ -65,7 +66,7 @@ function row(item) {
     cell('backups.col.type', 'type', t(`type.${item.type}`)),
     cell('backups.col.size', 'size', item.size_bytes == null ? t('backups.size.none') : value(formatBytes(item.size_bytes))),
     cell('backups.col.status', `status status-${item.status}`, ...status),
-    cell('backups.col.note', 'note', item.note ? value(item.note) : ''),
+    cell('backups.col.note', 'note', noteNode(item)),
     cell('backups.col.pinned', 'pinned', t(item.pinned ? 'backups.pinned.yes' : 'backups.pinned.no')),
     cell('backups.col.actions', 'actions', element('div', { class: 'buttons' }, ...actions)),
   );

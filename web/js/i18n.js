@@ -1,5 +1,6 @@
 // Translations: every visible string of the page comes from i18n/<lang>.json.
-// Dates, numbers and sizes are formatted by Intl in the chosen language.
+// Dates and numbers are formatted by Intl in the chosen language; sizes by format.js.
+import { formatBytes as formatByteCount } from './format.js';
 
 export const LANGUAGES = ['en', 'ru'];
 const STORAGE_KEY = 'backup-manager.language';
@@ -65,21 +66,9 @@ export function formatDate(iso) {
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
-/** Bytes in the largest unit that keeps the number at least 1 (kB = 1000 bytes, as Intl names them). */
+/** Bytes in binary units by the CLI's rules (see format.js), the unit's name from the catalog. */
 export function formatBytes(bytes) {
-  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return new Intl.NumberFormat(current, {
-    style: 'unit',
-    unit: units[unit],
-    unitDisplay: 'short',
-    maximumFractionDigits: unit === 0 ? 0 : 1,
-  }).format(value);
+  return formatByteCount(bytes, current, (unit) => t(`unit.${unit}`));
 }
 
 /** Fills every `data-i18n` element's text (with `data-i18n-params`, JSON) and `data-i18n-<attribute>` attribute under `root`. */

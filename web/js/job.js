@@ -70,7 +70,9 @@ export function render() {
   say(title, `job.${current.kind}`);
   const percent = current.progress?.percent ?? 0;
   $('#job-progress').value = percent;
-  if (current.phase) say(text, `job.phase.${current.phase}`, { percent: formatPercent(percent) });
+  // The phase's own percent beside its name: "Copying the database: 100%", then "Compressing: 0%".
+  const phasePercent = current.phase_progress?.percent ?? percent;
+  if (current.phase) say(text, `job.phase.${current.phase}`, { percent: formatPercent(phasePercent) });
   else say(text, 'job.starting');
   $('#job-cancel').hidden = current.kind === 'restore';
 }

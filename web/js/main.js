@@ -1,6 +1,6 @@
 // The settings page: sign in, then overview, backups and settings; English and Russian.
 import { api, ApiError, onUnauthorized } from './api.js';
-import { $, say, unsay } from './dom.js';
+import { $, errorKey, say, unsay } from './dom.js';
 import { language, preferredLanguage, setLanguage, translate } from './i18n.js';
 import { loadBackups, render as renderBackups, setUpBackups } from './backups.js';
 import { connectEvents, disconnectEvents, render as renderJob, setUpJobs } from './job.js';
@@ -43,7 +43,7 @@ async function signIn(event) {
     await api.signIn(token);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    say($('#signin-error'), error.status === 401 ? 'signin.wrong' : error.code === 'network' ? 'errors.network' : 'errors.unknown', { code: error.code });
+    say($('#signin-error'), ...errorKey(error));
     input.select();
     return;
   }

@@ -1,7 +1,10 @@
-// The settings form: load, save, and the API's field errors next to their fields.
+// The settings form: load, save, and the API's field errors next to their fields. A change that
+// makes retention delete backups is asked first: a dry run, then a dialog listing them.
 import { api, ApiError } from './api.js';
+import { loadBackups } from './backups.js';
 import { $, say, sayError, unsay } from './dom.js';
 import { has } from './i18n.js';
+import { confirmDeletions } from './prune-confirm.js';
 import { loadStats } from './stats.js';
 
 const form = () => $('#settings-form');
@@ -78,10 +81,15 @@ async function save(event) {
   const button = $('#settings-save');
   button.disabled = true;
   try {
-    fill(await api.saveSettings(settings));
+    const preview = await api.previewSettings(settings);
     showErrors({});
+    if (preview.would_delete.length > 0 && !(await confirmDeletions(preview.would_delete))) {
+      say(status, 'settings.not_saved');
+      return;
+    }
+    fill(await api.saveSettings(settings));
     say(status, 'settings.saved');
-    await loadStats();
+    await Promise.all([loadStats(), loadBackups()]);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showErrors(error.fields ?? {});

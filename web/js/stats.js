@@ -12,7 +12,9 @@ export async function loadStats() {
 
 export function render() {
   if (!last) return;
-  $('#stat-count').replaceChildren(plural('stats.summary', last.count, { size: formatBytes(last.total_bytes) }));
+  $('#stat-count').replaceChildren(
+    last.count === 0 ? t('stats.empty') : plural('stats.summary', last.count, { size: formatBytes(last.total_bytes) }),
+  );
   $('#stat-last-success').replaceChildren(last.last_success_at ? value(formatDate(last.last_success_at)) : t('stats.never'));
   $('#stat-last-failure').replaceChildren(last.last_failure_at ? value(formatDate(last.last_failure_at)) : t('stats.never'));
   $('#stat-next-auto').replaceChildren(last.next_auto_at ? value(formatDate(last.next_auto_at)) : t('stats.auto_off'));

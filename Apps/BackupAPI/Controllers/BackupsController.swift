@@ -64,15 +64,17 @@ struct BackupsController<Context: RequestContext> {
         return try .json(Page(items: page.items, nextCursor: page.nextCursor))
     }
 
-    struct CreateBody: Decodable {
+    struct CreateBody: StrictBody {
         var note: String?
+
+        static var writableFields: [String] { ["note"] }
+        static var readOnlyFields: [String] { BackupInfo.fieldNames.filter { $0 != "note" } }
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let body = try await request.decodeJSON(CreateBody.self, allowEmpty: true)
-        let note = try BackupNote.validated(body.note)
-        let info = try await services.runner.startBackup(type: .manual, note: note)
+        let info = try await services.runner.startBackup(type: .manual, note: body.note)
         var response = try Response.json(info, status: .accepted)
         response.headers[.location] = "/api/backups/\(info.id)"
         return response
@@ -83,9 +85,12 @@ struct BackupsController<Context: RequestContext> {
         return try .json(await services.runner.withLiveProgress(try services.service.catalog.record(id: id).info))
     }
 
-    struct PatchBody: Decodable {
+    struct PatchBody: StrictBody {
         var note: String??
         var pinned: Bool?
+
+        static var writableFields: [String] { BackupInfo.changeableFields }
+        static var readOnlyFields: [String] { BackupInfo.fieldNames }
 
         enum CodingKeys: CodingKey { case note, pinned }
 
@@ -105,8 +110,7 @@ struct BackupsController<Context: RequestContext> {
         _ = try services.service.catalog.record(id: id)
         var request = request
         let body = try await request.decodeJSON(PatchBody.self)
-        let note: String?? = try body.note.map { (value) throws(BackupError) in try BackupNote.validated(value) }
-        return try .json(try services.service.catalog.annotate(id: id, note: note, pinned: body.pinned).info)
+        return try .json(try services.service.catalog.annotate(id: id, note: body.note, pinned: body.pinned).info)
     }
 
     @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
@@ -124,8 +128,10 @@ struct BackupsController<Context: RequestContext> {
         return response
     }
 
-    struct RestoreBody: Decodable {
+    struct RestoreBody: StrictBody {
         var safetyBackup: Bool?
+
+        static var writableFields: [String] { ["safety_backup"] }
 
         enum CodingKeys: String, CodingKey {
             case safetyBackup = "safety_backup"

@@ -22,13 +22,7 @@ struct PruneController<Context: RequestContext> {
     }
 
     @Sendable func prune(_ request: Request, context: Context) async throws -> Response {
-        let dryRun: Bool
-        switch request.query("dry_run") {
-        case nil, "false", "0": dryRun = false
-        case "true", "1": dryRun = true
-        default: throw BackupError.invalidQuery(parameter: "dry_run", reason: "must be true or false")
-        }
-        let report = try services.service.prune(dryRun: dryRun)
+        let report = try services.service.prune(dryRun: try request.flag("dry_run"))
         return try .json(Report(deleted: report.deleted, kept: report.keptIDs, dryRun: report.dryRun))
     }
 }

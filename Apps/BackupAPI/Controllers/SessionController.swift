@@ -41,7 +41,7 @@ struct SessionController<Context: RequestContext> {
     @Sendable func signIn(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let credentials = try await request.decodeJSON(Credentials.self, limit: 4096)
-        guard services.token.matches(credentials.token) else { throw APIError.unauthorized }
+        guard services.token.matches(credentials.token) else { throw APIError.wrongToken }
         let ticket = services.sessions.issue(now: services.clock())
         return Self.response(cookie: ticket, maxAge: Int(SessionTickets.lifetime), request: request)
     }

@@ -1,12 +1,32 @@
 import BackupCore
+import HTTPTypes
 import Hummingbird
 
 /// `GET/PUT /api/settings/backup`. A PUT may send only the fields it changes.
+///
+/// A change that makes retention delete backups is never silent: `?dry_run=true` answers the
+/// settings as they would be with `would_delete` and saves nothing (the page asks the operator
+/// with it first); a real PUT still saves and prunes (scripts rely on it) and names what it
+/// deleted in the `Retention-Deleted` header, keeping its body the settings.
 struct SettingsController<Context: RequestContext> {
     let services: AppServices
 
+    /// The header of a PUT's answer listing the ids retention deleted (absent when none).
+    static var deletedHeader: HTTPField.Name { HTTPField.Name("Retention-Deleted")! }
+
     func addRoutes(to group: RouterGroup<Context>) {
         group.get("backup", use: show).put("backup", use: update)
+    }
+
+    /// The answer of a dry run.
+    struct Preview: Encodable {
+        var settings: BackupSettings
+        var wouldDelete: [BackupInfo]
+
+        enum CodingKeys: String, CodingKey {
+            case settings
+            case wouldDelete = "would_delete"
+        }
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
@@ -14,10 +34,20 @@ struct SettingsController<Context: RequestContext> {
     }
 
     @Sendable func update(_ request: Request, context: Context) async throws -> Response {
+        let dryRun = try request.flag("dry_run")
         var request = request
         let patch = try await request.decodeJSON(SettingsPatch.self)
-        let saved = try services.service.saveSettings(patch.applied(to: try services.service.catalog.settings()))
+        let settings = patch.applied(to: try services.service.catalog.settings())
+        if dryRun {
+            let preview = try services.service.previewSettings(settings)
+            return try .json(Preview(settings: preview.settings, wouldDelete: preview.deleted))
+        }
+        let change = try services.service.saveSettings(settings)
         await services.scheduler.reschedule()
-        return try .json(saved)
+        var response = try Response.json(change.settings)
+        if !change.deleted.isEmpty {
+            response.headers[Self.deletedHeader] = change.deleted.map(\.id).joined(separator: ", ")
+        }
+        return response
     }
 }

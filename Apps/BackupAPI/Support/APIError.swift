@@ -34,6 +34,9 @@ struct APIError: HTTPResponseError {
 
     static let unauthorized = APIError(
         status: .unauthorized, code: "unauthorized", message: "a valid bearer token is required")
+
+    /// A sign-in (`POST /api/session`) with a token that is not this server's.
+    static let wrongToken = APIError(status: .unauthorized, code: "wrong_token", message: "wrong token")
 }
 
 extension APIError {
@@ -68,7 +71,8 @@ extension Response {
 }
 
 extension Request {
-    /// Decodes a JSON body of at most `limit` bytes; malformed JSON is 400, wrong types 422.
+    /// Decodes a JSON body of at most `limit` bytes; malformed JSON is 400, wrong types 422, and
+    /// so are fields a ``StrictBody`` does not accept.
     mutating func decodeJSON<T: Decodable>(
         _ type: T.Type, limit: Int = 64 * 1024, allowEmpty: Bool = false
     )
@@ -86,8 +90,12 @@ extension Request {
         }
         if buffer.readableBytes == 0 && allowEmpty { buffer = ByteBuffer(string: "{}") }
         let data = Data(buffer.readableBytesView)
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw APIError.badRequest("invalid_json", "the body must be a JSON object")
+        }
+        if let strict = T.self as? any StrictBody.Type {
+            let problems = strict.fieldProblems(in: object)
+            guard problems.isEmpty else { throw BackupError.invalidInput(fields: problems) }
         }
         do {
             return try JSONDecoder.backupManager().decode(T.self, from: data)
@@ -123,5 +131,14 @@ extension Request {
     /// A query parameter, or nil.
     func query(_ name: String) -> String? {
         uri.queryParameters.get(name)
+    }
+
+    /// A true/false query parameter (`?dry_run=true`); absent is false.
+    func flag(_ name: String) throws(BackupError) -> Bool {
+        switch query(name) {
+        case nil, "false", "0": false
+        case "true", "1": true
+        default: throw .invalidQuery(parameter: name, reason: "must be true or false")
+        }
     }
 }

@@ -8,12 +8,8 @@ struct CreateCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "A note stored with the backup.")
+    @Option(help: "A note stored with the backup (at most 500 characters).")
     var note: String?
-
-    func validate() throws {
-        if let note, note.count > 1000 { throw ValidationError("--note is limited to 1000 characters") }
-    }
 
     func run() async throws {
         let service = try global.service()

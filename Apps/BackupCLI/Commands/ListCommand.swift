@@ -41,7 +41,7 @@ struct ListCommand: AsyncParsableCommand {
         for info in page.items {
             table.rows.append([
                 info.id, LocalTime.format(info.createdAt), info.type.rawValue, output.paint(statusOf: info),
-                info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.note ?? "",
+                info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.noteText ?? "",
             ])
         }
         output.line(table.render())

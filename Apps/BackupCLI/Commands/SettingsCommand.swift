@@ -28,15 +28,38 @@ struct SettingsCommand: AsyncParsableCommand {
     struct SetSettings: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Change settings: KEY=VALUE…",
-            discussion: "Keys: \(SettingsKeys.names.joined(separator: ", ")). An empty webhook_url removes it.")
+            discussion: """
+                Keys: \(SettingsKeys.names.joined(separator: ", ")). An empty webhook_url removes it.
+
+                When the new retention settings would delete backups now, they are listed and \
+                nothing is saved unless you confirm: on a terminal you are asked, otherwise pass \
+                --yes. --dry-run only lists them.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
         @Argument(help: "KEY=VALUE pairs.")
         var assignments: [String]
 
+        @Flag(help: "Save even when retention then deletes backups, without asking.")
+        var yes = false
+
+        @Flag(help: "Only show the settings as they would be and what retention would delete.")
+        var dryRun = false
+
         func validate() throws {
             guard !assignments.isEmpty else { throw ValidationError("give at least one KEY=VALUE") }
+        }
+
+        /// The dry run's JSON, the same shape as the API's `PUT …?dry_run=true`.
+        struct Preview: Encodable {
+            var settings: BackupSettings
+            var wouldDelete: [BackupInfo]
+
+            enum CodingKeys: String, CodingKey {
+                case settings
+                case wouldDelete = "would_delete"
+            }
         }
 
         func run() async throws {
@@ -49,11 +72,55 @@ struct SettingsCommand: AsyncParsableCommand {
                 }
                 try SettingsKeys.apply(String(parts[0]), String(parts[1]), to: &settings)
             }
-            let saved = try service.saveSettings(settings)
+            let output = global.output
+            let preview = try service.previewSettings(settings)
+            if dryRun {
+                if global.json {
+                    output.printJSON(Preview(settings: preview.settings, wouldDelete: preview.deleted))
+                } else {
+                    list(preview.deleted, verb: "would delete")
+                }
+                return
+            }
+            if !preview.deleted.isEmpty, !yes { try confirm(preview.deleted) }
+            let change = try service.saveSettings(settings)
             if global.json {
-                global.output.printJSON(saved)
+                output.printJSON(change.settings)
             } else {
-                global.output.line("saved")
+                output.line("saved")
+                list(change.deleted, verb: "deleted", quietWhenNone: true)
+            }
+        }
+
+        /// Lists what retention deletes: a count line, then id, local time, type and note per backup.
+        private func list(_ backups: [BackupInfo], verb: String, quietWhenNone: Bool = false) {
+            let output = global.output
+            if backups.isEmpty {
+                if !quietWhenNone { output.line("retention \(verb) no backups") }
+                return
+            }
+            output.line("retention \(verb) \(backups.count) backup\(backups.count == 1 ? "" : "s"):")
+            for backup in backups {
+                let note = backup.noteText.map { "  \($0)" } ?? ""
+                output.line("  \(backup.id)  \(LocalTime.format(backup.createdAt))  \(backup.type.rawValue)\(note)")
+            }
+        }
+
+        /// Shows what would be deleted and asks on a terminal; elsewhere refuses (exit 1).
+        private func confirm(_ doomed: [BackupInfo]) throws {
+            let output = global.output
+            let count = "\(doomed.count) backup\(doomed.count == 1 ? "" : "s")"
+            guard !global.json, Terminal.isTerminal(.standardError), Terminal.isStandardInputTerminal else {
+                if !global.json { list(doomed, verb: "would delete") }
+                throw BackupError.conflict(
+                    reason: "not saved: these settings make retention delete \(count) now; "
+                        + "pass --yes to save them anyway (--dry-run lists them)")
+            }
+            list(doomed, verb: "would delete")
+            let answer = Terminal.readLine(prompt: "Save the settings and delete \(count)? [y/N] ")
+            guard let answer, ["y", "yes"].contains(answer.lowercased()) else {
+                output.note("not saved")
+                throw CommandFailure(status: ExitStatus.failed)
             }
         }
     }
@@ -61,10 +128,9 @@ struct SettingsCommand: AsyncParsableCommand {
 
 /// The settings as flat `KEY=VALUE` names, the same names as the API's JSON fields.
 enum SettingsKeys {
-    static let names = [
-        "enabled", "interval_hours", "keep_last", "keep_days", "keep_daily", "keep_weekly", "keep_monthly",
-        "include_manual", "compression_level", "webhook_url",
-    ]
+    static let names = BackupSettings.fieldNames.map {
+        $0.hasPrefix("retention.") ? String($0.dropFirst("retention.".count)) : $0
+    }
 
     static func describe(_ settings: BackupSettings) -> [(String, String)] {
         [

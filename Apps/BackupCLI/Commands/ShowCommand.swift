@@ -28,7 +28,7 @@ struct ShowCommand: AsyncParsableCommand {
             ("created", LocalTime.format(info.createdAt)),
             ("completed", LocalTime.format(info.completedAt)),
             ("pinned", info.pinned ? "yes" : "no"),
-            ("note", info.note ?? "-"),
+            ("note", info.noteText ?? "-"),
         ]
         if let progress = info.progress { lines.append(("progress", "\(progress.percent)%")) }
         if let error = info.error { lines.append(("error", error)) }

@@ -14,6 +14,11 @@ enum Terminal {
         isatty(stream == .standardOutput ? STDOUT_FILENO : STDERR_FILENO) == 1
     }
 
+    /// Whether standard input is a terminal, so a question can be answered.
+    static var isStandardInputTerminal: Bool {
+        isatty(STDIN_FILENO) == 1
+    }
+
     /// False when `NO_COLOR` is set or the terminal is dumb.
     static var allowsColor: Bool {
         let environment = ProcessInfo.processInfo.environment

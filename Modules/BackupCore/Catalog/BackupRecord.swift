@@ -14,6 +14,9 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var createdAt: Date
     public var completedAt: Date?
     public var note: String?
+    /// A note Backup Manager wrote, as a kind and its arguments (see ``NoteKind``).
+    public var noteKind: NoteKind?
+    public var noteArgs: [String: String]?
     public var pinned: Bool
     public var doneBytes: Int64
     public var totalBytes: Int64
@@ -30,7 +33,10 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         case sha256
         case createdAt = "created_at"
         case completedAt = "completed_at"
-        case note, pinned
+        case note
+        case noteKind = "note_kind"
+        case noteArgs = "note_args"
+        case pinned
         case doneBytes = "done_bytes"
         case totalBytes = "total_bytes"
         case durationMs = "duration_ms"
@@ -43,13 +49,18 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public typealias Columns = CodingKeys
 
     /// A new `pending` record for a job that starts now.
-    public init(id: String, type: BackupType, createdAt: Date, note: String?) {
+    public init(
+        id: String, type: BackupType, createdAt: Date, note: String?, noteKind: NoteKind? = nil,
+        noteArgs: [String: String]? = nil
+    ) {
         self.id = id
         self.filename = BundleName.make(id: id, type: type, createdAt: createdAt)
         self.type = type
         self.status = .pending
         self.createdAt = createdAt
         self.note = note
+        self.noteKind = noteKind
+        self.noteArgs = noteArgs
         self.pinned = false
         self.doneBytes = 0
         self.totalBytes = 0
@@ -59,7 +70,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var info: BackupInfo {
         BackupInfo(
             id: id, filename: filename, type: type, status: status, sizeBytes: sizeBytes, sha256: sha256,
-            createdAt: createdAt, completedAt: completedAt, note: note, pinned: pinned,
+            createdAt: createdAt, completedAt: completedAt, note: note, noteKind: noteKind,
+            noteArgs: noteArgs, pinned: pinned,
             progress: status.isActive ? BackupProgress(doneBytes: doneBytes, totalBytes: totalBytes) : nil,
             error: error,
             verification: verifiedAt.map {
@@ -70,3 +82,4 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
 
 extension BackupType: DatabaseValueConvertible {}
 extension BackupStatus: DatabaseValueConvertible {}
+extension NoteKind: DatabaseValueConvertible {}

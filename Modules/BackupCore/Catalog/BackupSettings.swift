@@ -40,6 +40,13 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let intervalRange = 1...8760
     public static let compressionRange = 1...9
     public static let maximumCount = 100_000
+    /// Every field a client sets, as JSON paths: the API's PUT body and the CLI's `settings set`
+    /// keys (without `retention.`) name exactly these.
+    public static let fieldNames = [
+        "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
+        "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "compression_level",
+        "webhook_url",
+    ]
 
     public var enabled: Bool
     public var intervalHours: Int

@@ -50,10 +50,10 @@ extension Catalog {
         }
     }
 
-    /// Changes a backup's note and pin.
+    /// Changes a backup's note (validated by ``BackupNote``; nil clears it) and pin.
     public func annotate(id: String, note: String??, pinned: Bool?) throws(BackupError) -> BackupRecord {
         var record = try record(id: id)
-        if let note { record.note = note }
+        if let note { record.note = try BackupNote.validated(note) }
         if let pinned { record.pinned = pinned }
         try update(record)
         return record

@@ -49,6 +49,20 @@ extension Catalog {
                 table.add(column: "verification_error", .text)
             }
         }
+        migrator.registerMigration("v3: generated notes") { db in
+            try db.alter(table: "backup") { table in
+                table.add(column: "note_kind", .text)
+                table.add(column: "note_args", .text)
+            }
+            // Safety backups noted in English before notes had kinds: "before restoring ID".
+            try db.execute(
+                sql: """
+                    UPDATE backup SET note_kind = 'pre_restore', note = NULL,
+                      note_args = CASE WHEN note = 'before restoring a file' THEN '{}'
+                                       ELSE json_object('backup_id', substr(note, 18)) END
+                    WHERE type = 'pre-restore' AND note LIKE 'before restoring %'
+                    """)
+        }
         return migrator
     }
 }

@@ -18,7 +18,9 @@ extension BackupService {
     /// Fails at once with ``BackupError/backupInProgress`` when another job runs, and with
     /// ``BackupError/insufficientSpace(needed:available:)`` when the snapshot and bundle would
     /// not fit (both live in `backups/` until the snapshot is removed).
+    /// The note is checked by ``BackupNote`` before anything else.
     public func prepareBackup(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
+        let note = try BackupNote.validated(note)
         let lease = try acquireJobLock()
         do throws(BackupError) {
             let prepared = try prepareBackupHoldingLock(type: type, note: note)
@@ -29,8 +31,11 @@ extension BackupService {
         }
     }
 
-    /// Checks space and records a `pending` backup; the caller holds the job lock and keeps it.
-    func prepareBackupHoldingLock(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
+    /// Checks space and records a `pending` backup; the caller holds the job lock and keeps it,
+    /// and has validated `note`.
+    func prepareBackupHoldingLock(
+        type: BackupType, note: String?, noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil
+    ) throws(BackupError) -> PreparedBackup {
         guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
             throw .sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
         }
@@ -41,7 +46,8 @@ extension BackupService {
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
 
-        let record = BackupRecord(id: BackupID.make(), type: type, createdAt: now(), note: note)
+        let record = BackupRecord(
+            id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs)
         try catalog.insert(record)
         return PreparedBackup(record: record, lease: nil, estimatedBytes: estimate)
     }
@@ -68,8 +74,8 @@ extension BackupService {
             let snapshot = try await snapshotEngine.snapshot(source: dataDirectory.database, destination: snapshotURL) {
                 step in
                 reporter.report(
-                    phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount, pagesDone: step.pagesDone,
-                    pageCount: step.pageCount)
+                    phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount, phaseDone: step.bytesDone,
+                    phaseTotal: step.byteCount, pagesDone: step.pagesDone, pageCount: step.pageCount)
             }
             if Task.isCancelled { throw BackupError.cancelled }
 
@@ -84,7 +90,9 @@ extension BackupService {
                 snapshot: snapshotURL, manifest: manifest, filename: record.filename,
                 temporary: dataDirectory.temporary, directory: dataDirectory.backups
             ) { bytes in
-                reporter.report(phase: .compress, done: snapshot.byteCount + bytes, total: total)
+                reporter.report(
+                    phase: .compress, done: snapshot.byteCount + bytes, total: total, phaseDone: bytes,
+                    phaseTotal: snapshot.byteCount)
             }
 
             record.status = .completed

@@ -19,7 +19,11 @@ public struct JobStatus: Codable, Equatable, Sendable {
     public var state: State
     public var startedAt: Date
     public var phase: JobProgress.Phase?
+    /// How far the whole job has come (a backup counts the database twice: copy, then compress).
     public var progress: BackupProgress?
+    /// How far the current phase has come, against what the operator knows (the database's
+    /// size while a backup copies or compresses it): what the page shows beside the phase's name.
+    public var phaseProgress: BackupProgress?
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
@@ -27,7 +31,9 @@ public struct JobStatus: Codable, Equatable, Sendable {
         case backupID = "backup_id"
         case state
         case startedAt = "started_at"
-        case phase, progress, error
+        case phase, progress
+        case phaseProgress = "phase_progress"
+        case error
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -38,6 +44,7 @@ public struct JobStatus: Codable, Equatable, Sendable {
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(phase, forKey: .phase)
         try container.encode(progress, forKey: .progress)
+        try container.encode(phaseProgress, forKey: .phaseProgress)
         try container.encode(error, forKey: .error)
     }
 }
@@ -230,6 +237,8 @@ public actor JobRunner {
         guard var status = current?.status, status.backupID == step.backupID else { return }
         status.phase = step.phase
         status.progress = BackupProgress(doneBytes: step.doneBytes, totalBytes: step.totalBytes)
+        status.phaseProgress = BackupProgress(
+            doneBytes: step.phaseDoneBytes ?? step.doneBytes, totalBytes: step.phaseTotalBytes ?? step.totalBytes)
         current?.status = status
         publish(status)
     }
@@ -240,6 +249,7 @@ public actor JobRunner {
         case .success:
             status.state = .completed
             if let progress = status.progress { status.progress?.doneBytes = progress.totalBytes }
+            if let progress = status.phaseProgress { status.phaseProgress?.doneBytes = progress.totalBytes }
         case .failure(.cancelled):
             status.state = .cancelled
             status.error = "cancelled"

@@ -14,9 +14,13 @@ final class ProgressReporter: Sendable {
         self.sink = sink
     }
 
-    func report(phase: JobProgress.Phase, done: Int64, total: Int64, pagesDone: Int? = nil, pageCount: Int? = nil) {
+    func report(
+        phase: JobProgress.Phase, done: Int64, total: Int64, phaseDone: Int64? = nil, phaseTotal: Int64? = nil,
+        pagesDone: Int? = nil, pageCount: Int? = nil
+    ) {
         let progress = JobProgress(
-            backupID: id, phase: phase, doneBytes: done, totalBytes: total, pagesDone: pagesDone, pageCount: pageCount)
+            backupID: id, phase: phase, doneBytes: done, totalBytes: total, pagesDone: pagesDone, pageCount: pageCount,
+            phaseDoneBytes: phaseDone, phaseTotalBytes: phaseTotal)
         sink(progress)
         let percent = Int(progress.fraction * 100)
         let shouldStore = lastStoredPercent.withLock { last in

@@ -66,7 +66,12 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     public var sha256: String?
     public var createdAt: Date
     public var completedAt: Date?
+    /// What a person wrote about the backup.
     public var note: String?
+    /// A note Backup Manager wrote (the safety backup before a restore), with its arguments;
+    /// faces word it in their reader's language. Nil on backups without one.
+    public var noteKind: NoteKind?
+    public var noteArgs: [String: String]?
     public var pinned: Bool
     /// Present while a job works on the backup.
     public var progress: BackupProgress?
@@ -74,19 +79,33 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// The last verification's outcome; nil when never verified.
     public var verification: VerificationSummary?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case id, filename, type, status
         case sizeBytes = "size_bytes"
         case sha256
         case createdAt = "created_at"
         case completedAt = "completed_at"
-        case note, pinned, progress, error, verification
+        case note
+        case noteKind = "note_kind"
+        case noteArgs = "note_args"
+        case pinned, progress, error, verification
+    }
+
+    /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
+    public static var fieldNames: [String] { CodingKeys.allCases.map(\.stringValue) }
+    /// The fields a person may change on a backup: its note and its pin.
+    public static let changeableFields = ["note", "pinned"]
+
+    /// The note to show in English: what a person wrote, else the generated note's wording.
+    public var noteText: String? {
+        note ?? noteKind?.english(noteArgs ?? [:])
     }
 
     public init(
         id: String, filename: String, type: BackupType, status: BackupStatus, sizeBytes: Int64?,
-        sha256: String?, createdAt: Date, completedAt: Date?, note: String?, pinned: Bool,
-        progress: BackupProgress?, error: String?, verification: VerificationSummary? = nil
+        sha256: String?, createdAt: Date, completedAt: Date?, note: String?, noteKind: NoteKind? = nil,
+        noteArgs: [String: String]? = nil, pinned: Bool, progress: BackupProgress?, error: String?,
+        verification: VerificationSummary? = nil
     ) {
         self.id = id
         self.filename = filename
@@ -97,6 +116,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.createdAt = createdAt
         self.completedAt = completedAt
         self.note = note
+        self.noteKind = noteKind
+        self.noteArgs = noteArgs
         self.pinned = pinned
         self.progress = progress
         self.error = error
@@ -115,6 +136,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(completedAt, forKey: .completedAt)
         try container.encode(note, forKey: .note)
+        try container.encode(noteKind, forKey: .noteKind)
+        try container.encode(noteArgs, forKey: .noteArgs)
         try container.encode(pinned, forKey: .pinned)
         try container.encode(progress, forKey: .progress)
         try container.encode(error, forKey: .error)

@@ -1,6 +1,11 @@
 /// Notes on backups: free text for people, bounded and free of control characters.
+///
+/// The one rule for every face: the CLI's `create --note`, the API's `POST /api/backups` and
+/// `PATCH /api/backups/{id}` (through the core calls that store a note), and the page, whose
+/// note field mirrors ``maximumLength`` with `maxlength`.
 public enum BackupNote {
-    public static let maximumLength = 1000
+    /// The longest note, in characters.
+    public static let maximumLength = 500
 
     /// `note` when acceptable, nil for an empty one, else ``BackupError/invalidInput(fields:)``.
     public static func validated(_ note: String?) throws(BackupError) -> String? {

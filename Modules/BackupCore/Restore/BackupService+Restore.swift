@@ -95,7 +95,8 @@ extension BackupService {
         do throws(BackupError) {
             if safetyBackup, FileManager.default.fileExists(atPath: dataDirectory.database.path) {
                 let safety = try prepareBackupHoldingLock(
-                    type: .preRestore, note: "before restoring \(prepared.backupID ?? "a file")")
+                    type: .preRestore, note: nil, noteKind: .preRestore,
+                    noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:])
                 safetyID = safety.record.id
                 try await run(safety) { progress(.safetyBackup($0)) }
             }

@@ -20,14 +20,16 @@ extension BackupService {
     }
 
     /// Validates and stores settings, then applies retention if no job holds the lock (a
-    /// running job applies it when it ends).
+    /// running job applies it when it ends). The answer names what retention deleted; call
+    /// ``previewSettings(_:)`` first to ask before anything is deleted.
     @discardableResult
-    public func saveSettings(_ settings: BackupSettings) throws(BackupError) -> BackupSettings {
+    public func saveSettings(_ settings: BackupSettings) throws(BackupError) -> SettingsChange {
         let saved = try catalog.saveSettings(settings, now: now())
+        var deleted: [BackupInfo] = []
         if let lease = try? acquireJobLock() {
             defer { lease.release() }
-            _ = try? pruneHoldingLock(dryRun: false)
+            deleted = (try? pruneHoldingLock(dryRun: false))?.deleted ?? []
         }
-        return saved
+        return SettingsChange(settings: saved, deleted: deleted)
     }
 }

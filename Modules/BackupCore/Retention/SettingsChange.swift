@@ -1,0 +1,30 @@
+import Foundation
+
+/// A settings change and what retention does about it at once.
+public struct SettingsChange: Sendable, Equatable {
+    /// The settings as saved (in a preview: as they would be saved).
+    public var settings: BackupSettings
+    /// The backups retention deleted when the settings were saved (in a preview: the backups it
+    /// would delete now), newest first.
+    public var deleted: [BackupInfo]
+
+    public init(settings: BackupSettings, deleted: [BackupInfo]) {
+        self.settings = settings
+        self.deleted = deleted
+    }
+}
+
+extension BackupService {
+    /// What saving `settings` would do now: the settings as they would be stored and the
+    /// backups retention would delete at once under them.
+    ///
+    /// A preview only: it validates and reads, takes no lock and writes nothing. A job that ends
+    /// between the preview and the save can change the answer (its own prune runs first).
+    public func previewSettings(_ settings: BackupSettings) throws(BackupError) -> SettingsChange {
+        let settings = try settings.validated()
+        let records = try catalog.allRecords()
+        let plan = Retention.plan(records, policy: settings.retention, now: now(), calendar: calendar)
+        let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
+        return SettingsChange(settings: settings, deleted: plan.deleted.compactMap { byID[$0]?.info })
+    }
+}
