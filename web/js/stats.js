@@ -30,16 +30,22 @@ export function render() {
   renderHistory(last.history ?? []);
 }
 
-/** A duration in the largest unit (seconds, minutes, hours) that keeps the number at least 1. */
+/** A duration in the largest unit (milliseconds to hours) that keeps the number at least 1. */
 function formatDuration(ms) {
   const seconds = ms / 1000;
   const [amount, unit] =
-    seconds < 60 ? [seconds, 'second'] : seconds < 3600 ? [seconds / 60, 'minute'] : [seconds / 3600, 'hour'];
+    ms < 1000
+      ? [ms, 'millisecond']
+      : seconds < 60
+        ? [seconds, 'second']
+        : seconds < 3600
+          ? [seconds / 60, 'minute']
+          : [seconds / 3600, 'hour'];
   return new Intl.NumberFormat(language(), {
     style: 'unit',
     unit,
     unitDisplay: 'short',
-    maximumFractionDigits: amount < 10 ? 1 : 0,
+    maximumFractionDigits: amount < 10 && unit !== 'millisecond' ? 1 : 0,
   }).format(amount);
 }
 
