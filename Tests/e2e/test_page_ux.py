@@ -57,9 +57,10 @@ def test_cli_backups_appear_progress_and_vanish_without_a_reload(workdir, browse
         job = subprocess.Popen(cli(data, "create", "--json", "--note", "from the CLI"), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
         # The other process's job: its row, its stored progress in the panel, "Back up now" disabled.
-        wait(browser, 120).until(lambda d: (s := page_state(d))["foreign"] and 0 < s["progress"] < 100)
+        wait(browser, 120).until(
+            lambda d: (s := page_state(d))["foreign"] and 0 < s["progress"] < 100 and s["rows"] == [s["foreign"]])
         state = page_state(browser)
-        assert state["disabled"] is True and state["rows"] == [state["foreign"]]
+        assert state["disabled"] is True
         assert row_status(browser, state["foreign"]) in ("pending", "running")
         assert state["foreign"][:8] in browser.find_element(By.ID, "job-text").text
         assert not browser.find_element(By.ID, "job-cancel").is_displayed()
@@ -131,7 +132,9 @@ def test_short_ids_in_every_row_and_dialog(server, browser):
     row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="pin"]').click()
     expected = EN["pin.done"].replace("{id}", short).replace("{date}", date)
     text_is(browser, "#notice", expected)
-    row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="unpin"]').click()
+    unpin = f'#backup-rows tr[data-id="{info["id"]}"] button[data-action="unpin"]'
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, unpin))
+    browser.find_element(By.CSS_SELECTOR, unpin).click()
     text_is(browser, "#notice", EN["unpin.done"].replace("{id}", short).replace("{date}", date))
     assert server.api("GET", f"/api/backups/{info['id']}")["pinned"] is False
     assert console_errors(browser) == []
