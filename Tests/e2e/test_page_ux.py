@@ -198,7 +198,12 @@ def check_layout(driver, language):
 
 
 def input_rows(inputs):
-    """The retention inputs grouped by their top offset (one group per grid row)."""
+    """The retention inputs grouped by their top offset (one group per grid row); inputs side by
+    side must share their top exactly, not sit a label's line lower."""
+    for a in inputs:
+        for b in inputs:
+            if abs(a["top"] - b["top"]) < a["height"]:
+                assert a["top"] == b["top"], f"misaligned inputs side by side: {a}, {b}"
     rows = {}
     for item in inputs:
         rows.setdefault(item["top"], []).append(item)
