@@ -301,3 +301,26 @@ def test_chart_of_recent_backups_marks_each_one_and_the_failures(workdir, browse
         assert console_errors(browser) == []
     finally:
         server.stop()
+
+
+def test_a_prune_by_a_settings_change_updates_list_and_count_alike(workdir, browser):
+    data = workdir / "pruned"
+    data.mkdir()
+    harness.seed_database(data / "app.sqlite", rows=10, blob_kib=1)
+    server = harness.Server(data, workdir / "pruned.log")
+    try:
+        ids = [server.backup_and_wait(note=f"p{i}")["id"] for i in range(3)]
+        sign_in(browser, server.base, harness.TOKEN)
+        wait(browser).until(lambda d: page_state(d)["rows"] == ids[::-1])
+        text_is(browser, "#stat-count", count_text(3))
+        browser.execute_script("window.__noReload = true")
+        # Saved elsewhere (the API; the CLI alike): retention prunes at once.
+        server.api("PUT", "/api/settings/backup", {"retention": {"keep_last": 1, "include_manual": True}})
+        wait(browser, 30).until(lambda d: page_state(d)["rows"] == ids[-1:])
+        text_is(browser, "#stat-count", count_text(1))
+        assert browser.find_element(By.ID, "backups-shown").text == EN["backups.shown.one"].replace("{count}", "1")
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#history g.mark")) == 1
+        assert page_state(browser)["marker"] is True
+        assert console_errors(browser) == []
+    finally:
+        server.stop()
