@@ -18,10 +18,13 @@ protocol AppArguments: Sendable {
     /// The folder holding `web/` and `i18n/`; nil to look beside the working directory and the
     /// executable.
     var assetsDir: String? { get }
+    /// How often the catalog is polled for changes made by other processes (`/api/events`).
+    var catalogPollInterval: Duration { get }
 }
 
 extension AppArguments {
     var assetsDir: String? { nil }
+    var catalogPollInterval: Duration { .seconds(1) }
 }
 
 /// Everything the routes share.
@@ -92,6 +95,7 @@ func buildApplication(
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
             SchedulerService(scheduler: services.scheduler),
+            CatalogWatchService(runner: services.runner, interval: arguments.catalogPollInterval, logger: logger),
             RestartWatcher(runner: services.runner, request: restart, logger: logger),
         ],
         onServerRunning: { channel in
@@ -126,6 +130,24 @@ struct JobRunnerService: Service {
         runner.service.catalog.close()
         serverLock.release()
         logger.notice("backup-api stopped")
+    }
+}
+
+/// Polls the catalog for changes (another process's backups, deletions, prunes) and publishes
+/// them to `/api/events` until graceful shutdown.
+struct CatalogWatchService: Service {
+    let runner: JobRunner
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            do throws(BackupError) {
+                try await runner.watchCatalog(every: interval)
+            } catch {
+                logger.error("cannot watch the catalog for changes", metadata: ["error": "\(error.message)"])
+            }
+        }
     }
 }
 

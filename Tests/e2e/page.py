@@ -8,7 +8,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 # Every text node a person can see, skipping data from the server or Intl (`data-value`),
-# plus the accessible names and labels the page sets.
+# plus the accessible names and labels the page sets (except on values).
 VISIBLE_TEXT_JS = r"""
 const texts = [];
 const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -23,6 +23,7 @@ while (walker.nextNode()) {
   texts.push({ kind: 'text', value: text });
 }
 for (const element of document.querySelectorAll('[aria-label], [title], [placeholder], td[data-label]')) {
+  if (element.closest('[data-value]')) continue;  // a value's own attributes (a short id's full id)
   for (const name of ['aria-label', 'title', 'placeholder', 'data-label']) {
     const value = element.getAttribute(name);
     if (value) texts.push({ kind: name, value });

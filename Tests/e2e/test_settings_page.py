@@ -221,7 +221,7 @@ def test_restore_with_typed_confirmation_then_restart_and_outcome(server, browse
     wait(browser).until(lambda d: row_status(d, info["id"]) == "completed")
     row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="restore"]').click()
     visible(browser, "#restore-dialog")
-    assert info["id"] in browser.find_element(By.ID, "restore-warning").text
+    assert info["id"][:8] in browser.find_element(By.ID, "restore-summary").text
     field = browser.find_element(By.ID, "restore-id-input")
     field.send_keys(info["id"][:-1] + "x")
     browser.find_element(By.ID, "restore-confirm").click()
@@ -362,7 +362,7 @@ def test_pin_and_delete_with_confirmation(server, browser):
 
     row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="delete"]').click()
     visible(browser, "#delete-dialog")
-    assert info["id"] in browser.find_element(By.ID, "delete-body").text
+    assert info["id"][:8] in browser.find_element(By.ID, "delete-summary").text
     browser.find_element(By.CSS_SELECTOR, "#delete-dialog [data-close]").click()
     assert server.api("GET", f"/api/backups/{info['id']}")["status"] == "completed"
     row(browser, info["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="delete"]').click()

@@ -1,7 +1,7 @@
-// The list of backups: paged, with download, pin, delete and restore.
+// The list of backups: paged, with download, pin, delete and restore; each shown by its short id.
 import { api, ApiError } from './api.js';
 import { $, element, notify, errorKey, say, value } from './dom.js';
-import { formatBytes, formatDate, formatPercent, plural, t } from './i18n.js';
+import { formatBytes, formatDate, formatPercent, language, plural, t } from './i18n.js';
 import { noteNode } from './notes.js';
 import { openRestore } from './restore.js';
 import { loadStats } from './stats.js';
@@ -28,22 +28,72 @@ export function showProgress(id, progress) {
   return true;
 }
 
+// Rendered rows by backup id, with what they were rendered from: a reload that changes nothing
+// (most catalog events) keeps the very same elements, so focus and selection survive it.
+const rendered = new Map();
+
 export function render() {
-  $('#backup-rows').replaceChildren(...items.map(row));
+  const body = $('#backup-rows');
+  const lang = language();
+  const rows = items.map((item) => {
+    const key = `${lang} ${JSON.stringify(item)}`;
+    const cached = rendered.get(item.id);
+    if (cached?.key === key) return cached.node;
+    const node = row(item);
+    rendered.set(item.id, { key, node });
+    return node;
+  });
+  const shownIds = new Set(items.map((item) => item.id));
+  for (const id of rendered.keys()) if (!shownIds.has(id)) rendered.delete(id);
+  rows.forEach((node, index) => {
+    if (body.children[index] !== node) body.insertBefore(node, body.children[index] ?? null);
+  });
+  while (body.children.length > rows.length) body.lastElementChild.remove();
   $('#backups-empty').hidden = items.length > 0;
   $('#backups-more').hidden = !nextCursor;
   const shown = $('#backups-shown');
   shown.replaceChildren(items.length > 0 ? plural('backups.shown', items.length) : '');
 }
 
+/** The first 8 characters of a backup id: enough to tell backups apart, and what people type. */
+export function shortId(id) {
+  return id.slice(0, 8);
+}
+
+/** A backup's short id in monospace, selected whole with one click (copyable); the full id on hover. */
+export function idCode(id) {
+  const code = value(shortId(id), 'code');
+  code.classList.add('short-id');
+  code.title = id;
+  return code;
+}
+
+/** What a dialog shows about the backup it acts on: short id, date and note. */
+export function summary(item) {
+  const entry = (labelKey, ...children) =>
+    element('div', {}, element('dt', {}, t(labelKey)), element('dd', {}, ...children));
+  return element(
+    'dl',
+    { class: 'backup-summary', 'data-id': item.id },
+    entry('backups.col.id', idCode(item.id)),
+    entry('backups.col.date', value(formatDate(item.created_at))),
+    entry('backups.col.note', noteNode(item) || t('backups.no_note')),
+  );
+}
+
 function cell(labelKey, className, ...children) {
   return element('td', { 'data-label': t(labelKey), class: className }, ...children);
 }
 
+function badge(key, className) {
+  return element('span', { class: `badge ${className}` }, t(key));
+}
+
 function row(item) {
   const active = item.status === 'pending' || item.status === 'running';
-  const status = [t(`status.${item.status}`)];
+  const status = [badge(`status.${item.status}`, `status-${item.status}`)];
   if (active && item.progress) status.push(' ', value(formatPercent(item.progress.percent)));
+  if (item.pinned) status.push(' ', badge('backups.pinned.yes', 'pinned'));
   const actions = [];
   if (item.status === 'completed') {
     actions.push(button('download', item.id, () => download(item.id)));
@@ -51,23 +101,23 @@ function row(item) {
   if (!active) {
     actions.push(
       item.pinned
-        ? button('unpin', item.id, () => setPinned(item.id, false))
-        : button('pin', item.id, () => setPinned(item.id, true)),
+        ? button('unpin', item.id, () => setPinned(item, false))
+        : button('pin', item.id, () => setPinned(item, true)),
     );
-    actions.push(button('delete', item.id, () => confirmDelete(item.id), 'danger'));
+    actions.push(button('delete', item.id, () => confirmDelete(item), 'destructive'));
   }
   if (item.status === 'completed') {
-    actions.push(button('restore', item.id, () => openRestore(item.id), 'danger'));
+    actions.push(button('restore', item.id, () => openRestore(item), 'restoring'));
   }
   return element(
     'tr',
     { 'data-id': item.id, 'data-status': item.status },
+    cell('backups.col.id', 'id', idCode(item.id)),
     cell('backups.col.date', 'date', element('time', { datetime: item.created_at, 'data-value': '' }, formatDate(item.created_at))),
     cell('backups.col.type', 'type', t(`type.${item.type}`)),
     cell('backups.col.size', 'size', item.size_bytes == null ? t('backups.size.none') : value(formatBytes(item.size_bytes))),
-    cell('backups.col.status', `status status-${item.status}`, ...status),
+    cell('backups.col.status', 'status', ...status),
     cell('backups.col.note', 'note', noteNode(item)),
-    cell('backups.col.pinned', 'pinned', t(item.pinned ? 'backups.pinned.yes' : 'backups.pinned.no')),
     cell('backups.col.actions', 'actions', element('div', { class: 'buttons' }, ...actions)),
   );
 }
@@ -79,7 +129,7 @@ function button(action, id, onclick, style = 'secondary') {
       type: 'button',
       class: `small ${style}`,
       'data-action': action,
-      'aria-label': t(`action.label.${action}`, { id }),
+      'aria-label': t(`action.label.${action}`, { id: shortId(id) }),
       onclick,
     },
     t(`action.${action}`),
@@ -106,16 +156,19 @@ function download(id) {
   });
 }
 
-function setPinned(id, pinned) {
+function setPinned(item, pinned) {
   return guarded(async () => {
-    await api.update(id, { pinned });
+    await api.update(item.id, { pinned });
+    notify(pinned ? 'pin.done' : 'unpin.done', { id: shortId(item.id), date: formatDate(item.created_at) });
     await loadBackups();
   });
 }
 
-function confirmDelete(id) {
+function confirmDelete(item) {
+  const id = item.id;
   const dialog = $('#delete-dialog');
-  say($('#delete-body'), 'delete.body', { id });
+  $('#delete-summary').replaceChildren(summary(item));
+  say($('#delete-body'), 'delete.body');
   dialog.returnValue = '';
   dialog.addEventListener(
     'close',

@@ -1,13 +1,16 @@
-// "Back up now" and the running job's live progress, pushed by the server as Server-Sent Events.
+// "Back up now" and the running job's live progress, pushed by the server as Server-Sent Events;
+// catalog changes (also those of other processes, such as the CLI) keep the list and overview true.
 import { api, ApiError } from './api.js';
 import { $, notify, say, sayError, unsay } from './dom.js';
 import { formatPercent } from './i18n.js';
-import { loadBackups, showProgress } from './backups.js';
+import { loadBackups, shortId, showProgress } from './backups.js';
 import { loadStats } from './stats.js';
 
 let source = null;
 let current = null;
 let otherProcessBusy = false;
+/** The backup another process is making (BackupInfo with its stored progress), from `catalog` events. */
+let foreign = null;
 
 /** Opens the event stream; it reconnects by itself, and after a restart is opened again. */
 export function connectEvents() {
@@ -19,6 +22,8 @@ export function connectEvents() {
     show(status.current_job?.state === 'running' ? status.current_job : null);
   });
   source.addEventListener('job', (event) => onJob(JSON.parse(event.data)));
+  // The first one comes at once, so changes made while the stream was down are caught up on.
+  source.addEventListener('catalog', (event) => onCatalog(JSON.parse(event.data)));
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) {
       // An HTTP error (a 401 after the session ended): let the API report it.
@@ -32,6 +37,36 @@ export function disconnectEvents() {
   source = null;
 }
 
+let refreshing = null;
+let refreshAgain = false;
+
+/** Reloads the list and the overview; calls during a reload coalesce into one more reload. */
+function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return;
+  }
+  refreshing = Promise.all([loadBackups(), loadStats()])
+    .catch(() => {})
+    .finally(() => {
+      refreshing = null;
+      if (refreshAgain) {
+        refreshAgain = false;
+        refresh();
+      }
+    });
+}
+
+function onCatalog(change) {
+  const ended = foreign && !change.foreign_job;
+  foreign = change.foreign_job;
+  // Busy without a record (another process verifying) is known from the status event only.
+  if (foreign) otherProcessBusy = true;
+  else if (ended) otherProcessBusy = false;
+  render();
+  refresh();
+}
+
 function onJob(job) {
   if (job.state === 'running') {
     otherProcessBusy = false;
@@ -43,7 +78,7 @@ function onJob(job) {
   if (job.kind === 'backup') {
     notify(`job.done.${job.state}`, {}, { error: job.state === 'failed' });
   }
-  if (job.kind !== 'restore') Promise.all([loadBackups(), loadStats()]).catch(() => {});
+  if (job.kind !== 'restore') refresh();
 }
 
 /** Renders `job` (or the idle state) in the progress panel. */
@@ -56,6 +91,18 @@ export function render() {
   const panel = $('#job');
   const title = $('#job-title');
   const text = $('#job-text');
+  if (!current && foreign) {
+    panel.hidden = false;
+    panel.dataset.foreign = foreign.id;
+    $('#backup-now').disabled = true;
+    say(title, 'job.foreign');
+    const percent = foreign.progress?.percent ?? 0;
+    $('#job-progress').value = percent;
+    say(text, 'job.foreign_progress', { id: shortId(foreign.id), percent: formatPercent(percent) });
+    $('#job-cancel').hidden = true;
+    return;
+  }
+  delete panel.dataset.foreign;
   if (!current) {
     panel.hidden = !otherProcessBusy;
     unsay(title);

@@ -1,16 +1,20 @@
 // Restore: the typed-id confirmation, then "restoring… restarting…", reconnection, and the outcome.
 import { api, ApiError } from './api.js';
 import { $, say, sayError, unsay } from './dom.js';
+import { shortId, summary } from './backups.js';
 
 const PENDING_KEY = 'backup-manager.pending-restore';
 const POLL_MS = 1000;
 let onFinished = () => {};
 
-export function openRestore(id) {
+/** Opens the typed confirmation for restoring `item` (a BackupInfo): its short id confirms it. */
+export function openRestore(item) {
+  const id = item.id;
   const dialog = $('#restore-dialog');
   const input = $('#restore-id-input');
-  say($('#restore-warning'), 'restore.warning', { id });
-  say($('#restore-id-label'), 'restore.type_id', { id });
+  $('#restore-summary').replaceChildren(summary(item));
+  say($('#restore-warning'), 'restore.warning');
+  say($('#restore-id-label'), 'restore.type_id', { id: shortId(id) });
   unsay($('#restore-id-error'));
   input.value = '';
   input.removeAttribute('aria-invalid');
@@ -24,7 +28,9 @@ export function openRestore(id) {
 function confirm(event) {
   const dialog = $('#restore-dialog');
   const input = $('#restore-id-input');
-  if (input.value.trim() !== dialog.dataset.id) {
+  // The short id shown in the dialog, or the whole id, in any case.
+  const typed = input.value.trim().toLowerCase();
+  if (typed !== shortId(dialog.dataset.id) && typed !== dialog.dataset.id) {
     event.preventDefault();
     say($('#restore-id-error'), 'restore.mismatch');
     input.setAttribute('aria-invalid', 'true');

@@ -3,8 +3,10 @@ import Foundation
 import Hummingbird
 import ServiceLifecycle
 
-/// `GET /api/events`: Server-Sent Events. First a `status` event, then a `job` event at every
-/// progress step and state change. The stream ends when the server shuts down.
+/// `GET /api/events`: Server-Sent Events. First a `status` and a `catalog` event, then a `job` event at every
+/// progress step and state change of this server's jobs, and a `catalog` event whenever the
+/// catalog changed (here or in another process, such as the CLI). The stream ends when the
+/// server shuts down.
 struct EventsController<Context: RequestContext> {
     let services: AppServices
 
@@ -14,12 +16,17 @@ struct EventsController<Context: RequestContext> {
 
     @Sendable func events(_ request: Request, context: Context) async throws -> Response {
         let runner = services.runner
-        let initial = await runner.status()
         let updates = await runner.events()
+        let initial = await runner.status()
+        let catalog = await runner.catalogChange()
         let body = ResponseBody { writer in
             try await writer.write(Self.event("status", initial))
-            for await job in updates.cancelOnGracefulShutdown() {
-                try await writer.write(Self.event("job", job))
+            try await writer.write(Self.event("catalog", catalog))
+            for await update in updates.cancelOnGracefulShutdown() {
+                switch update {
+                case .job(let job): try await writer.write(Self.event("job", job))
+                case .catalog(let change): try await writer.write(Self.event("catalog", change))
+                }
             }
             try await writer.finish(nil)
         }

@@ -12,6 +12,12 @@ public struct BackupStats: Codable, Equatable, Sendable {
     public var lastFailureAt: Date?
     /// When the next automatic backup is due; nil when automatic backups are off.
     public var nextAutoAt: Date?
+    /// The newest finished backups (at most ``BackupStats/historyLimit``), newest first: what a
+    /// chart of recent sizes, durations and failures needs.
+    public var history: [BackupHistoryEntry]
+
+    /// How many backups ``history`` holds at most.
+    public static let historyLimit = 30
 
     enum CodingKeys: String, CodingKey {
         case count
@@ -21,6 +27,7 @@ public struct BackupStats: Codable, Equatable, Sendable {
         case lastSuccessAt = "last_success_at"
         case lastFailureAt = "last_failure_at"
         case nextAutoAt = "next_auto_at"
+        case history
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -32,11 +39,41 @@ public struct BackupStats: Codable, Equatable, Sendable {
         try container.encode(lastSuccessAt, forKey: .lastSuccessAt)
         try container.encode(lastFailureAt, forKey: .lastFailureAt)
         try container.encode(nextAutoAt, forKey: .nextAutoAt)
+        try container.encode(history, forKey: .history)
+    }
+}
+
+/// One finished backup in ``BackupStats/history``.
+public struct BackupHistoryEntry: Codable, Equatable, Sendable, FetchableRecord {
+    public var id: String
+    public var createdAt: Date
+    public var status: BackupStatus
+    /// The bundle's size; nil when none was written (a failed or cancelled backup).
+    public var sizeBytes: Int64?
+    /// How long the backup took; nil when it never completed.
+    public var durationMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case createdAt = "created_at"
+        case status
+        case sizeBytes = "size_bytes"
+        case durationMs = "duration_ms"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(status, forKey: .status)
+        try container.encode(sizeBytes, forKey: .sizeBytes)
+        try container.encode(durationMs, forKey: .durationMs)
     }
 }
 
 extension Catalog {
-    /// Counts by type and status, bytes on disk, and the last success and failure.
+    /// Counts by type and status, bytes on disk, the last success and failure, and the history
+    /// of the newest finished backups.
     public func stats() throws(BackupError) -> BackupStats {
         try read { db in
             var byType = Dictionary(uniqueKeysWithValues: BackupType.allCases.map { ($0.rawValue, 0) })
@@ -53,9 +90,16 @@ extension Catalog {
             let lastSuccess = try Date.fetchOne(
                 db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'completed'")
             let lastFailure = try Date.fetchOne(db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'failed'")
+            let history = try BackupHistoryEntry.fetchAll(
+                db,
+                sql: """
+                    SELECT id, created_at, status, size_bytes, duration_ms FROM backup
+                    WHERE status NOT IN ('pending', 'running')
+                    ORDER BY created_at DESC, id DESC LIMIT ?
+                    """, arguments: [BackupStats.historyLimit])
             return BackupStats(
                 count: byStatus.values.reduce(0, +), countsByType: byType, countsByStatus: byStatus, totalBytes: total,
-                lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil)
+                lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil, history: history)
         }
     }
 }

@@ -58,7 +58,7 @@ public actor JobRunner {
     public nonisolated let service: BackupService
     private let alerts: AlertNotifier?
     private var current: (status: JobStatus, task: Task<Void, Never>)?
-    private var subscribers: [UUID: AsyncStream<JobStatus>.Continuation] = [:]
+    private var subscribers: [UUID: AsyncStream<RunnerEvent>.Continuation] = [:]
     private var closed = false
     /// Admission control of the server this runner serves; a restore puts it in maintenance.
     public nonisolated let gate = MaintenanceGate()
@@ -169,9 +169,10 @@ public actor JobRunner {
         return true
     }
 
-    /// A stream of job updates: every progress step and every end. It finishes at ``shutdown()``.
-    public func events() -> AsyncStream<JobStatus> {
-        let (stream, continuation) = AsyncStream<JobStatus>.makeStream(bufferingPolicy: .bufferingNewest(64))
+    /// A stream of job updates (every progress step and every end) and of catalog changes (see
+    /// ``watchCatalog(every:)``). It finishes at ``shutdown()``.
+    public func events() -> AsyncStream<RunnerEvent> {
+        let (stream, continuation) = AsyncStream<RunnerEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
         if closed {
             continuation.finish()
             return stream
@@ -266,7 +267,11 @@ public actor JobRunner {
     }
 
     private func publish(_ status: JobStatus) {
-        for continuation in subscribers.values { continuation.yield(status) }
+        publish(.job(status))
+    }
+
+    func publish(_ event: RunnerEvent) {
+        for continuation in subscribers.values { continuation.yield(event) }
     }
 
     private func unsubscribe(_ id: UUID) {

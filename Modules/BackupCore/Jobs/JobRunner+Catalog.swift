@@ -1,0 +1,77 @@
+import Foundation
+
+/// What a ``JobRunner`` tells its subscribers.
+public enum RunnerEvent: Equatable, Sendable {
+    /// A job of this process made progress or ended.
+    case job(JobStatus)
+    /// The catalog changed: records were added, removed or updated, here or by another process.
+    case catalog(CatalogChange)
+}
+
+/// A change to the catalog, as `/api/events` reports it: enough for a face to reload its list
+/// and totals, and to show a backup that another process is making.
+public struct CatalogChange: Encodable, Equatable, Sendable {
+    /// How many backup records the catalog holds now.
+    public var count: Int
+    /// The backup another process (the CLI) is making right now, with the progress that process
+    /// stores in the catalog at each whole percent; nil when there is none.
+    public var foreignJob: BackupInfo?
+
+    public init(count: Int, foreignJob: BackupInfo?) {
+        self.count = count
+        self.foreignJob = foreignJob
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count
+        case foreignJob = "foreign_job"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(count, forKey: .count)
+        try container.encode(foreignJob, forKey: .foreignJob)
+    }
+}
+
+extension JobRunner {
+    /// Polls the catalog every `interval` through a ``CatalogWatcher`` of its own and publishes a
+    /// ``RunnerEvent/catalog(_:)`` after each change, until the task is cancelled.
+    public nonisolated func watchCatalog(every interval: Duration) async throws(BackupError) {
+        let watcher = try CatalogWatcher(url: service.dataDirectory.catalog)
+        defer { watcher.close() }
+        await watchCatalog(with: watcher, every: interval)
+    }
+
+    /// ``watchCatalog(every:)`` with a given watcher: changes are counted from its creation.
+    public nonisolated func watchCatalog(with watcher: CatalogWatcher, every interval: Duration) async {
+        while !Task.isCancelled {
+            if (try? await watcher.poll()) == true { await catalogDidChange() }
+            do { try await Task.sleep(for: interval) } catch { return }
+        }
+    }
+
+    /// Publishes the catalog's current ``CatalogChange`` to every subscriber.
+    public func catalogDidChange() {
+        publish(.catalog(catalogChange()))
+    }
+
+    /// The catalog as a change event shows it now (also the first event a new subscriber gets).
+    ///
+    /// A `pending` or `running` record belongs to another process only when this runner has no
+    /// job (its own job's records, a restore's safety backup included, are its own) and someone
+    /// holds the job lock (else it was left behind by a process that died, and the next holder
+    /// of the lock marks it failed). Reading the records and this runner's job inside one actor
+    /// call keeps both consistent: a job starts and inserts its record in one call too.
+    public func catalogChange() -> CatalogChange {
+        let count = (try? service.catalog.stats().count) ?? 0
+        guard currentJob == nil else { return CatalogChange(count: count, foreignJob: nil) }
+        let active =
+            ((try? service.catalog.records(status: .running)) ?? [])
+            + ((try? service.catalog.records(status: .pending)) ?? [])
+        guard let record = active.first, AdvisoryLock.isHeld(at: service.dataDirectory.jobLock.path) else {
+            return CatalogChange(count: count, foreignJob: nil)
+        }
+        return CatalogChange(count: count, foreignJob: record.info)
+    }
+}
