@@ -94,6 +94,15 @@ function row(item) {
   const status = [badge(`status.${item.status}`, `status-${item.status}`)];
   if (active && item.progress) status.push(' ', value(formatPercent(item.progress.percent)));
   if (item.pinned) status.push(' ', badge('backups.pinned.yes', 'pinned'));
+  if (item.verification && !item.verification.ok) {
+    // A failed verification stays visible until a later one passes: a warning mark with the reason.
+    status.push(' ', element(
+      'span',
+      { class: 'badge verify-failed', 'data-verification': 'failed', title: item.verification.error ?? '' },
+      '⚠ ', t('backups.verify_failed'),
+    ));
+    if (item.verification.error) status.push(' ', element('span', { class: 'verify-reason' }, value(item.verification.error)));
+  }
   const actions = [];
   if (item.status === 'completed') {
     actions.push(button('download', item.id, () => download(item.id)));
