@@ -26,12 +26,17 @@ struct ShowCommand: AsyncParsableCommand {
             ("size", info.sizeBytes.map { "\(ByteCount.format($0)) (\($0) bytes)" } ?? "-"),
             ("sha256", info.sha256 ?? "-"),
             ("created", LocalTime.format(info.createdAt)),
+            ("recorded", LocalTime.format(info.recordedAt)),
             ("completed", LocalTime.format(info.completedAt)),
             ("pinned", info.pinned ? "yes" : "no"),
             ("note", info.note ?? "-"),
         ]
         if let progress = info.progress { lines.append(("progress", "\(progress.percent)%")) }
         if let error = info.error { lines.append(("error", error)) }
+        if info.warnings.contains(BackupInfo.createdAtInFuture) {
+            lines.append(
+                ("warning", "created is ahead of this machine's clock when recorded; retention counts from recorded"))
+        }
         for (key, value) in lines {
             output.line(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value)
         }

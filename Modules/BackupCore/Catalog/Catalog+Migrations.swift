@@ -1,7 +1,9 @@
+import Foundation
 import GRDB
 
 extension Catalog {
-    static var migrator: DatabaseMigrator {
+    /// - Parameter now: the migration's time; v3 clamps `recorded_at` of existing rows to it.
+    static func migrator(now: Date) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: backups and settings") { db in
             try db.create(table: "backup") { table in
@@ -48,6 +50,16 @@ extension Catalog {
                 table.add(column: "verified_at", .datetime)
                 table.add(column: "verification_error", .text)
             }
+        }
+        migrator.registerMigration("v3: recorded_at") { db in
+            // When a record entered this catalog, by this machine's clock: retention orders by
+            // it, never by a date read from a bundle. Existing rows only have their created_at,
+            // which an imported bundle may have set in the future: clamped to now.
+            try db.alter(table: "backup") { table in
+                table.add(column: "recorded_at", .datetime)
+            }
+            try db.execute(
+                sql: "UPDATE backup SET recorded_at = MIN(created_at, ?)", arguments: [now])
         }
         return migrator
     }

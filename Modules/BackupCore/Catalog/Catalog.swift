@@ -8,24 +8,24 @@ import GRDB
 public final class Catalog: Sendable {
     let writer: DatabasePool
 
-    /// Opens (creating and migrating as needed) the catalog at `url`.
-    public init(url: URL) throws(BackupError) {
+    /// Opens (creating and migrating as needed) the catalog at `url`; `now` dates the migration.
+    public init(url: URL, now: Date = Date()) throws(BackupError) {
         var config = Configuration()
         config.label = "catalog"
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
         do {
             writer = try DatabasePool(path: url.path, configuration: config)
-            try Self.migrator.migrate(writer)
+            try Self.migrator(now: now).migrate(writer)
         } catch {
             throw .io(path: url.path, reason: "cannot open the catalog: \(Self.describe(error))")
         }
     }
 
     /// Opens the catalog of a data directory, creating its folders first.
-    public convenience init(dataDirectory: DataDirectory) throws(BackupError) {
+    public convenience init(dataDirectory: DataDirectory, now: Date = Date()) throws(BackupError) {
         try dataDirectory.prepare()
-        try self.init(url: dataDirectory.catalog)
+        try self.init(url: dataDirectory.catalog, now: now)
     }
 
     /// Closes the catalog's connections (at shutdown, before a restart).
