@@ -42,7 +42,7 @@ extension APIError {
         let status: HTTPResponse.Status
         var fields: [String: String]?
         switch error {
-        case .backupInProgress, .conflict, .cancelled, .serverHoldsDataDirectory: status = .conflict
+        case .backupInProgress, .conflict, .cancelled, .serverHoldsDataDirectory, .databaseLocked: status = .conflict
         case .notFound: status = .notFound
         case .invalidID, .invalidQuery: status = .badRequest
         case .verificationFailed: status = .unprocessableContent

@@ -63,7 +63,7 @@ struct SettingsCommand: AsyncParsableCommand {
 enum SettingsKeys {
     static let names = [
         "enabled", "interval_hours", "keep_last", "keep_days", "keep_daily", "keep_weekly", "keep_monthly",
-        "include_manual", "compression_level", "webhook_url",
+        "include_manual", "compression_level", "webhook_url", "restore_lock_timeout_seconds",
     ]
 
     static func describe(_ settings: BackupSettings) -> [(String, String)] {
@@ -76,6 +76,7 @@ enum SettingsKeys {
             ("retention.keep_monthly", "\(settings.retention.keepMonthly)"),
             ("retention.include_manual", "\(settings.retention.includeManual)"),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
+            ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
         ]
     }
 
@@ -103,6 +104,7 @@ enum SettingsKeys {
         case "include_manual": settings.retention.includeManual = try boolean()
         case "compression_level": settings.compressionLevel = try integer()
         case "webhook_url": settings.webhookURL = value.isEmpty ? nil : value
+        case "restore_lock_timeout_seconds": settings.restoreLockTimeoutSeconds = try integer()
         default: throw .invalidInput(fields: [key: "is not a setting; use one of \(names.joined(separator: ", "))"])
         }
     }

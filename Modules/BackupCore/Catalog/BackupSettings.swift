@@ -40,22 +40,27 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let intervalRange = 1...8760
     public static let compressionRange = 1...9
     public static let maximumCount = 100_000
+    public static let restoreLockTimeoutRange = 1...3600
 
     public var enabled: Bool
     public var intervalHours: Int
     public var retention: RetentionPolicy
     public var compressionLevel: Int
     public var webhookURL: String?
+    /// How long a restore waits for the write lock on the live database (the application's
+    /// transactions to end) before it gives up and leaves the database unchanged.
+    public var restoreLockTimeoutSeconds: Int
 
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
-        compressionLevel: Int = 6, webhookURL: String? = nil
+        compressionLevel: Int = 6, webhookURL: String? = nil, restoreLockTimeoutSeconds: Int = 30
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
         self.retention = retention
         self.compressionLevel = compressionLevel
         self.webhookURL = webhookURL
+        self.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -64,6 +69,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case retention
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
+        case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -73,6 +79,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         try container.encode(retention, forKey: .retention)
         try container.encode(compressionLevel, forKey: .compressionLevel)
         try container.encode(webhookURL, forKey: .webhookURL)
+        try container.encode(restoreLockTimeoutSeconds, forKey: .restoreLockTimeoutSeconds)
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -94,6 +101,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         }
         if !Self.compressionRange.contains(compressionLevel) {
             fields["compression_level"] = "must be between 1 and 9"
+        }
+        if !Self.restoreLockTimeoutRange.contains(restoreLockTimeoutSeconds) {
+            fields["restore_lock_timeout_seconds"] = "must be between 1 and 3600 seconds"
         }
         if let webhookURL, !webhookURL.isEmpty, !Self.isHTTPURL(webhookURL) {
             fields["webhook_url"] = "must be an http or https URL"

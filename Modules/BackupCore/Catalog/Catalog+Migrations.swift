@@ -43,7 +43,13 @@ extension Catalog {
                 table.column("enabled_at", .datetime)
                 table.column("updated_at", .datetime)
             }
-            try SettingsRecord(BackupSettings(), enabledAt: nil, updatedAt: nil).insert(db)
+            // The defaults as v1 knew them (the record type has since gained columns).
+            try db.execute(
+                sql: """
+                    INSERT INTO backup_settings(id, enabled, interval_hours, keep_last, keep_days, keep_daily,
+                        keep_weekly, keep_monthly, include_manual, compression_level)
+                    VALUES (1, 0, 24, 10, 0, 0, 0, 0, 0, 6)
+                    """)
         }
         migrator.registerMigration("v2: verification outcome") { db in
             try db.alter(table: "backup") { table in
@@ -60,6 +66,11 @@ extension Catalog {
             }
             try db.execute(
                 sql: "UPDATE backup SET recorded_at = MIN(created_at, ?)", arguments: [now])
+        }
+        migrator.registerMigration("v4: restore lock timeout") { db in
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "restore_lock_timeout_seconds", .integer).notNull().defaults(to: 30)
+            }
         }
         return migrator
     }

@@ -32,6 +32,9 @@ public enum BackupError: Error, Equatable, Sendable {
     case io(path: String, reason: String)
     /// A backup-api server holds the data directory, so the maintenance path is refused.
     case serverHoldsDataDirectory
+    /// A restore waited `seconds` (`restore_lock_timeout_seconds`) for the application to release
+    /// the live database and gave up; the database is unchanged.
+    case databaseLocked(seconds: Int)
 
     /// A stable snake_case code shared by the API's `error.code` and the CLI's messages.
     public var code: String {
@@ -49,6 +52,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .invalidInput: "validation_failed"
         case .io: "io_error"
         case .serverHoldsDataDirectory: "server_running"
+        case .databaseLocked: "database_locked"
         }
     }
 
@@ -85,6 +89,9 @@ public enum BackupError: Error, Equatable, Sendable {
             "\(path): \(reason)"
         case .serverHoldsDataDirectory:
             "a backup-api server is running on this data directory; stop it first or use the API"
+        case .databaseLocked(let seconds):
+            "the application kept the database locked for \(seconds) s (restore_lock_timeout_seconds); nothing was "
+                + "restored and the database is unchanged; try again when its transactions are shorter"
         }
     }
 }
