@@ -57,11 +57,16 @@ public actor JobRunner {
     /// Admission control of the server this runner serves; a restore puts it in maintenance.
     public nonisolated let gate = MaintenanceGate()
     private let restarts = AsyncStream<RestoreOutcome>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// How long a restore's maintenance waits for admitted requests before it goes on.
+    private let drainTimeout: Duration
 
-    /// - Parameter alerts: told about every failed backup job.
-    public init(service: BackupService, alerts: AlertNotifier? = nil) {
+    /// - Parameters:
+    ///   - alerts: told about every failed backup job.
+    ///   - drainTimeout: how long a restore's maintenance waits for running requests.
+    public init(service: BackupService, alerts: AlertNotifier? = nil, drainTimeout: Duration = .seconds(10)) {
         self.service = service
         self.alerts = alerts
+        self.drainTimeout = drainTimeout
     }
 
     /// The job running in this process, with its latest progress.
@@ -100,6 +105,7 @@ public actor JobRunner {
             throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups can be restored")
         }
         let gate = self.gate
+        let drainTimeout = self.drainTimeout
         let restarts = self.restarts.continuation
         launch(kind: .restore, backupID: id) { service, progress throws(BackupError) in
             let prepared: PreparedRestore
@@ -129,7 +135,7 @@ public actor JobRunner {
                     }
                 } beforeLocking: {
                     gate.enterMaintenance()
-                    _ = await gate.drain()
+                    _ = await gate.drain(timeout: drainTimeout)
                 }
                 restarts.yield(outcome)
             } catch {
