@@ -20,11 +20,15 @@ protocol AppArguments: Sendable {
     var assetsDir: String? { get }
     /// How often the catalog is polled for changes made by other processes (`/api/events`).
     var catalogPollInterval: Duration { get }
+    /// How long a drain (a restore's maintenance, a shutdown or restart) waits for running
+    /// requests before it goes on (maintenance) or closes their connections (shutdown).
+    var drainTimeoutSeconds: Int { get }
 }
 
 extension AppArguments {
     var assetsDir: String? { nil }
     var catalogPollInterval: Duration { .seconds(1) }
+    var drainTimeoutSeconds: Int { 10 }
 }
 
 /// Everything the routes share.
@@ -39,10 +43,13 @@ struct AppServices: Sendable {
 
     var clock: @Sendable () -> Date { { [wallClock] in wallClock.now() } }
 
-    init(service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger) {
+    init(
+        service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger,
+        drainTimeout: Duration = .seconds(10)
+    ) {
         self.service = service
         let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
-        runner = JobRunner(service: service, alerts: alerts)
+        runner = JobRunner(service: service, alerts: alerts, drainTimeout: drainTimeout)
         scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token
         self.links = links
@@ -51,9 +58,11 @@ struct AppServices: Sendable {
     }
 }
 
-/// Builds the real application: data directory, token, catalog, job runner, router.
+/// Builds the real application: data directory, token, catalog, job runner, router. Every client
+/// connection is registered in `connections`, for ``DrainDeadline``.
 func buildApplication(
-    _ arguments: some AppArguments, clock: any WallClock = SystemClock(), restart: RestartRequest = RestartRequest()
+    _ arguments: some AppArguments, clock: any WallClock = SystemClock(), restart: RestartRequest = RestartRequest(),
+    connections: OpenConnections = OpenConnections()
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "backup-api")
     logger.logLevel = Logger.Level(rawValue: arguments.logLevel) ?? .info
@@ -78,7 +87,7 @@ func buildApplication(
         ])
     let services = AppServices(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
-        logger: logger)
+        logger: logger, drainTimeout: .seconds(arguments.drainTimeoutSeconds))
 
     let assets = WebAssets.locate(arguments.assetsDir)
     if let assets {
@@ -90,7 +99,9 @@ func buildApplication(
     let startLogger = logger
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: connectionIdleTimeout)),
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: [connections.tracker()], idleTimeout: connectionIdleTimeout)
+        ),
         configuration: .init(address: .hostname(arguments.host, port: arguments.port), serverName: nil),
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),

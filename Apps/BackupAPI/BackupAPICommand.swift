@@ -3,6 +3,8 @@ import BackupCore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `backup-api`: the REST server of Backup Manager.
 @main
@@ -52,11 +54,21 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     )
     var assetsDirOption: String?
 
+    @Option(
+        name: .customLong("drain-timeout"),
+        help:
+            "Seconds a shutdown, a restart or a restore's maintenance waits for running requests; then their connections are closed (env BACKUP_DRAIN_TIMEOUT)."
+    )
+    var drainTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BACKUP_DRAIN_TIMEOUT"].flatMap(Int.init) ?? 10
+
     var token: String? { ProcessInfo.processInfo.environment["BACKUP_API_TOKEN"] }
     var assetsDir: String? { assetsDirOption ?? ProcessInfo.processInfo.environment["BACKUP_ASSETS_DIR"] }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard (0...3600).contains(drainTimeoutSeconds) else {
+            throw ValidationError("--drain-timeout must be between 0 and 3600 seconds")
+        }
         guard RestartMode(rawValue: restartMode) != nil else {
             throw ValidationError("--restart-mode must be exec or exit")
         }
@@ -70,10 +82,16 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
 
     func run() async throws {
         let restart = RestartRequest()
+        let connections = OpenConnections()
         do {
-            let app = try await buildApplication(self, restart: restart)
+            let app = try await buildApplication(self, restart: restart, connections: connections)
+            let deadline = DrainDeadline(
+                connections: connections, timeout: .seconds(drainTimeoutSeconds), logger: app.logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [app, deadline], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
             do {
-                try await app.runService()
+                try await group.run()
             } catch  where restart.isRequested {
                 app.logger.warning("shutdown before the restart reported: \(error)")
             }

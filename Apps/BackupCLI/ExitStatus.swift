@@ -11,7 +11,7 @@ enum ExitStatus {
     static func of(_ error: BackupError) -> Int32 {
         switch error {
         case .verificationFailed, .notABundle: verificationFailed
-        case .backupInProgress: busy
+        case .backupInProgress, .databaseLocked: busy
         case .serverHoldsDataDirectory: serverRunning
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery, .invalidInput: usage
         case .notFound, .insufficientSpace, .payloadTooLarge, .sourceUnavailable, .cancelled, .conflict, .io,

@@ -129,4 +129,31 @@ struct CatalogTests {
         #expect(stats.countsByStatus["completed"] == 4)
         #expect(stats.totalBytes == 4000)
     }
+
+    @Test("migration v3: recorded_at of existing rows is their created_at, clamped to the migration time")
+    func recordedAtMigration() throws {
+        let directory = TemporaryDirectory("catalog-v3")
+        try directory.dataDirectory.prepare()
+        let migratedAt = Date(timeIntervalSince1970: 1_800_000_000)
+        let past = Date(timeIntervalSince1970: 1_700_000_000)
+        let future = Date(timeIntervalSince1970: 4_000_000_000)
+        let queue = try DatabaseQueue(path: directory.dataDirectory.catalog.path)
+        try Catalog.migrator(now: migratedAt).migrate(queue, upTo: "v2: verification outcome")
+        let ids = (BackupID.make(), BackupID.make())
+        try queue.write { db in
+            for (id, created) in [(ids.0, past), (ids.1, future)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO backup(id, filename, type, status, created_at) VALUES (?, ?, 'imported', 'completed', ?)
+                        """, arguments: [id, "backup-\(id).tar.gz", created])
+            }
+        }
+        try queue.close()
+        let catalog = try Catalog(url: directory.dataDirectory.catalog, now: migratedAt)
+        defer { catalog.close() }
+        #expect(try catalog.record(id: ids.0).recordedAt == past)
+        #expect(try catalog.record(id: ids.1).recordedAt == migratedAt)
+        #expect(try catalog.record(id: ids.1).createdAt == future)
+        #expect(try catalog.record(id: ids.1).info.warnings == [BackupInfo.createdAtInFuture])
+    }
 }

@@ -160,4 +160,39 @@ struct RetentionTests {
         let plan = Retention.plan(backups, policy: RetentionPolicy(keepLast: 10), now: Self.now, calendar: Self.berlin)
         #expect(Set(plan.deleted) == [backups[2].id, backups[3].id])
     }
+
+    @Test("retention orders by recorded_at: imports dated 2099 by their bundles do not push out the backups made here")
+    func futureDatedImports() {
+        let future = ISO8601DateFormatter().date(from: "2099-01-01T00:00:00Z")!
+        var forged = (1...2).map { index -> BackupRecord in
+            var record = Self.backup("2026-06-1\(index)T10:00:00Z", .imported)
+            record.createdAt = future
+            return record
+        }
+        forged[0].note = "forged 1"
+        forged[1].note = "forged 2"
+        let made = Self.backup("2026-06-15T11:00:00Z", .manual)
+        let backups = forged + [made]
+        let plan = Retention.plan(
+            backups, policy: RetentionPolicy(keepLast: 1, includeManual: true), now: Self.now, calendar: Self.berlin)
+        #expect(Self.kept(plan, backups) == ["2026-06-15T11:00:00Z"])
+        #expect(Set(plan.deleted) == Set(forged.map(\.id)))
+        #expect(forged[0].info.warnings == [BackupInfo.createdAtInFuture])
+        #expect(made.info.warnings.isEmpty)
+    }
+
+    @Test("the backup just made is kept even when every rule would delete it")
+    func justMadeKept() {
+        let older = Self.backup("2026-06-15T10:00:00Z", .manual)
+        var made = Self.backup("2026-06-15T11:00:00Z", .manual)
+        // A clock that stepped back: the new record looks older than the previous one.
+        made.recordedAt = ISO8601DateFormatter().date(from: "2026-06-14T11:00:00Z")!
+        let backups = [older, made]
+        let policy = RetentionPolicy(keepLast: 1, includeManual: true)
+        let plain = Retention.plan(backups, policy: policy, now: Self.now, calendar: Self.berlin)
+        #expect(plain.deleted == [made.id])
+        let plan = Retention.plan(backups, policy: policy, now: Self.now, calendar: Self.berlin, justMade: made.id)
+        #expect(plan.kept[made.id] == .justMade)
+        #expect(plan.deleted.isEmpty)
+    }
 }

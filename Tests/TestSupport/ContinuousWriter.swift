@@ -3,11 +3,14 @@ import GRDB
 import Synchronization
 
 /// A writer on its own thread and its own connection, committing transfers as fast as it can
-/// until stopped. Every commit keeps ``SampleDatabase`` invariants. It never waits on a lock:
-/// any `SQLITE_BUSY` is counted, not retried silently.
+/// until stopped. Every commit keeps ``SampleDatabase`` invariants. By default it never waits on
+/// a lock: any `SQLITE_BUSY` is counted, not retried silently. With a `busyTimeout` it behaves
+/// like a typical application instead: `BEGIN IMMEDIATE`, waiting up to that long for the lock.
+/// Each acknowledged commit's `pair` is remembered (``acknowledgedPairs``).
 public final class ContinuousWriter: Sendable {
     private struct State {
         var commits = 0
+        var acknowledged: [Int] = []
         var busyErrors = 0
         var otherErrors: [String] = []
         var stop = false
@@ -16,12 +19,16 @@ public final class ContinuousWriter: Sendable {
 
     private let state = Mutex(State())
     private let path: String
+    private let busyTimeout: TimeInterval?
 
-    public init(path: String) {
+    public init(path: String, busyTimeout: TimeInterval? = nil) {
         self.path = path
+        self.busyTimeout = busyTimeout
     }
 
     public var commits: Int { state.withLock { $0.commits } }
+    /// The `pair` of every commit that returned success, in commit order.
+    public var acknowledgedPairs: [Int] { state.withLock { $0.acknowledged } }
     public var busyErrors: Int { state.withLock { $0.busyErrors } }
     public var otherErrors: [String] { state.withLock { $0.otherErrors } }
 
@@ -49,7 +56,7 @@ public final class ContinuousWriter: Sendable {
     private func loop() {
         defer { state.withLock { $0.finished = true } }
         var config = Configuration()
-        config.busyMode = .immediateError
+        config.busyMode = busyTimeout.map { .timeout($0) } ?? .immediateError
         guard let queue = try? DatabaseQueue(path: path, configuration: config) else {
             state.withLock { $0.otherErrors.append("cannot open") }
             return
@@ -63,7 +70,7 @@ public final class ContinuousWriter: Sendable {
             let amount = Int.random(in: 1...1000, using: &generator)
             let currentPair = pair
             do {
-                try queue.write { db in
+                try queue.inTransaction(busyTimeout == nil ? .deferred : .immediate) { db in
                     try db.execute(
                         sql: "UPDATE account SET balance = balance - ? WHERE id = ?", arguments: [amount, from])
                     try db.execute(
@@ -71,8 +78,12 @@ public final class ContinuousWriter: Sendable {
                     try db.execute(
                         sql: "INSERT INTO ledger(pair, amount) VALUES (?, ?), (?, ?)",
                         arguments: [currentPair, amount, currentPair, -amount])
+                    return .commit
                 }
-                state.withLock { $0.commits += 1 }
+                state.withLock {
+                    $0.commits += 1
+                    $0.acknowledged.append(currentPair)
+                }
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
                 state.withLock { $0.busyErrors += 1 }
             } catch {

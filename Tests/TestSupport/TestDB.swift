@@ -24,6 +24,13 @@ public enum TestDB {
         try queue.write { try $0.execute(sql: sql) }
     }
 
+    /// Switches the database's journal mode (`WAL`, `DELETE`), which SQLite records in the file.
+    public static func setJournalMode(_ path: String, _ mode: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        try queue.writeWithoutTransaction { _ = try String.fetchOne($0, sql: "PRAGMA journal_mode = \(mode)") }
+    }
+
     /// Whether the invariants of ``SampleDatabase`` hold in the database at `path`.
     public static func invariantsHold(_ path: String) throws -> Bool {
         let queue = try DatabaseQueue(path: path)

@@ -68,7 +68,7 @@ def test_keys_built_from_api_values_exist():
         assert f"unit.{unit}" in EN
     for kind in ("backup", "verify", "import", "restore"):
         assert f"job.{kind}" in EN
-    for phase in ("snapshot", "compress", "verify"):
+    for phase in ("snapshot", "compress", "verify", "waiting_for_lock", "replace"):
         assert f"job.phase.{phase}" in EN
     for state in ("completed", "failed", "cancelled"):
         assert f"job.done.{state}" in EN

@@ -45,7 +45,7 @@ extension APIError {
         let status: HTTPResponse.Status
         var fields: [String: String]?
         switch error {
-        case .backupInProgress, .conflict, .cancelled, .serverHoldsDataDirectory: status = .conflict
+        case .backupInProgress, .conflict, .cancelled, .serverHoldsDataDirectory, .databaseLocked: status = .conflict
         case .notFound, .fileNotFound: status = .notFound
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery: status = .badRequest
         case .verificationFailed, .notABundle: status = .unprocessableContent

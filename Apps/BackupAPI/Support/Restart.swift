@@ -38,11 +38,25 @@ final class RestartRequest: Sendable {
             Glibc.exit(RestartMode.exitStatus)
         case .exec:
             logger.notice("restarting: re-executing backup-api")
+            Self.markDescriptorsCloseOnExec()
             let arguments = CommandLine.arguments
             let cArguments = arguments.map { strdup($0) } + [nil]
             execv("/proc/self/exe", cArguments)
             logger.critical("re-exec failed: \(String(cString: strerror(errno)))")
             Glibc.exit(RestartMode.exitStatus)
+        }
+    }
+}
+
+extension RestartRequest {
+    /// Marks every descriptor above standard error close-on-exec, so the re-executed server
+    /// starts with none of this one's: not every library opens its descriptors with
+    /// `O_CLOEXEC` (each restart leaked the event loops' two epoll descriptors).
+    static func markDescriptorsCloseOnExec() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for descriptor in names.compactMap(Int32.init) where descriptor > 2 {
+            let flags = fcntl(descriptor, F_GETFD)
+            if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
         }
     }
 }

@@ -11,9 +11,11 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore",
         abstract: "Replace the database with a backup (maintenance: the server must be stopped).",
         discussion: """
-            Verifies the bundle first, takes a pre-restore safety backup of the current database \
-            (unless --no-safety-backup), replaces the database through SQLite's backup API and \
-            runs integrity_check. Asks you to type the backup id unless --yes. Exits 5 while a \
+            Verifies the bundle first, takes the database's write lock (waiting at most \
+            restore_lock_timeout_seconds for the application's transactions; exit 4 after that, \
+            nothing changed), takes a pre-restore safety backup of the current database (unless \
+            --no-safety-backup) and replaces the database through SQLite's backup API under that \
+            one lock, then runs integrity_check. Asks you to type the backup id unless --yes. Exits 5 while a \
             backup-api serves the data directory, 3 when the bundle does not verify.
             """)
 
@@ -56,6 +58,9 @@ struct RestoreCommand: AsyncParsableCommand {
             switch step {
             case .verifying(let progress), .safetyBackup(let progress):
                 bar?.update(progress)
+            case .waitingForLock:
+                bar?.finish()
+                if !global.quiet, !global.json { output.note("waiting for the database's write lock…") }
             case .replacing:
                 bar?.finish()
                 if !global.quiet, !global.json { output.note("replacing the database…") }
@@ -83,6 +88,9 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         output.line("\(output.paint("restored", .green)) backup \(target) into \(service.dataDirectory.database.path)")
         output.line("integrity_check: ok")
+        if let waited = outcome.writersWaitedMs {
+            output.line("writers waited: \(waited) ms (the database's write lock, safety backup and replacement)")
+        }
         if let safetyID = outcome.safetyBackupID, let safety = try? service.catalog.record(id: safetyID) {
             output.line(
                 "safety backup: \(safetyID)  \(service.dataDirectory.backups.appendingPathComponent(safety.filename).path)"

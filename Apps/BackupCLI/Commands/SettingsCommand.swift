@@ -142,6 +142,7 @@ enum SettingsKeys {
             ("retention.keep_monthly", "\(settings.retention.keepMonthly)"),
             ("retention.include_manual", "\(settings.retention.includeManual)"),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
+            ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
         ]
     }
 
@@ -169,6 +170,7 @@ enum SettingsKeys {
         case "include_manual": settings.retention.includeManual = try boolean()
         case "compression_level": settings.compressionLevel = try integer()
         case "webhook_url": settings.webhookURL = value.isEmpty ? nil : value
+        case "restore_lock_timeout_seconds": settings.restoreLockTimeoutSeconds = try integer()
         default: throw .invalidInput(fields: [key: "is not a setting; use one of \(names.joined(separator: ", "))"])
         }
     }

@@ -26,6 +26,7 @@ struct ShowCommand: AsyncParsableCommand {
             ("size", info.sizeBytes.map { "\(ByteCount.format($0)) (\($0) bytes)" } ?? "-"),
             ("sha256", info.sha256 ?? "-"),
             ("created", LocalTime.format(info.createdAt)),
+            ("recorded", LocalTime.format(info.recordedAt)),
             ("completed", LocalTime.format(info.completedAt)),
             ("pinned", info.pinned ? "yes" : "no"),
             ("note", info.noteText ?? "-"),
@@ -38,6 +39,10 @@ struct ShowCommand: AsyncParsableCommand {
                 verification.ok
                     ? ("verified", "ok \(checked)")
                     : ("verified", "\(output.paint("! failed", .red)) \(checked): \(verification.error ?? "")"))
+        }
+        if info.warnings.contains(BackupInfo.createdAtInFuture) {
+            lines.append(
+                ("warning", "created is ahead of this machine's clock when recorded; retention counts from recorded"))
         }
         for (key, value) in lines {
             output.line(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value)

@@ -11,7 +11,10 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var status: BackupStatus
     public var sizeBytes: Int64?
     public var sha256: String?
+    /// When the backup was made, as its maker's clock said (an imported bundle's manifest).
     public var createdAt: Date
+    /// When the record entered this catalog, by this machine's clock: what retention orders by.
+    public var recordedAt: Date
     public var completedAt: Date?
     public var note: String?
     /// A note Backup Manager wrote, as a kind and its arguments (see ``NoteKind``).
@@ -32,6 +35,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         case sizeBytes = "size_bytes"
         case sha256
         case createdAt = "created_at"
+        case recordedAt = "recorded_at"
         case completedAt = "completed_at"
         case note
         case noteKind = "note_kind"
@@ -48,16 +52,18 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
 
     public typealias Columns = CodingKeys
 
-    /// A new `pending` record for a job that starts now.
+    /// A new `pending` record. `recordedAt` (when it enters this catalog) defaults to `createdAt`,
+    /// right for a job that starts now; an imported bundle passes the time of its import.
     public init(
         id: String, type: BackupType, createdAt: Date, note: String?, noteKind: NoteKind? = nil,
-        noteArgs: [String: String]? = nil
+        noteArgs: [String: String]? = nil, recordedAt: Date? = nil
     ) {
         self.id = id
         self.filename = BundleName.make(id: id, type: type, createdAt: createdAt)
         self.type = type
         self.status = .pending
         self.createdAt = createdAt
+        self.recordedAt = recordedAt ?? createdAt
         self.note = note
         self.noteKind = noteKind
         self.noteArgs = noteArgs
@@ -70,13 +76,25 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var info: BackupInfo {
         BackupInfo(
             id: id, filename: filename, type: type, status: status, sizeBytes: sizeBytes, sha256: sha256,
-            createdAt: createdAt, completedAt: completedAt, note: note, noteKind: noteKind,
+            createdAt: createdAt, recordedAt: recordedAt, completedAt: completedAt, note: note, noteKind: noteKind,
             noteArgs: noteArgs, pinned: pinned,
             progress: status.isActive ? BackupProgress(doneBytes: doneBytes, totalBytes: totalBytes) : nil,
-            error: error,
+            error: error, warnings: warnings,
             verification: verifiedAt.map {
                 VerificationSummary(checkedAt: $0, ok: verificationError == nil, error: verificationError)
             })
+    }
+}
+
+extension BackupRecord {
+    /// How far ahead of this machine's clock a bundle's `created_at` may be before it is flagged
+    /// (clocks of two healthy machines differ by seconds, not minutes).
+    public static let clockSkewTolerance: TimeInterval = 5 * 60
+
+    /// What an operator should know about the record: `created_at_in_future` when the maker's
+    /// clock was ahead of this machine's by more than ``clockSkewTolerance`` at recording time.
+    public var warnings: [String] {
+        createdAt.timeIntervalSince(recordedAt) > Self.clockSkewTolerance ? [BackupInfo.createdAtInFuture] : []
     }
 }
 

@@ -45,24 +45,29 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let fieldNames = [
         "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
         "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "compression_level",
-        "webhook_url",
+        "webhook_url", "restore_lock_timeout_seconds",
     ]
+    public static let restoreLockTimeoutRange = 1...3600
 
     public var enabled: Bool
     public var intervalHours: Int
     public var retention: RetentionPolicy
     public var compressionLevel: Int
     public var webhookURL: String?
+    /// How long a restore waits for the write lock on the live database (the application's
+    /// transactions to end) before it gives up and leaves the database unchanged.
+    public var restoreLockTimeoutSeconds: Int
 
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
-        compressionLevel: Int = 6, webhookURL: String? = nil
+        compressionLevel: Int = 6, webhookURL: String? = nil, restoreLockTimeoutSeconds: Int = 30
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
         self.retention = retention
         self.compressionLevel = compressionLevel
         self.webhookURL = webhookURL
+        self.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds
     }
 
     enum CodingKeys: String, CodingKey {
@@ -71,6 +76,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case retention
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
+        case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -80,6 +86,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         try container.encode(retention, forKey: .retention)
         try container.encode(compressionLevel, forKey: .compressionLevel)
         try container.encode(webhookURL, forKey: .webhookURL)
+        try container.encode(restoreLockTimeoutSeconds, forKey: .restoreLockTimeoutSeconds)
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -101,6 +108,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         }
         if !Self.compressionRange.contains(compressionLevel) {
             fields["compression_level"] = "must be between 1 and 9"
+        }
+        if !Self.restoreLockTimeoutRange.contains(restoreLockTimeoutSeconds) {
+            fields["restore_lock_timeout_seconds"] = "must be between 1 and 3600 seconds"
         }
         if let webhookURL, !webhookURL.isEmpty, !Self.isHTTPURL(webhookURL) {
             fields["webhook_url"] = "must be an http or https URL"

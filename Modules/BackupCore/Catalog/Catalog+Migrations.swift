@@ -1,7 +1,9 @@
+import Foundation
 import GRDB
 
 extension Catalog {
-    static var migrator: DatabaseMigrator {
+    /// - Parameter now: the migration's time; v4 clamps `recorded_at` of existing rows to it.
+    static func migrator(now: Date) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: backups and settings") { db in
             try db.create(table: "backup") { table in
@@ -41,7 +43,13 @@ extension Catalog {
                 table.column("enabled_at", .datetime)
                 table.column("updated_at", .datetime)
             }
-            try SettingsRecord(BackupSettings(), enabledAt: nil, updatedAt: nil).insert(db)
+            // The defaults as v1 knew them (the record type has since gained columns).
+            try db.execute(
+                sql: """
+                    INSERT INTO backup_settings(id, enabled, interval_hours, keep_last, keep_days, keep_daily,
+                        keep_weekly, keep_monthly, include_manual, compression_level)
+                    VALUES (1, 0, 24, 10, 0, 0, 0, 0, 0, 6)
+                    """)
         }
         migrator.registerMigration("v2: verification outcome") { db in
             try db.alter(table: "backup") { table in
@@ -62,6 +70,21 @@ extension Catalog {
                                        ELSE json_object('backup_id', substr(note, 18)) END
                     WHERE type = 'pre-restore' AND note LIKE 'before restoring %'
                     """)
+        }
+        migrator.registerMigration("v4: recorded_at") { db in
+            // When a record entered this catalog, by this machine's clock: retention orders by
+            // it, never by a date read from a bundle. Existing rows only have their created_at,
+            // which an imported bundle may have set in the future: clamped to now.
+            try db.alter(table: "backup") { table in
+                table.add(column: "recorded_at", .datetime)
+            }
+            try db.execute(
+                sql: "UPDATE backup SET recorded_at = MIN(created_at, ?)", arguments: [now])
+        }
+        migrator.registerMigration("v5: restore lock timeout") { db in
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "restore_lock_timeout_seconds", .integer).notNull().defaults(to: 30)
+            }
         }
         return migrator
     }

@@ -20,7 +20,7 @@ extension Catalog {
     private static func emptyCatalog() throws(BackupError) -> DatabaseQueue {
         do {
             let empty = try DatabaseQueue(configuration: readOnlyConfiguration(readonly: false))
-            try migrator.migrate(empty)
+            try migrator(now: Date()).migrate(empty)
             return empty
         } catch {
             throw .io(path: "catalog.sqlite", reason: "cannot open an empty catalog: \(describe(error))")
@@ -48,7 +48,7 @@ extension Catalog {
         }
         let current: Bool
         do {
-            current = try queue.read { db in try Self.migrator.hasCompletedMigrations(db) }
+            current = try queue.read { db in try Self.migrator(now: Date()).hasCompletedMigrations(db) }
         } catch {
             throw .io(path: url.path, reason: "cannot read the catalog: \(Self.describe(error))")
         }

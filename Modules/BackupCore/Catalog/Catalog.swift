@@ -16,8 +16,8 @@ public final class Catalog: Sendable {
         self.isReadOnly = readOnly
     }
 
-    /// Opens (creating and migrating as needed) the catalog at `url`.
-    public convenience init(url: URL) throws(BackupError) {
+    /// Opens (creating and migrating as needed) the catalog at `url`; `now` dates the migration.
+    public convenience init(url: URL, now: Date = Date()) throws(BackupError) {
         var config = Configuration()
         config.label = "catalog"
         config.busyMode = .timeout(10)
@@ -25,7 +25,7 @@ public final class Catalog: Sendable {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: url.path, configuration: config)
-            try Self.migrator.migrate(pool)
+            try Self.migrator(now: now).migrate(pool)
         } catch {
             throw .io(path: url.path, reason: "cannot open the catalog: \(Self.describe(error))")
         }
@@ -33,9 +33,9 @@ public final class Catalog: Sendable {
     }
 
     /// Opens the catalog of a data directory, creating its folders first.
-    public convenience init(dataDirectory: DataDirectory) throws(BackupError) {
+    public convenience init(dataDirectory: DataDirectory, now: Date = Date()) throws(BackupError) {
         try dataDirectory.prepare()
-        try self.init(url: dataDirectory.catalog)
+        try self.init(url: dataDirectory.catalog, now: now)
     }
 
     /// Closes the catalog's connections (at shutdown, before a restart).

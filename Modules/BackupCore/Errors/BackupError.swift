@@ -42,6 +42,9 @@ public enum BackupError: Error, Equatable, Sendable {
     case fileNotFound(path: String)
     /// A file the operator named is not a backup bundle at all (as opposed to a damaged one).
     case notABundle(path: String, reason: String)
+    /// A restore waited `seconds` (`restore_lock_timeout_seconds`) for the application to release
+    /// the live database and gave up; the database is unchanged.
+    case databaseLocked(seconds: Int)
 
     /// A stable snake_case code shared by the API's `error.code` and the CLI's messages.
     public var code: String {
@@ -64,6 +67,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .serverHoldsDataDirectory: "server_running"
         case .dataDirectoryMissing: "data_directory_missing"
         case .fileNotFound: "file_not_found"
+        case .databaseLocked: "database_locked"
         }
     }
 
@@ -112,6 +116,9 @@ public enum BackupError: Error, Equatable, Sendable {
             "no such file: \(path)"
         case .notABundle(let path, let reason):
             "\(path) is not a backup bundle (\(reason))"
+        case .databaseLocked(let seconds):
+            "the application kept the database locked for \(seconds) s (restore_lock_timeout_seconds); nothing was "
+                + "restored and the database is unchanged; try again when its transactions are shorter"
         }
     }
 }

@@ -29,7 +29,8 @@ public final class BundleImport {
     }
 
     /// Verifies what was received as a bundle and records it as `imported`, under the
-    /// manifest's id and time. Anything else is refused and leaves nothing behind.
+    /// manifest's id and time (`created_at`; `recorded_at` is now, by this machine's clock).
+    /// Anything else is refused and leaves nothing behind.
     public func finish() throws(BackupError) -> BackupInfo {
         defer { abandon() }
         guard output.bytesWritten > 0 else { throw .invalidInput(fields: ["body": "is empty; send a bundle"]) }
@@ -47,7 +48,8 @@ public final class BundleImport {
         if (try? service.catalog.record(id: manifest.id)) != nil {
             throw .conflict(reason: "backup \(manifest.id) is already in the catalog")
         }
-        var record = BackupRecord(id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil)
+        var record = BackupRecord(
+            id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: service.now())
         let destination = try dataDirectory.bundle(named: record.filename)
         let sidecar = dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: record.filename))
         let sidecarPartial = dataDirectory.temporary.appendingPathComponent(BundleName.sidecar(for: record.filename))

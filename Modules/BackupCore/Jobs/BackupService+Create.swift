@@ -104,7 +104,7 @@ extension BackupService {
             record.doneBytes = total
             record.totalBytes = total
             try catalog.update(record)
-            applyRetentionAfterJob()
+            applyRetentionAfterJob(justMade: record.id)
             return record.info
         } catch {
             // Free the snapshot's space first: on a full disk the catalog needs it to record the failure.
@@ -115,7 +115,7 @@ extension BackupService {
             record.completedAt = now()
             record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
             try? catalog.update(record)
-            applyRetentionAfterJob()
+            applyRetentionAfterJob(justMade: nil)
             throw error
         }
     }
@@ -128,9 +128,10 @@ extension BackupService {
         return .insufficientSpace(needed: 2 * estimatedBytes + Self.spaceMargin, available: available)
     }
 
-    /// Retention after every backup; a failure to prune never fails the backup.
-    private func applyRetentionAfterJob() {
-        _ = try? pruneHoldingLock(dryRun: false)
+    /// Retention after every backup; a failure to prune never fails the backup, and the backup
+    /// just made is never deleted by it (so a create that reports success has its bundle on disk).
+    private func applyRetentionAfterJob(justMade: String?) {
+        _ = try? pruneHoldingLock(dryRun: false, justMade: justMade)
     }
 
     /// Prepares and runs a backup in one call (the CLI's path). When it fails (not when it is

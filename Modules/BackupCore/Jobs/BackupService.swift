@@ -37,7 +37,9 @@ public struct BackupService: Sendable {
 
     /// Opens the data directory's catalog and builds a service on it.
     public init(dataDirectory: DataDirectory, clock: @escaping @Sendable () -> Date = { Date() }) throws(BackupError) {
-        self.init(dataDirectory: dataDirectory, catalog: try Catalog(dataDirectory: dataDirectory), clock: clock)
+        self.init(
+            dataDirectory: dataDirectory, catalog: try Catalog(dataDirectory: dataDirectory, now: clock()), clock: clock
+        )
     }
 
     /// Builds a service on an existing data directory whose catalog is opened for reading only

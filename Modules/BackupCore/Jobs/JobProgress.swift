@@ -4,6 +4,10 @@ public struct JobProgress: Sendable, Equatable {
         case snapshot
         case compress
         case verify
+        /// A restore waits for the write lock on the live database (the application's transactions).
+        case waitingForLock = "waiting_for_lock"
+        /// A restore writes the backup into the live database.
+        case replace
     }
 
     public var backupID: String

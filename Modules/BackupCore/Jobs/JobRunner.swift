@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What kind of work a job does.
 public enum JobKind: String, Codable, Sendable {
@@ -63,11 +64,16 @@ public actor JobRunner {
     /// Admission control of the server this runner serves; a restore puts it in maintenance.
     public nonisolated let gate = MaintenanceGate()
     private let restarts = AsyncStream<RestoreOutcome>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// How long a restore's maintenance waits for admitted requests before it goes on.
+    private let drainTimeout: Duration
 
-    /// - Parameter alerts: told about every failed backup job.
-    public init(service: BackupService, alerts: AlertNotifier? = nil) {
+    /// - Parameters:
+    ///   - alerts: told about every failed backup job.
+    ///   - drainTimeout: how long a restore's maintenance waits for running requests.
+    public init(service: BackupService, alerts: AlertNotifier? = nil, drainTimeout: Duration = .seconds(10)) {
         self.service = service
         self.alerts = alerts
+        self.drainTimeout = drainTimeout
     }
 
     /// The job running in this process, with its latest progress.
@@ -93,10 +99,12 @@ public actor JobRunner {
         return prepared.record.info
     }
 
-    /// Starts a restore of backup `id` as a job: verify, safety backup (unless declined),
-    /// maintenance and drain, replace, record the outcome; then a restart is requested
-    /// (see ``restartRequests``). A restore that fails before replacing anything leaves
-    /// maintenance again and requests no restart.
+    /// Starts a restore of backup `id` as a job: verify, maintenance and drain, wait for the
+    /// live database's write lock, safety backup (unless declined) and replacement under that
+    /// lock, record the outcome; then a restart is requested (see ``restartRequests``). A restore
+    /// that fails before writing into the database (a bundle that does not verify, a lock that
+    /// does not come within `restore_lock_timeout_seconds`) leaves maintenance again and requests
+    /// no restart.
     public func startRestore(id: String, safetyBackup: Bool) throws(BackupError) -> BackupInfo {
         try ensureIdle()
         let record = try service.catalog.record(id: id)
@@ -104,6 +112,7 @@ public actor JobRunner {
             throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups can be restored")
         }
         let gate = self.gate
+        let drainTimeout = self.drainTimeout
         let restarts = self.restarts.continuation
         launch(kind: .restore, backupID: id) { service, progress throws(BackupError) in
             let prepared: PreparedRestore
@@ -115,18 +124,34 @@ public actor JobRunner {
                 service.recordFailedRestore(backupID: id, error: error)
                 throw error
             }
+            let replacing = RestoreMilestone()
             do throws(BackupError) {
                 let outcome = try await service.runRestore(prepared, safetyBackup: safetyBackup) { step in
-                    if case .safetyBackup(let step) = step { progress(step) }
-                } beforeReplacing: {
+                    switch step {
+                    case .verifying: break
+                    case .waitingForLock:
+                        progress(JobProgress(backupID: id, phase: .waitingForLock, doneBytes: 0, totalBytes: 0))
+                    case .safetyBackup(let step):
+                        // The safety backup's steps, shown as the restore's phases.
+                        var step = step
+                        step.backupID = id
+                        progress(step)
+                    case .replacing:
+                        replacing.reach()
+                        progress(JobProgress(backupID: id, phase: .replace, doneBytes: 0, totalBytes: 0))
+                    }
+                } beforeLocking: {
                     gate.enterMaintenance()
-                    _ = await gate.drain()
+                    _ = await gate.drain(timeout: drainTimeout)
                 }
                 restarts.yield(outcome)
             } catch {
-                // Maintenance is entered only right before replacing. Not reached: serve again.
-                // Reached: restart anyway, so that nothing keeps state from before the attempt.
-                if gate.isInMaintenance, let outcome = service.dataDirectory.lastRestore() {
+                // Nothing written into the database (or a lock that did not come: SQLite rolled the
+                // copy back): serve again. Written, even if it then failed: restart anyway, so that
+                // nothing keeps state from before the attempt.
+                let unchanged: Bool
+                if case .databaseLocked = error { unchanged = true } else { unchanged = !replacing.isReached }
+                if !unchanged, let outcome = service.dataDirectory.lastRestore() {
                     restarts.yield(outcome)
                 } else {
                     gate.leaveMaintenance()
@@ -276,5 +301,16 @@ public actor JobRunner {
 
     private func unsubscribe(_ id: UUID) {
         subscribers.removeValue(forKey: id)
+    }
+}
+
+/// Whether a restore has begun writing into the live database.
+private final class RestoreMilestone: Sendable {
+    private let reached = Mutex(false)
+
+    var isReached: Bool { reached.withLock { $0 } }
+
+    func reach() {
+        reached.withLock { $0 = true }
     }
 }

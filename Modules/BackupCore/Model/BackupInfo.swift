@@ -64,7 +64,10 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     public var status: BackupStatus
     public var sizeBytes: Int64?
     public var sha256: String?
+    /// When the backup was made, by its maker's clock (for an import: what its manifest says).
     public var createdAt: Date
+    /// When it entered this catalog, by this machine's clock; retention orders by this.
+    public var recordedAt: Date
     public var completedAt: Date?
     /// What a person wrote about the backup.
     public var note: String?
@@ -76,6 +79,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// Present while a job works on the backup.
     public var progress: BackupProgress?
     public var error: String?
+    /// Codes of what an operator should know; today only ``createdAtInFuture``.
+    public var warnings: [String]
     /// The last verification's outcome; nil when never verified.
     public var verification: VerificationSummary?
 
@@ -84,11 +89,12 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case sizeBytes = "size_bytes"
         case sha256
         case createdAt = "created_at"
+        case recordedAt = "recorded_at"
         case completedAt = "completed_at"
         case note
         case noteKind = "note_kind"
         case noteArgs = "note_args"
-        case pinned, progress, error, verification
+        case pinned, progress, error, warnings, verification
     }
 
     /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
@@ -101,11 +107,16 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         note ?? noteKind?.english(noteArgs ?? [:])
     }
 
+    /// The warning of a backup whose `created_at` was ahead of this machine's clock when it was
+    /// recorded (a wrong clock where it was made, or a forged bundle): kept as information, never
+    /// used by retention.
+    public static let createdAtInFuture = "created_at_in_future"
+
     public init(
         id: String, filename: String, type: BackupType, status: BackupStatus, sizeBytes: Int64?,
-        sha256: String?, createdAt: Date, completedAt: Date?, note: String?, noteKind: NoteKind? = nil,
-        noteArgs: [String: String]? = nil, pinned: Bool, progress: BackupProgress?, error: String?,
-        verification: VerificationSummary? = nil
+        sha256: String?, createdAt: Date, recordedAt: Date? = nil, completedAt: Date?, note: String?,
+        noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil, pinned: Bool, progress: BackupProgress?,
+        error: String?, warnings: [String] = [], verification: VerificationSummary? = nil
     ) {
         self.id = id
         self.filename = filename
@@ -114,6 +125,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.sizeBytes = sizeBytes
         self.sha256 = sha256
         self.createdAt = createdAt
+        self.recordedAt = recordedAt ?? createdAt
         self.completedAt = completedAt
         self.note = note
         self.noteKind = noteKind
@@ -121,6 +133,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.pinned = pinned
         self.progress = progress
         self.error = error
+        self.warnings = warnings
         self.verification = verification
     }
 
@@ -134,6 +147,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         try container.encode(sizeBytes, forKey: .sizeBytes)
         try container.encode(sha256, forKey: .sha256)
         try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(recordedAt, forKey: .recordedAt)
         try container.encode(completedAt, forKey: .completedAt)
         try container.encode(note, forKey: .note)
         try container.encode(noteKind, forKey: .noteKind)
@@ -141,6 +155,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         try container.encode(pinned, forKey: .pinned)
         try container.encode(progress, forKey: .progress)
         try container.encode(error, forKey: .error)
+        try container.encode(warnings, forKey: .warnings)
         try container.encode(verification, forKey: .verification)
     }
 }

@@ -27,7 +27,7 @@ extension BackupService {
     /// Brings the catalog and `backups/` into agreement; the caller holds the job lock.
     ///
     /// A bundle with no record is verified and adopted (type `imported`, its manifest's id and
-    /// time) or, when it does not verify, quarantined with its sidecar; any other unknown file
+    /// time, recorded now) or, when it does not verify, quarantined with its sidecar; any other unknown file
     /// is quarantined (never deleted); a completed record whose file vanished becomes `missing`.
     func reconcileHoldingLock(into report: inout ReconcileReport) throws(BackupError) {
         let records = try catalog.allRecords()
@@ -74,7 +74,8 @@ extension BackupService {
         guard verdict.isValid, let manifest = verdict.manifest, BackupID.isValid(manifest.id),
             (try? catalog.record(id: manifest.id)) == nil
         else { return false }
-        var record = BackupRecord(id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil)
+        var record = BackupRecord(
+            id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: now())
         record.filename = name
         record.status = .completed
         record.sizeBytes = FileOps.size(of: url)

@@ -19,7 +19,10 @@ public struct PreparedRestore: Sendable {
 /// Progress of a restore, for the faces.
 public enum RestoreStep: Sendable, Equatable {
     case verifying(JobProgress)
+    /// Waiting for the write lock on the live database, at most `restore_lock_timeout_seconds`.
+    case waitingForLock
     case safetyBackup(JobProgress)
+    /// Writing into the live database: from here on a failure may have changed it.
     case replacing
 }
 
@@ -73,49 +76,79 @@ extension BackupService {
         }
     }
 
-    /// Takes the safety backup (unless declined), replaces the live database with the verified
-    /// copy, checks it, records the outcome in the data directory, and releases the lock.
+    /// Takes the write lock on the live database, the safety backup (unless declined) and the
+    /// replacement under that one lock, checks the result, records the outcome in the data
+    /// directory, and releases the job lock.
     ///
-    /// The outcome is recorded whether the restore succeeded or failed; a failure before the
-    /// replacement leaves the live database as it was.
+    /// The lock (`BEGIN IMMEDIATE` on the live database) makes the application's writers wait from
+    /// before the safety snapshot until the replacement has committed, so every write the
+    /// application saw committed is in the safety backup or was made after the replacement. The
+    /// wait for the lock is bounded by the `restore_lock_timeout_seconds` setting; after it the
+    /// restore fails with ``BackupError/databaseLocked(seconds:)`` and the database is unchanged.
+    /// The outcome (with how long writers waited) is recorded whether the restore succeeded or
+    /// failed; a failure before ``RestoreStep/replacing`` leaves the live database as it was.
     ///
-    /// - Parameter beforeReplacing: runs after the safety backup, right before the database is
-    ///   replaced (the server enters maintenance and drains there).
+    /// - Parameter beforeLocking: runs right before the wait for the lock (the server enters
+    ///   maintenance and drains there).
     @discardableResult
     public func runRestore(
         _ prepared: PreparedRestore, safetyBackup: Bool = true,
         progress: @escaping @Sendable (RestoreStep) -> Void = { _ in },
-        beforeReplacing: @Sendable () async -> Void = {}
+        beforeLocking: @Sendable () async -> Void = {}
     ) async throws(BackupError) -> RestoreOutcome {
         defer {
             SnapshotEngine.removeDatabaseFiles(at: prepared.extracted)
             prepared.lease.release()
         }
         var safetyID: String?
+        var writersWaited: Int64?
         do throws(BackupError) {
-            if safetyBackup, FileManager.default.fileExists(atPath: dataDirectory.database.path) {
-                let safety = try prepareBackupHoldingLock(
-                    type: .preRestore, note: nil, noteKind: .preRestore,
-                    noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:])
-                safetyID = safety.record.id
-                try await run(safety) { progress(.safetyBackup($0)) }
-            }
             if Task.isCancelled { throw BackupError.cancelled }
-            await beforeReplacing()
-            progress(.replacing)
-            try DatabaseReplacer.replace(live: dataDirectory.database, with: prepared.extracted)
+            let timeout = Duration.seconds(try catalog.settings().restoreLockTimeoutSeconds)
+            await beforeLocking()
+            let hadDatabase = FileManager.default.fileExists(atPath: dataDirectory.database.path)
+            let replacer = try DatabaseReplacer.open(
+                live: dataDirectory.database, copy: prepared.extracted, timeout: timeout)
+            do throws(BackupError) {
+                progress(.waitingForLock)
+                try await replacer.lock(timeout: timeout)
+                if safetyBackup, hadDatabase {
+                    let safety = try prepareBackupHoldingLock(
+                        type: .preRestore, note: nil, noteKind: .preRestore,
+                        noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:])
+                    safetyID = safety.record.id
+                    try await run(safety) { progress(.safetyBackup($0)) }
+                }
+                if Task.isCancelled { throw BackupError.cancelled }
+                progress(.replacing)
+                try await replacer.replace(timeout: timeout)
+                writersWaited = replacer.writersWaited.map(Self.milliseconds)
+            } catch {
+                await replacer.abandon()
+                writersWaited = replacer.writersWaited.map(Self.milliseconds)
+                throw error
+            }
+            await replacer.close()
+            if let failure = BundleVerifier.integrityCheck(dataDirectory.database) {
+                throw BackupError.io(
+                    path: dataDirectory.database.path, reason: "integrity_check after the restore: \(failure)")
+            }
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .succeeded, error: nil,
-                safetyBackupID: safetyID)
+                safetyBackupID: safetyID, writersWaitedMs: writersWaited)
             try dataDirectory.recordRestore(outcome)
             return outcome
         } catch {
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .failed, error: error.message,
-                safetyBackupID: safetyID)
+                safetyBackupID: safetyID, writersWaitedMs: writersWaited)
             try? dataDirectory.recordRestore(outcome)
             throw error
         }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// Records a restore that failed before it started (its bundle did not verify, say).

@@ -13,12 +13,28 @@ public struct RestoreOutcome: Codable, Equatable, Sendable {
     public var error: String?
     /// The `pre-restore` backup taken first, when one was.
     public var safetyBackupID: String?
+    /// How long the application's writers were held off: the write lock on the live database
+    /// from before the safety backup to the replacement's commit. Nil when the lock was never held.
+    public var writersWaitedMs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case backupID = "backup_id"
         case finishedAt = "finished_at"
         case outcome, error
         case safetyBackupID = "safety_backup_id"
+        case writersWaitedMs = "writers_waited_ms"
+    }
+
+    public init(
+        backupID: String?, finishedAt: Date, outcome: Result, error: String?, safetyBackupID: String?,
+        writersWaitedMs: Int64? = nil
+    ) {
+        self.backupID = backupID
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.error = error
+        self.safetyBackupID = safetyBackupID
+        self.writersWaitedMs = writersWaitedMs
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -28,6 +44,7 @@ public struct RestoreOutcome: Codable, Equatable, Sendable {
         try container.encode(outcome, forKey: .outcome)
         try container.encode(error, forKey: .error)
         try container.encode(safetyBackupID, forKey: .safetyBackupID)
+        try container.encode(writersWaitedMs, forKey: .writersWaitedMs)
     }
 }
 

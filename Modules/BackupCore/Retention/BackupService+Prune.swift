@@ -16,10 +16,12 @@ extension BackupService {
         return try pruneHoldingLock(dryRun: dryRun)
     }
 
-    /// Applies retention; the caller holds the job lock.
-    func pruneHoldingLock(dryRun: Bool) throws(BackupError) -> PruneReport {
+    /// Applies retention; the caller holds the job lock. `justMade` (the backup of the job that
+    /// prunes now) is never deleted.
+    func pruneHoldingLock(dryRun: Bool, justMade: String? = nil) throws(BackupError) -> PruneReport {
         let records = try catalog.allRecords()
-        let plan = Retention.plan(records, policy: try catalog.settings().retention, now: now(), calendar: calendar)
+        let plan = Retention.plan(
+            records, policy: try catalog.settings().retention, now: now(), calendar: calendar, justMade: justMade)
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         var deleted: [BackupInfo] = []
         for id in plan.deleted {

@@ -5,6 +5,8 @@ public struct RetentionPlan: Equatable, Sendable {
     /// Why a backup is kept (the first rule that keeps it).
     public enum Reason: String, Equatable, Sendable {
         case pinned, newest, keepLast, keepDays, daily, weekly, monthly, preRestore
+        /// The backup the job that triggered this prune has just made.
+        case justMade
         /// The rules do not apply to it (a manual or imported backup without `include_manual`,
         /// or a job still running).
         case notCovered
@@ -24,6 +26,11 @@ public enum Retention {
 
     /// Decides what to keep.
     ///
+    /// Every rule orders and ages backups by `recorded_at`, the time this machine's clock gave
+    /// when the record entered the catalog, never by `created_at`: an imported bundle's manifest
+    /// may say anything (a wrong clock, a forged date in 2099), and a future date must not make
+    /// the backups made here look older than it.
+    ///
     /// - Completed automatic backups (and manual and imported ones with `include_manual`) are
     ///   kept when any rule keeps them: the newest `keep_last`, those younger than `keep_days`,
     ///   the newest of each of the last `keep_daily` days, `keep_weekly` ISO weeks and
@@ -32,14 +39,17 @@ public enum Retention {
     /// - `pre-restore` backups keep the newest three.
     /// - Failed and cancelled records older than a week are deleted; `missing` records and
     ///   running jobs are left alone.
+    /// - `justMade`, the backup a job has just made, is kept whatever the rules say.
     public static func plan(
-        _ backups: [BackupRecord], policy: RetentionPolicy, now: Date, calendar: Calendar = .current
+        _ backups: [BackupRecord], policy: RetentionPolicy, now: Date, calendar: Calendar = .current,
+        justMade: String? = nil
     ) -> RetentionPlan {
         var kept: [String: RetentionPlan.Reason] = [:]
         var deleted: [String] = []
-        let newestFirst = backups.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        let newestFirst = backups.sorted { ($0.recordedAt, $0.id) > ($1.recordedAt, $1.id) }
         let completed = newestFirst.filter { $0.status == .completed }
-        if let newest = completed.first { kept[newest.id] = .newest }
+        if let justMade, backups.contains(where: { $0.id == justMade }) { kept[justMade] = .justMade }
+        if let newest = completed.first, kept[newest.id] == nil { kept[newest.id] = .newest }
         for backup in completed where backup.pinned && kept[backup.id] == nil { kept[backup.id] = .pinned }
 
         let covered = completed.filter { backup in
@@ -53,7 +63,7 @@ public enum Retention {
             kept[backup.id] = .keepLast
         }
         if policy.keepDays > 0, let cutoff = calendar.date(byAdding: .day, value: -policy.keepDays, to: now) {
-            for backup in covered where backup.createdAt >= cutoff && kept[backup.id] == nil {
+            for backup in covered where backup.recordedAt >= cutoff && kept[backup.id] == nil {
                 kept[backup.id] = .keepDays
             }
         }
@@ -65,7 +75,7 @@ public enum Retention {
         for (count, reason, bucket) in buckets where count > 0 {
             var seen: [[Int]] = []
             for backup in covered {
-                let key = bucket(backup.createdAt)
+                let key = bucket(backup.recordedAt)
                 guard !seen.contains(key) else { continue }
                 seen.append(key)
                 if kept[backup.id] == nil { kept[backup.id] = reason }
@@ -82,7 +92,7 @@ public enum Retention {
         let decided = Set(deleted)
         for backup in newestFirst where kept[backup.id] == nil && !decided.contains(backup.id) {
             let ended = backup.status == .failed || backup.status == .cancelled
-            if ended, now.timeIntervalSince(backup.createdAt) > failedRecordLifetime {
+            if ended, now.timeIntervalSince(backup.recordedAt) > failedRecordLifetime {
                 deleted.append(backup.id)
             } else {
                 kept[backup.id] = .notCovered
