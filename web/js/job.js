@@ -42,6 +42,8 @@ let refreshAgain = false;
 
 /** Reloads the list and the overview; calls during a reload coalesce into one more reload. */
 function refresh() {
+  // A restore puts the server in maintenance (503) and restarts it; the page reloads after.
+  if (current?.kind === 'restore') return;
   if (refreshing) {
     refreshAgain = true;
     return;
