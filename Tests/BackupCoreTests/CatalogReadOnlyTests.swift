@@ -75,4 +75,27 @@ struct CatalogReadOnlyTests {
         }
         #expect(!FileManager.default.fileExists(atPath: missing.root.path))
     }
+
+    @Test("a catalog of an older version is upgraded by a read command that may write it, not refused")
+    func olderCatalogUpgraded() throws {
+        let directory = TemporaryDirectory("catalog-older")
+        try directory.dataDirectory.prepare()
+        let url = directory.dataDirectory.catalog
+        do {
+            let pool = try DatabasePool(path: url.path)
+            try Catalog.migrator(now: Date()).migrate(pool, upTo: "v2: verification outcome")
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO backup (id, filename, type, status, created_at, pinned, done_bytes, total_bytes)
+                        VALUES ('00000000000000aa', 'backup-20260101-000000-manual-00000000000000aa.tar.gz',
+                                'manual', 'completed', '2026-01-01 00:00:00.000', 0, 0, 0)
+                        """)
+            }
+            try pool.close()
+        }
+        let catalog = try Catalog(readingFrom: directory.dataDirectory)
+        #expect(!catalog.isReadOnly)
+        #expect(try catalog.allRecords().map(\.id) == ["00000000000000aa"])
+    }
 }

@@ -53,10 +53,17 @@ extension Catalog {
             throw .io(path: url.path, reason: "cannot read the catalog: \(Self.describe(error))")
         }
         guard current else {
-            throw .io(
-                path: url.path,
-                reason: "the catalog was written by an older version; run a command that writes (backup create) "
-                    + "or the server once with write access to upgrade it")
+            try? queue.close()
+            // An older catalog: upgraded here when this user may write it (the first `list` after
+            // an upgrade just works), else a clear refusal.
+            guard access(url.path, W_OK) == 0, access(url.deletingLastPathComponent().path, W_OK) == 0 else {
+                throw .io(
+                    path: url.path,
+                    reason: "the catalog was written by an older version; run a command that writes (backup create) "
+                        + "or the server once with write access to upgrade it")
+            }
+            try self.init(url: url)
+            return
         }
         self.init(writer: queue, readOnly: true)
     }
