@@ -30,7 +30,12 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             else {
                 throw APIError(status: .forbidden, code: "invalid_link", message: "the download link is malformed")
             }
-            switch services.links.check(id: id, expires: expires, signature: signature, now: services.clock()) {
+            // The link names the bundle by id and SHA-256: a backup deleted since, or another bundle
+            // imported under its id, does not answer to it.
+            let sha256 = (try? services.service.catalog.record(id: id))?.sha256 ?? ""
+            switch services.links.check(
+                id: id, sha256: sha256, expires: expires, signature: signature, now: services.clock())
+            {
             case nil: return try await next(request, context)
             case .expired:
                 throw APIError(status: .forbidden, code: "link_expired", message: "the download link has expired")
