@@ -43,7 +43,8 @@ struct AppServices: Sendable {
         scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token
         self.links = links
-        sessions = SessionTickets(signingWith: links, token: token)
+        sessions = SessionTickets(
+            signingWith: links, token: token, revocations: SessionRevocations(dataDirectory: service.dataDirectory))
         wallClock = clock
     }
 }

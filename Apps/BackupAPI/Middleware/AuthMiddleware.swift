@@ -2,8 +2,9 @@ import BackupCore
 import Hummingbird
 
 /// Every `/api` route needs `Authorization: Bearer TOKEN`, compared in constant time, or the web
-/// page's session cookie (see ``SessionController``). The one exception is a download through a
-/// signed link (`?expires=…&signature=…`), checked here too.
+/// page's session cookie (see ``SessionController``), which on a state-changing request must also
+/// pass ``BrowserRequestGuard`` (same origin, CSRF token, declared body). The one exception is a
+/// download through a signed link (`?expires=…&signature=…`), checked here too.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let services: AppServices
 
@@ -21,9 +22,11 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        if let valid = SessionController<Context>.hasValidSession(request, services) {
-            guard valid else { throw APIError.unauthorized }
-            return try await next(request, context)
+        if let session = SessionController<Context>.session(of: request, services) {
+            guard let session else { throw APIError.unauthorized }
+            guard BrowserRequestGuard.changesState(request.method) else { return try await next(request, context) }
+            let checked = try BrowserRequestGuard.check(request, session: session, tickets: services.sessions)
+            return try await next(checked, context)
         }
         if let id = signedDownloadID(request) {
             guard let expires = request.query("expires").flatMap(Int64.init), let signature = request.query("signature")
