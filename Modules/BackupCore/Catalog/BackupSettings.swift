@@ -95,8 +95,8 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         if !Self.compressionRange.contains(compressionLevel) {
             fields["compression_level"] = "must be between 1 and 9"
         }
-        if let webhookURL, !webhookURL.isEmpty, !Self.isHTTPURL(webhookURL) {
-            fields["webhook_url"] = "must be an http or https URL"
+        if let webhookURL, !webhookURL.isEmpty, let problem = WebhookTarget.problem(with: webhookURL) {
+            fields["webhook_url"] = problem
         }
         return fields
     }
@@ -108,13 +108,5 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         var settings = self
         if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
         return settings
-    }
-
-    private static func isHTTPURL(_ text: String) -> Bool {
-        guard text.utf8.count <= 2048, let components = URLComponents(string: text),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty
-        else { return false }
-        return true
     }
 }
