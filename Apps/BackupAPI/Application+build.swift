@@ -18,10 +18,13 @@ protocol AppArguments: Sendable {
     /// The folder holding `web/` and `i18n/`; nil to look beside the working directory and the
     /// executable.
     var assetsDir: String? { get }
+    /// How slowly an import may arrive before it is cut off.
+    var importPace: ImportPace { get }
 }
 
 extension AppArguments {
     var assetsDir: String? { nil }
+    var importPace: ImportPace { .standard }
 }
 
 /// Everything the routes share.
@@ -33,10 +36,14 @@ struct AppServices: Sendable {
     let links: DownloadLinks
     let sessions: SessionTickets
     let wallClock: any WallClock
+    let importPace: ImportPace
 
     var clock: @Sendable () -> Date { { [wallClock] in wallClock.now() } }
 
-    init(service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger) {
+    init(
+        service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger,
+        importPace: ImportPace = .standard
+    ) {
         self.service = service
         let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
         runner = JobRunner(service: service, alerts: alerts)
@@ -46,6 +53,7 @@ struct AppServices: Sendable {
         sessions = SessionTickets(
             signingWith: links, token: token, revocations: SessionRevocations(dataDirectory: service.dataDirectory))
         wallClock = clock
+        self.importPace = importPace
     }
 }
 
@@ -76,7 +84,7 @@ func buildApplication(
         ])
     let services = AppServices(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
-        logger: logger)
+        logger: logger, importPace: arguments.importPace)
 
     let assets = WebAssets.locate(arguments.assetsDir)
     if let assets {

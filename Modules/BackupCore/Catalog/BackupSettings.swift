@@ -40,22 +40,29 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let intervalRange = 1...8760
     public static let compressionRange = 1...9
     public static let maximumCount = 100_000
+    /// The bounds of ``maxImportBytes``: 1 MiB to 1 PiB.
+    public static let importLimitRange: ClosedRange<Int64> = (1 << 20)...(1 << 50)
+    /// 64 GiB: generous, yet an upload cannot fill a large disk by itself.
+    public static let defaultMaxImportBytes: Int64 = 64 << 30
 
     public var enabled: Bool
     public var intervalHours: Int
     public var retention: RetentionPolicy
     public var compressionLevel: Int
     public var webhookURL: String?
+    /// The largest bundle an import accepts, in bytes; a larger upload is cut off with 413.
+    public var maxImportBytes: Int64
 
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
-        compressionLevel: Int = 6, webhookURL: String? = nil
+        compressionLevel: Int = 6, webhookURL: String? = nil, maxImportBytes: Int64 = defaultMaxImportBytes
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
         self.retention = retention
         self.compressionLevel = compressionLevel
         self.webhookURL = webhookURL
+        self.maxImportBytes = maxImportBytes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -64,6 +71,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case retention
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
+        case maxImportBytes = "max_import_bytes"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -73,6 +81,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         try container.encode(retention, forKey: .retention)
         try container.encode(compressionLevel, forKey: .compressionLevel)
         try container.encode(webhookURL, forKey: .webhookURL)
+        try container.encode(maxImportBytes, forKey: .maxImportBytes)
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -97,6 +106,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         }
         if let webhookURL, !webhookURL.isEmpty, let problem = WebhookTarget.problem(with: webhookURL) {
             fields["webhook_url"] = problem
+        }
+        if !Self.importLimitRange.contains(maxImportBytes) {
+            fields["max_import_bytes"] = "must be between 1048576 (1 MiB) and 1125899906842624 (1 PiB) bytes"
         }
         return fields
     }

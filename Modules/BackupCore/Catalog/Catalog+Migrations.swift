@@ -41,12 +41,30 @@ extension Catalog {
                 table.column("enabled_at", .datetime)
                 table.column("updated_at", .datetime)
             }
-            try SettingsRecord(BackupSettings(), enabledAt: nil, updatedAt: nil).insert(db)
+            // The defaults as this version knew them (later migrations add their own columns).
+            let defaults = BackupSettings()
+            try db.execute(
+                sql: """
+                    INSERT INTO backup_settings (id, enabled, interval_hours, keep_last, keep_days, keep_daily,
+                        keep_weekly, keep_monthly, include_manual, compression_level)
+                    VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    defaults.enabled, defaults.intervalHours, defaults.retention.keepLast, defaults.retention.keepDays,
+                    defaults.retention.keepDaily, defaults.retention.keepWeekly, defaults.retention.keepMonthly,
+                    defaults.retention.includeManual, defaults.compressionLevel,
+                ])
         }
         migrator.registerMigration("v2: verification outcome") { db in
             try db.alter(table: "backup") { table in
                 table.add(column: "verified_at", .datetime)
                 table.add(column: "verification_error", .text)
+            }
+        }
+        migrator.registerMigration("v3: import size limit") { db in
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "max_import_bytes", .integer).notNull()
+                    .defaults(to: BackupSettings.defaultMaxImportBytes)
             }
         }
         return migrator

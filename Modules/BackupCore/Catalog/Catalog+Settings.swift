@@ -16,6 +16,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     var includeManual: Bool
     var compressionLevel: Int
     var webhookURL: String?
+    var maxImportBytes: Int64
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -31,6 +32,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case includeManual = "include_manual"
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
+        case maxImportBytes = "max_import_bytes"
         case enabledAt = "enabled_at"
         case updatedAt = "updated_at"
     }
@@ -46,6 +48,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         includeManual = settings.retention.includeManual
         compressionLevel = settings.compressionLevel
         webhookURL = settings.webhookURL
+        maxImportBytes = settings.maxImportBytes
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -56,7 +59,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
             retention: RetentionPolicy(
                 keepLast: keepLast, keepDays: keepDays, keepDaily: keepDaily, keepWeekly: keepWeekly,
                 keepMonthly: keepMonthly, includeManual: includeManual),
-            compressionLevel: compressionLevel, webhookURL: webhookURL)
+            compressionLevel: compressionLevel, webhookURL: webhookURL, maxImportBytes: maxImportBytes)
     }
 }
 

@@ -24,6 +24,7 @@ public struct SettingsPatch: Decodable, Sendable {
     var retention: Retention?
     var compressionLevel: Int?
     var webhookURL: String??
+    var maxImportBytes: Int64?
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -31,6 +32,7 @@ public struct SettingsPatch: Decodable, Sendable {
         intervalHours = try container.decodeIfPresent(Int.self, forKey: .intervalHours)
         retention = try container.decodeIfPresent(Retention.self, forKey: .retention)
         compressionLevel = try container.decodeIfPresent(Int.self, forKey: .compressionLevel)
+        maxImportBytes = try container.decodeIfPresent(Int64.self, forKey: .maxImportBytes)
         if container.contains(.webhookURL) {
             webhookURL =
                 try container.decodeNil(forKey: .webhookURL)
@@ -45,6 +47,7 @@ public struct SettingsPatch: Decodable, Sendable {
         if let intervalHours { settings.intervalHours = intervalHours }
         if let compressionLevel { settings.compressionLevel = compressionLevel }
         if let webhookURL { settings.webhookURL = webhookURL }
+        if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
         if let retention {
             if let value = retention.keepLast { settings.retention.keepLast = value }
             if let value = retention.keepDays { settings.retention.keepDays = value }
