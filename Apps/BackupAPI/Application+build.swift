@@ -23,12 +23,15 @@ protocol AppArguments: Sendable {
     /// How long a drain (a restore's maintenance, a shutdown or restart) waits for running
     /// requests before it goes on (maintenance) or closes their connections (shutdown).
     var drainTimeoutSeconds: Int { get }
+    /// How slowly an import may arrive before it is cut off.
+    var importPace: ImportPace { get }
 }
 
 extension AppArguments {
     var assetsDir: String? { nil }
     var catalogPollInterval: Duration { .seconds(1) }
     var drainTimeoutSeconds: Int { 10 }
+    var importPace: ImportPace { .standard }
 }
 
 /// Everything the routes share.
@@ -40,12 +43,14 @@ struct AppServices: Sendable {
     let links: DownloadLinks
     let sessions: SessionTickets
     let wallClock: any WallClock
+    let importPace: ImportPace
 
     var clock: @Sendable () -> Date { { [wallClock] in wallClock.now() } }
 
     init(
         service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger,
-        drainTimeout: Duration = .seconds(10)
+        drainTimeout: Duration = .seconds(10),
+        importPace: ImportPace = .standard
     ) {
         self.service = service
         let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
@@ -53,8 +58,10 @@ struct AppServices: Sendable {
         scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token
         self.links = links
-        sessions = SessionTickets(signingWith: links, token: token)
+        sessions = SessionTickets(
+            signingWith: links, token: token, revocations: SessionRevocations(dataDirectory: service.dataDirectory))
         wallClock = clock
+        self.importPace = importPace
     }
 }
 
@@ -87,7 +94,8 @@ func buildApplication(
         ])
     let services = AppServices(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
-        logger: logger, drainTimeout: .seconds(arguments.drainTimeoutSeconds))
+        logger: logger, drainTimeout: .seconds(arguments.drainTimeoutSeconds),
+        importPace: arguments.importPace)
 
     let assets = WebAssets.locate(arguments.assetsDir)
     if let assets {

@@ -61,6 +61,25 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     )
     var drainTimeoutSeconds: Int = ProcessInfo.processInfo.environment["BACKUP_DRAIN_TIMEOUT"].flatMap(Int.init) ?? 10
 
+    @Option(
+        name: .customLong("import-idle-timeout"),
+        help: "Cut off an import when nothing of it arrives for this many seconds.")
+    var importIdleTimeout: Double = ImportPace.standard.idleTimeout
+
+    @Option(
+        name: .customLong("import-min-rate"),
+        help: "Cut off an import averaging fewer KiB/s than this once --import-grace seconds have passed (0: off).")
+    var importMinimumRate: Int = Int(ImportPace.standard.minimumRate / 1024)
+
+    @Option(name: .customLong("import-grace"), help: "Seconds before an import's average rate counts.")
+    var importGracePeriod: Double = ImportPace.standard.gracePeriod
+
+    var importPace: ImportPace {
+        ImportPace(
+            idleTimeout: importIdleTimeout, minimumRate: Int64(importMinimumRate) * 1024,
+            gracePeriod: importGracePeriod)
+    }
+
     var token: String? { ProcessInfo.processInfo.environment["BACKUP_API_TOKEN"] }
     var assetsDir: String? { assetsDirOption ?? ProcessInfo.processInfo.environment["BACKUP_ASSETS_DIR"] }
 
@@ -74,6 +93,10 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
         }
         if let assetsDir, WebAssets.locate(assetsDir) == nil {
             throw ValidationError("--assets-dir \(assetsDir) holds no web/index.html and i18n/en.json")
+        }
+        guard importIdleTimeout > 0, importGracePeriod >= 0, importMinimumRate >= 0 else {
+            throw ValidationError(
+                "--import-idle-timeout must be positive, --import-min-rate and --import-grace not negative")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

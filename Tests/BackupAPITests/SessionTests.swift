@@ -16,7 +16,19 @@ struct SessionTests {
         -> TestResponse
     {
         try await client.execute(
-            uri: "/api/session", method: .post, body: ByteBuffer(string: #"{"token": "\#(token)"}"#))
+            uri: "/api/session", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: #"{"token": "\#(token)"}"#))
+    }
+
+    /// The `csrf_token` of a sign-in or session answer.
+    static func csrfToken(_ response: TestResponse) -> String? {
+        struct State: Decodable { var csrf_token: String? }
+        return try? JSONDecoder().decode(State.self, from: Data(response.body.readableBytesView)).csrf_token
+    }
+
+    /// The headers of a state-changing request from the page itself: cookie, Origin, CSRF token.
+    static func pageHeaders(cookie: String, csrf: String) -> HTTPFields {
+        [.cookie: cookie, .origin: "http://localhost", BrowserRequestGuard.csrfHeader: csrf]
     }
 
     /// `backup_session=VALUE` from a response's Set-Cookie.
@@ -36,11 +48,15 @@ struct SessionTests {
                 #expect(response.status == .unauthorized)
                 #expect(response.headers[.setCookie] == nil)
             }
-            let malformed = try await client.execute(uri: "/api/session", method: .post, body: ByteBuffer(string: "{"))
+            let malformed = try await client.execute(
+                uri: "/api/session", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: "{"))
             #expect(malformed.status == .badRequest)
 
             let response = try await Self.signIn(client)
-            #expect(response.status == .noContent)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body).contains(#""signed_in":true"#))
+            #expect(Self.csrfToken(response)?.isEmpty == false)
             let header = try #require(response.headers[.setCookie])
             #expect(header.contains("HttpOnly"))
             #expect(header.contains("SameSite=Strict"))
@@ -55,7 +71,9 @@ struct SessionTests {
         let directory = try RouteTests.dataDirectory("session-routes")
         let clock = TestClock()
         try await RouteTests.app(directory, clock: clock).test(.router) { client in
-            let cookie = try #require(Self.cookie(try await Self.signIn(client)))
+            let signedIn = try await Self.signIn(client)
+            let cookie = try #require(Self.cookie(signedIn))
+            let csrf = try #require(Self.csrfToken(signedIn))
             let good: HTTPFields = [.cookie: cookie]
             for (method, uri) in RouteTests.apiRoutes where uri != "/api/events" && method == .get {
                 let response = try await client.execute(uri: uri, method: method, headers: good)
@@ -67,8 +85,9 @@ struct SessionTests {
             let value = cookie.dropFirst("backup_session=".count)
             let expires = value.split(separator: ".")[0]
             let tampered = [
-                "backup_session=\(value.dropLast())A",
-                "backup_session=\(Int(expires)! + 3600).\(value.split(separator: ".")[1])",
+                // The signature's last character changed (to A, or to B when it was an A).
+                "backup_session=\(value.dropLast())\(value.last == "A" ? "B" : "A")",
+                "backup_session=\(Int(expires)! + 3600).\(value.split(separator: ".").dropFirst().joined(separator: "."))",
                 "backup_session=garbage", "backup_session=.", "backup_session=\(TestArguments.token)",
             ]
             for bad in tampered {
@@ -80,7 +99,8 @@ struct SessionTests {
                 #expect(String(buffer: state.body).contains(#""signed_in":false"#))
             }
 
-            let out = try await client.execute(uri: "/api/session", method: .delete, headers: good)
+            let out = try await client.execute(
+                uri: "/api/session", method: .delete, headers: Self.pageHeaders(cookie: cookie, csrf: csrf))
             #expect(out.status == .noContent)
             #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
 

@@ -89,7 +89,7 @@ struct SettingsAndNotesTests {
         let directory = TemporaryDirectory("notes-migration")
         try directory.dataDirectory.prepare()
         let queue = try DatabaseQueue(path: directory.dataDirectory.catalog.path)
-        try Catalog.migrator.migrate(queue, upTo: "v2: verification outcome")
+        try Catalog.migrator(now: Date()).migrate(queue, upTo: "v2: verification outcome")
         try queue.write { db in
             for (id, type, note) in [
                 ("aaaaaaaaaaaaaaaa", "pre-restore", "before restoring 0123456789abcdef"),
@@ -178,7 +178,8 @@ struct SettingsAndNotesTests {
         let events = await runner.events()
         _ = try await runner.startBackup(note: nil)
         var seen: [JobStatus] = []
-        for await status in events {
+        for await event in events {
+            guard case .job(let status) = event else { continue }
             seen.append(status)
             if status.state != .running { break }
         }

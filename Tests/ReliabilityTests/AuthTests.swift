@@ -27,9 +27,10 @@ extension Reliability {
             func query(_ signed: (expires: Int64, signature: String)) -> String {
                 "expires=\(signed.expires)&signature=\(signed.signature)"
             }
-            let expired = links.sign(id: first.id, now: now.addingTimeInterval(-600))
-            let otherID = links.sign(id: second.id, now: now)
-            var changed = links.sign(id: first.id, now: now)
+            let firstSHA = try #require(first.sha256)
+            let expired = links.sign(id: first.id, sha256: firstSHA, now: now.addingTimeInterval(-600))
+            let otherID = links.sign(id: second.id, sha256: try #require(second.sha256), now: now)
+            var changed = links.sign(id: first.id, sha256: firstSHA, now: now)
             let valid = changed
             changed.expires += 60
             let wrongTokens = ["wrong-token-0123456789abcdef", Harness.token + "x", String(Harness.token.dropLast())]
@@ -94,6 +95,45 @@ extension Reliability {
                 #expect(!logs.contains(value), "the \(name) appears in the log")
             }
             Intensity.figure("auth suite: \(requests) unauthorised requests on \(routes.count) routes, all 401/403")
+        }
+
+        @Test("a signed link dies with its bundle: deleted, then another bundle imported under the same id: 403")
+        func linkBoundToBundle() async throws {
+            let directory = try Harness.dataDirectory("auth-link-bundle", megabytes: 1)
+            let original = try Harness.createBackup(directory)
+            let bundleFile = directory.url.appendingPathComponent("backups/\(original.filename)")
+            // The same id and content, packed anew: another bundle (another SHA-256) under that id.
+            let forge = try BundleForge(bundle: bundleFile)
+            let impostor = try forge.bundle(
+                database: forge.database, manifest: forge.manifestBytes(for: forge.database))
+            #expect(BundleForge.sha256(Array(impostor)) != original.sha256)
+            let server = try await Harness.server(directory)
+            defer { _ = server.terminate() }
+
+            struct Link: Decodable { var url: String }
+            let (linkBody, _) = try await server.request("POST", "/api/backups/\(original.id)/download-link")
+            let link = try JSONDecoder().decode(Link.self, from: linkBody).url
+            let (_, works) = try await server.request("GET", link, authorized: false)
+            #expect(works.statusCode == 200)
+
+            let (_, deleted) = try await server.request("DELETE", "/api/backups/\(original.id)")
+            #expect(deleted.statusCode == 204)
+            let (_, gone) = try await server.request("GET", link, authorized: false)
+            #expect(gone.statusCode == 403)
+            let (imported, importResponse) = try await server.request(
+                "POST", "/api/backups/import", body: impostor, headers: ["Content-Type": "application/gzip"])
+            #expect(importResponse.statusCode == 201, "\(String(decoding: imported, as: UTF8.self))")
+            #expect(try server.decode(BackupInfo.self, imported).id == original.id)
+
+            let (body, reused) = try await server.request("GET", link, authorized: false)
+            #expect(reused.statusCode == 403, "the old link opened the re-imported bundle")
+            #expect(String(decoding: body, as: UTF8.self).contains("invalid_link"))
+            // A link made for the new bundle works.
+            let (newBody, _) = try await server.request("POST", "/api/backups/\(original.id)/download-link")
+            let (download, fresh) = try await server.request(
+                "GET", try JSONDecoder().decode(Link.self, from: newBody).url, authorized: false)
+            #expect(fresh.statusCode == 200)
+            #expect(download == impostor)
         }
 
         @Test("a token file, generated token or link secret readable by others stops the server from starting")

@@ -13,7 +13,8 @@ extension Reliability {
         static let bodies: [String] = [
             "{", "nope", "[]", "null", "\"text\"", "42", "{\"note\": 5}", "{\"note\": [1, 2]}", "{\"note\": {}}",
             "{\"pinned\": \"yes\"}", "{\"pinned\": 1}", "{\"note\": \"a\\u0000b\"}", "{\"note\": \"bell\\u0007\"}",
-            "{\"note\": \"esc\\u001b[31m\"}", "{\"note\": \"\(String(repeating: "n", count: 1001))\"}",
+            "{\"note\": \"esc\\u001b[31m\"}", "{\"note\": \"override \\u202etxet\"}",
+            "{\"note\": \"isolate \\u2066x\\u2069\"}", "{\"note\": \"\(String(repeating: "n", count: 1001))\"}",
             "{\"note\": \"\\ud800\"}", "{\"interval_hours\": -1}", "{\"interval_hours\": 1e400}",
             "{\"interval_hours\": 99999999999999999999999}", "{\"interval_hours\": 1.5}", "{\"interval_hours\": \"6\"}",
             "{\"retention\": {\"keep_last\": -9223372036854775808}}", "{\"retention\": 7}",
@@ -26,7 +27,7 @@ extension Reliability {
 
         /// Notes a person may write: accepted (2xx), stored as sent.
         static let acceptableNotes = [
-            "日本語のメモ", "emoji 😀🏳️‍🌈", "right-to-left \u{202e}txet", "combining e\u{301}\u{301}", "tab\tand\nnewline",
+            "日本語のメモ", "emoji 😀🏳️‍🌈", "right-to-left مرحبا", "combining e\u{301}\u{301}", "tab\tand\nnewline",
         ]
 
         static let hostileIDs = [

@@ -11,9 +11,27 @@ export class ApiError extends Error {
 
 const listeners = new Set();
 
+// The session's CSRF token, from the sign-in and from GET /api/session: kept in memory only and
+// sent as X-Backup-CSRF with every request that changes something (the server refuses those
+// without it, so another page that makes the browser send the cookie cannot act).
+let csrfToken = null;
+
 /** `callback` runs whenever the server answers 401: the session is missing or has ended. */
 export function onUnauthorized(callback) {
   listeners.add(callback);
+}
+
+function headersFor(method, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-Backup-CSRF'] = csrfToken;
+  return headers;
+}
+
+/** Keeps the CSRF token of a session answer (`{signed_in, csrf_token}`). */
+function remember(session) {
+  csrfToken = session?.signed_in ? session.csrf_token ?? null : null;
+  return session;
 }
 
 async function request(method, path, body) {
@@ -22,7 +40,7 @@ async function request(method, path, body) {
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      headers: headersFor(method, body),
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: 'no-store',
     });
@@ -41,9 +59,15 @@ async function request(method, path, body) {
 }
 
 export const api = {
-  session: () => request('GET', '/api/session'),
-  signIn: (token) => request('POST', '/api/session', { token }),
-  signOut: () => request('DELETE', '/api/session'),
+  session: async () => remember(await request('GET', '/api/session')),
+  signIn: async (token) => remember(await request('POST', '/api/session', { token })),
+  signOut: async () => {
+    try {
+      return await request('DELETE', '/api/session');
+    } finally {
+      csrfToken = null;
+    }
+  },
   status: () => request('GET', '/api/status'),
   stats: () => request('GET', '/api/backups/stats'),
   list: (cursor, limit = 20) =>

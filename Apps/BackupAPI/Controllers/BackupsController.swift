@@ -163,8 +163,8 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func downloadLink(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        _ = try services.service.downloadableBundle(id: id)
-        let signed = services.links.sign(id: id, now: services.clock())
+        let (record, _) = try services.service.downloadableBundle(id: id)
+        let signed = services.links.sign(id: id, sha256: record.sha256 ?? "", now: services.clock())
         return try .json(
             Link(
                 url: "/api/backups/\(id)/download?expires=\(signed.expires)&signature=\(signed.signature)",

@@ -3,10 +3,13 @@ import HTTPTypes
 import Hummingbird
 
 /// `POST /api/session` signs the web page in: it trades the API token for an HttpOnly,
-/// SameSite=Strict cookie holding a session ticket, so the page never stores the token.
-/// `DELETE /api/session` signs out; `GET /api/session` tells the page whether its cookie is still
-/// good (without a 401 in the browser's console). None needs a token: the sign-in checks the one
-/// it gets.
+/// SameSite=Strict cookie holding a session ticket, so the page never stores the token, and
+/// answers the session's CSRF token, which the page keeps in memory and sends as `X-Backup-CSRF`
+/// with every state-changing request (see ``BrowserRequestGuard``). `GET /api/session` tells the
+/// page whether its cookie is still good (without a 401 in the browser's console), with the CSRF
+/// token again after a reload. `DELETE /api/session` signs out: the session is revoked on the
+/// server, so a copy of the cookie stops working too. None needs a token: the sign-in checks the
+/// one it gets.
 struct SessionController<Context: RequestContext> {
     static var cookieName: String { "backup_session" }
 
@@ -22,42 +25,62 @@ struct SessionController<Context: RequestContext> {
 
     private struct State: Encodable {
         var signedIn: Bool
+        var csrfToken: String?
 
         enum CodingKeys: String, CodingKey {
             case signedIn = "signed_in"
+            case csrfToken = "csrf_token"
         }
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
-        try .json(State(signedIn: Self.hasValidSession(request, services) == true))
+        let session = Self.session(of: request, services) ?? nil
+        var response = try Response.json(
+            State(signedIn: session != nil, csrfToken: session.map(services.sessions.csrfToken(for:))))
+        response.headers[.cacheControl] = "no-store"
+        return response
     }
 
-    /// Whether `request` carries a session cookie that is still good; nil when it has none.
-    static func hasValidSession(_ request: Request, _ services: AppServices) -> Bool? {
+    /// The session of the request's cookie: nil when it has no cookie, `.some(nil)` when the cookie
+    /// opens nothing (forged, expired or signed out).
+    static func session(of request: Request, _ services: AppServices) -> SessionTickets.Session?? {
         guard let ticket = request.cookies[cookieName]?.value, !ticket.isEmpty else { return nil }
-        return services.sessions.isValid(ticket, now: services.clock())
+        return .some(services.sessions.session(ticket, now: services.clock()))
     }
 
     @Sendable func signIn(_ request: Request, context: Context) async throws -> Response {
-        var request = request
+        var request = try BrowserRequestGuard.checkSignIn(request)
         let credentials = try await request.decodeJSON(Credentials.self, limit: 4096)
         guard services.token.matches(credentials.token) else { throw APIError.wrongToken }
         let ticket = services.sessions.issue(now: services.clock())
-        return Self.response(cookie: ticket, maxAge: Int(SessionTickets.lifetime), request: request)
+        guard let session = services.sessions.session(ticket, now: services.clock()) else {
+            throw APIError.unauthorized
+        }
+        var response = try Response.json(
+            State(signedIn: true, csrfToken: services.sessions.csrfToken(for: session)))
+        Self.setCookie(ticket, maxAge: Int(SessionTickets.lifetime), on: &response, request: request)
+        return response
     }
 
+    /// Revokes the cookie's session (a state change like any other: same origin and CSRF token
+    /// required) and clears the cookie. Without a live session there is nothing to revoke.
     @Sendable func signOut(_ request: Request, context: Context) async throws -> Response {
-        Self.response(cookie: "", maxAge: 0, request: request)
+        if let session = Self.session(of: request, services) ?? nil {
+            _ = try BrowserRequestGuard.check(request, session: session, tickets: services.sessions)
+            try services.sessions.revoke(session, now: services.clock())
+        }
+        var response = Response(status: .noContent)
+        Self.setCookie("", maxAge: 0, on: &response, request: request)
+        return response
     }
 
-    /// 204 with the cookie; `Secure` when a TLS proxy in front says the page came over HTTPS.
-    private static func response(cookie value: String, maxAge: Int, request: Request) -> Response {
-        var response = Response(status: .noContent, headers: [.cacheControl: "no-store"])
+    /// The cookie; `Secure` when a TLS proxy in front says the page came over HTTPS.
+    private static func setCookie(_ value: String, maxAge: Int, on response: inout Response, request: Request) {
+        response.headers[.cacheControl] = "no-store"
         let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
         response.setCookie(
             Cookie(
                 name: cookieName, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true,
                 sameSite: .strict))
-        return response
     }
 }

@@ -2,8 +2,9 @@ import BackupCore
 import Hummingbird
 
 /// Every `/api` route needs `Authorization: Bearer TOKEN`, compared in constant time, or the web
-/// page's session cookie (see ``SessionController``). The one exception is a download through a
-/// signed link (`?expires=…&signature=…`), checked here too.
+/// page's session cookie (see ``SessionController``), which on a state-changing request must also
+/// pass ``BrowserRequestGuard`` (same origin, CSRF token, declared body). The one exception is a
+/// download through a signed link (`?expires=…&signature=…`), checked here too.
 struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     let services: AppServices
 
@@ -21,16 +22,23 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             return try await next(request, context)
         }
-        if let valid = SessionController<Context>.hasValidSession(request, services) {
-            guard valid else { throw APIError.unauthorized }
-            return try await next(request, context)
+        if let session = SessionController<Context>.session(of: request, services) {
+            guard let session else { throw APIError.unauthorized }
+            guard BrowserRequestGuard.changesState(request.method) else { return try await next(request, context) }
+            let checked = try BrowserRequestGuard.check(request, session: session, tickets: services.sessions)
+            return try await next(checked, context)
         }
         if let id = signedDownloadID(request) {
             guard let expires = request.query("expires").flatMap(Int64.init), let signature = request.query("signature")
             else {
                 throw APIError(status: .forbidden, code: "invalid_link", message: "the download link is malformed")
             }
-            switch services.links.check(id: id, expires: expires, signature: signature, now: services.clock()) {
+            // The link names the bundle by id and SHA-256: a backup deleted since, or another bundle
+            // imported under its id, does not answer to it.
+            let sha256 = (try? services.service.catalog.record(id: id))?.sha256 ?? ""
+            switch services.links.check(
+                id: id, sha256: sha256, expires: expires, signature: signature, now: services.clock())
+            {
             case nil: return try await next(request, context)
             case .expired:
                 throw APIError(status: .forbidden, code: "link_expired", message: "the download link has expired")

@@ -62,7 +62,9 @@ public struct AlertNotifier: Sendable {
         return Task { await deliver(body, to: url) }
     }
 
-    /// Tries each attempt in turn; true once the receiver answers 2xx.
+    /// Tries each attempt in turn; true once the receiver answers 2xx. Each attempt first
+    /// resolves the host: a link-local or metadata address (``WebhookTarget``) ends the delivery.
+    /// Only the host is logged, never the whole URL.
     func deliver(_ body: Data, to url: URL) async -> Bool {
         let host = url.host ?? "?"
         for attempt in 0...backoff.count {
@@ -70,6 +72,10 @@ public struct AlertNotifier: Sendable {
                 do { try await clock.sleep(until: clock.now().addingTimeInterval(backoff[attempt - 1])) } catch {
                     return false
                 }
+            }
+            if let refusal = WebhookTarget.refusal(for: url) {
+                logger.error("webhook refused: the URL \(refusal)", metadata: ["host": "\(host)"])
+                return false
             }
             do {
                 let status = try await transport(url, body)
@@ -86,14 +92,28 @@ public struct AlertNotifier: Sendable {
         return false
     }
 
-    /// POSTs with URLSession, 10 s per attempt.
+    /// POSTs with URLSession, 10 s per attempt. Redirects are not followed: a 3xx is a failed
+    /// attempt (a redirect could lead anywhere, the metadata service included).
     public static let urlSessionTransport: Transport = { url, body in
         var request = URLRequest(url: url, timeoutInterval: 10)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("backup-manager/\(BackupManagerVersion.current)", forHTTPHeaderField: "User-Agent")
         request.httpBody = body
-        let (_, response) = try await URLSession.shared.data(for: request)
+        let (_, response) = try await webhookSession.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    private static let webhookSession = URLSession(
+        configuration: .ephemeral, delegate: RedirectRefusal(), delegateQueue: nil)
+}
+
+/// Answers every redirect with "do not follow": the 3xx itself becomes the response.
+private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

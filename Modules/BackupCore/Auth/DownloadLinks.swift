@@ -1,8 +1,10 @@
 import Crypto
 import Foundation
 
-/// Signed download links: an HMAC-SHA256 over the backup id and an expiry, keyed with a server
-/// secret kept in the data directory, so a browser can download without the bearer token.
+/// Signed download links: an HMAC-SHA256 over the backup id, the bundle's SHA-256 and an expiry,
+/// keyed with a server secret kept in the data directory, so a browser can download without the
+/// bearer token. The SHA-256 binds a link to one bundle: once that backup is deleted, a bundle
+/// imported later under the same id does not answer to it.
 public struct DownloadLinks: Sendable {
     /// The longest a link may live.
     public static let maximumLifetime: TimeInterval = 5 * 60
@@ -22,9 +24,10 @@ public struct DownloadLinks: Sendable {
         key = SymmetricKey(data: Array(secret.utf8))
     }
 
-    /// The signature for downloading `id` until `expires` (Unix seconds).
-    public func signature(id: String, expires: Int64) -> String {
-        authenticationCode("download:\(id):\(expires)")
+    /// The signature for downloading the bundle `id` whose SHA-256 is `sha256` until `expires`
+    /// (Unix seconds).
+    public func signature(id: String, sha256: String, expires: Int64) -> String {
+        authenticationCode("download:\(id):\(sha256):\(expires)")
     }
 
     /// HMAC-SHA256 of `message` under the link secret, base64url without padding.
@@ -34,12 +37,13 @@ public struct DownloadLinks: Sendable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// A link's query values for `id`, valid for `lifetime` (at most five minutes) from `now`.
+    /// A link's query values for the bundle `id` (SHA-256 `sha256`), valid for `lifetime` (at most
+    /// five minutes) from `now`.
     public func sign(
-        id: String, now: Date, lifetime: TimeInterval = maximumLifetime
+        id: String, sha256: String, now: Date, lifetime: TimeInterval = maximumLifetime
     ) -> (expires: Int64, signature: String) {
         let expires = Int64((now.timeIntervalSince1970 + min(lifetime, Self.maximumLifetime)).rounded(.down))
-        return (expires, signature(id: id, expires: expires))
+        return (expires, signature(id: id, sha256: sha256, expires: expires))
     }
 
     /// Why a link does not allow downloading `id` now.
@@ -48,10 +52,13 @@ public struct DownloadLinks: Sendable {
         case invalidSignature
     }
 
-    /// Checks a link: the signature matches id and expiry, and it has not expired (nor claims
-    /// to live longer than the maximum).
-    public func check(id: String, expires: Int64, signature: String, now: Date) -> Rejection? {
-        guard constantTimeEquals(signature, self.signature(id: id, expires: expires)) else { return .invalidSignature }
+    /// Checks a link against the bundle `id` as the catalog has it now (SHA-256 `sha256`): the
+    /// signature matches id, hash and expiry, and it has not expired (nor claims to live longer
+    /// than the maximum).
+    public func check(id: String, sha256: String, expires: Int64, signature: String, now: Date) -> Rejection? {
+        guard constantTimeEquals(signature, self.signature(id: id, sha256: sha256, expires: expires)) else {
+            return .invalidSignature
+        }
         let now = now.timeIntervalSince1970
         guard Double(expires) >= now else { return .expired }
         guard Double(expires) <= now + Self.maximumLifetime + 1 else { return .invalidSignature }

@@ -45,9 +45,13 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let fieldNames = [
         "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
         "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "compression_level",
-        "webhook_url", "restore_lock_timeout_seconds",
+        "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
     ]
     public static let restoreLockTimeoutRange = 1...3600
+    /// The bounds of ``maxImportBytes``: 1 MiB to 1 PiB.
+    public static let importLimitRange: ClosedRange<Int64> = (1 << 20)...(1 << 50)
+    /// 64 GiB: generous, yet an upload cannot fill a large disk by itself.
+    public static let defaultMaxImportBytes: Int64 = 64 << 30
 
     public var enabled: Bool
     public var intervalHours: Int
@@ -58,9 +62,13 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     /// transactions to end) before it gives up and leaves the database unchanged.
     public var restoreLockTimeoutSeconds: Int
 
+    /// The largest bundle an import accepts, in bytes; a larger upload is cut off with 413.
+    public var maxImportBytes: Int64
+
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
-        compressionLevel: Int = 6, webhookURL: String? = nil, restoreLockTimeoutSeconds: Int = 30
+        compressionLevel: Int = 6, webhookURL: String? = nil, restoreLockTimeoutSeconds: Int = 30,
+        maxImportBytes: Int64 = defaultMaxImportBytes
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
@@ -68,6 +76,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         self.compressionLevel = compressionLevel
         self.webhookURL = webhookURL
         self.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds
+        self.maxImportBytes = maxImportBytes
     }
 
     enum CodingKeys: String, CodingKey {
@@ -77,6 +86,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
+        case maxImportBytes = "max_import_bytes"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,6 +97,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         try container.encode(compressionLevel, forKey: .compressionLevel)
         try container.encode(webhookURL, forKey: .webhookURL)
         try container.encode(restoreLockTimeoutSeconds, forKey: .restoreLockTimeoutSeconds)
+        try container.encode(maxImportBytes, forKey: .maxImportBytes)
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -112,8 +123,11 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         if !Self.restoreLockTimeoutRange.contains(restoreLockTimeoutSeconds) {
             fields["restore_lock_timeout_seconds"] = "must be between 1 and 3600 seconds"
         }
-        if let webhookURL, !webhookURL.isEmpty, !Self.isHTTPURL(webhookURL) {
-            fields["webhook_url"] = "must be an http or https URL"
+        if let webhookURL, !webhookURL.isEmpty, let problem = WebhookTarget.problem(with: webhookURL) {
+            fields["webhook_url"] = problem
+        }
+        if !Self.importLimitRange.contains(maxImportBytes) {
+            fields["max_import_bytes"] = "must be between 1048576 (1 MiB) and 1125899906842624 (1 PiB) bytes"
         }
         return fields
     }
@@ -125,13 +139,5 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         var settings = self
         if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
         return settings
-    }
-
-    private static func isHTTPURL(_ text: String) -> Bool {
-        guard text.utf8.count <= 2048, let components = URLComponents(string: text),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty
-        else { return false }
-        return true
     }
 }

@@ -86,6 +86,12 @@ extension Catalog {
                 table.add(column: "restore_lock_timeout_seconds", .integer).notNull().defaults(to: 30)
             }
         }
+        migrator.registerMigration("v6: import size limit") { db in
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "max_import_bytes", .integer).notNull()
+                    .defaults(to: BackupSettings.defaultMaxImportBytes)
+            }
+        }
         return migrator
     }
 }

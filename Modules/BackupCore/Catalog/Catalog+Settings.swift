@@ -17,6 +17,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     var compressionLevel: Int
     var webhookURL: String?
     var restoreLockTimeoutSeconds: Int
+    var maxImportBytes: Int64
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -33,6 +34,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
+        case maxImportBytes = "max_import_bytes"
         case enabledAt = "enabled_at"
         case updatedAt = "updated_at"
     }
@@ -49,6 +51,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         compressionLevel = settings.compressionLevel
         webhookURL = settings.webhookURL
         restoreLockTimeoutSeconds = settings.restoreLockTimeoutSeconds
+        maxImportBytes = settings.maxImportBytes
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -60,7 +63,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
                 keepLast: keepLast, keepDays: keepDays, keepDaily: keepDaily, keepWeekly: keepWeekly,
                 keepMonthly: keepMonthly, includeManual: includeManual),
             compressionLevel: compressionLevel, webhookURL: webhookURL,
-            restoreLockTimeoutSeconds: restoreLockTimeoutSeconds)
+            restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes)
     }
 }
 

@@ -25,6 +25,7 @@ public struct SettingsPatch: Decodable, Sendable {
     var compressionLevel: Int?
     var webhookURL: String??
     var restoreLockTimeoutSeconds: Int?
+    var maxImportBytes: Int64?
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -33,6 +34,7 @@ public struct SettingsPatch: Decodable, Sendable {
         retention = try container.decodeIfPresent(Retention.self, forKey: .retention)
         compressionLevel = try container.decodeIfPresent(Int.self, forKey: .compressionLevel)
         restoreLockTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .restoreLockTimeoutSeconds)
+        maxImportBytes = try container.decodeIfPresent(Int64.self, forKey: .maxImportBytes)
         if container.contains(.webhookURL) {
             webhookURL =
                 try container.decodeNil(forKey: .webhookURL)
@@ -48,6 +50,7 @@ public struct SettingsPatch: Decodable, Sendable {
         if let compressionLevel { settings.compressionLevel = compressionLevel }
         if let webhookURL { settings.webhookURL = webhookURL }
         if let restoreLockTimeoutSeconds { settings.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds }
+        if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
         if let retention {
             if let value = retention.keepLast { settings.retention.keepLast = value }
             if let value = retention.keepDays { settings.retention.keepDays = value }

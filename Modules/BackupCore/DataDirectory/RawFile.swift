@@ -37,6 +37,20 @@ final class OutputFile {
         try bytes.withBytes { (buffer) throws(BackupError) in try write(buffer) }
     }
 
+    /// Takes an exclusive `flock` on the file at once (false when someone holds one); it lasts
+    /// until the file is closed. Tells others the file is in use (see ``isInUse(_:)``).
+    func lock() -> Bool {
+        flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    }
+
+    /// Whether a process holds a `flock` on the file at `url` (``lock()``) right now.
+    static func isInUse(_ url: URL) -> Bool {
+        let probe = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard probe >= 0 else { return false }
+        defer { _ = Glibc.close(probe) }
+        return flock(probe, LOCK_SH | LOCK_NB) != 0
+    }
+
     /// Flushes the file's data and size to disk.
     func sync() throws(BackupError) {
         guard fsync(descriptor) == 0 else { throw failure("fsync failed") }

@@ -1,40 +1,73 @@
 import Crypto
 import Foundation
 
-/// An import in progress: the job lock is held and the bytes stream into `backups/.tmp/`.
+/// An import in progress: the bytes stream into `backups/.tmp/` as they arrive.
 ///
-/// Feed it with ``write(_:)`` as the bytes arrive (memory stays flat), then ``finish()`` to
-/// verify and record it, or let it go: an unfinished import removes its partial file.
+/// Feed it with ``write(_:)`` (memory stays flat), then ``finish()`` to verify and record it, or
+/// let it go: an unfinished import removes its partial file. Receiving takes no lock, so a slow
+/// upload never blocks backups; ``finish()`` takes the job lock for the verification and the
+/// record. While it is written, the partial file is `flock`ed, so whoever takes the job lock
+/// meanwhile (and empties `.tmp/`) leaves it alone.
+///
+/// Every write is checked against the size limit (``BackupSettings/maxImportBytes``) and, every
+/// mebibyte, against the free space (a floor of ``BackupService/spaceMargin`` must stay free),
+/// whether the upload announced its length or not: crossing either is
+/// ``BackupError/payloadTooLarge(size:limit:)`` at once, and nothing is left behind.
 public final class BundleImport {
+    /// How often (in bytes received) the free space is measured again.
+    static let spaceCheckInterval: Int64 = 1 << 20
+
     private let service: BackupService
-    private let lease: JobLease
+    private let maximumBytes: Int64
     private let partial: URL
     private let output: OutputFile
+    private var nextSpaceCheck: Int64 = 0
     private var done = false
 
-    init(service: BackupService, lease: JobLease) throws(BackupError) {
+    init(service: BackupService, maximumBytes: Int64) throws(BackupError) {
         self.service = service
-        self.lease = lease
+        self.maximumBytes = maximumBytes
+        try service.dataDirectory.prepare()
         partial = service.dataDirectory.temporary.appendingPathComponent("import-\(BackupID.make()).partial")
-        do {
-            output = try OutputFile(creating: partial)
-        } catch {
-            lease.release()
-            throw error
+        output = try OutputFile(creating: partial)
+        guard output.lock() else {
+            output.close()
+            FileOps.removeIfPresent(partial)
+            throw .io(path: partial.path, reason: "cannot lock the partial import")
         }
     }
 
+    /// The bytes received so far.
+    public var bytesReceived: Int64 { output.bytesWritten }
+
+    /// Appends received bytes; refuses them past the size limit or when the disk would be left
+    /// with less than the free-space floor.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(BackupError) {
+        let total = output.bytesWritten + Int64(bytes.count)
+        guard total <= maximumBytes else { throw .payloadTooLarge(size: total, limit: maximumBytes) }
+        if total >= nextSpaceCheck {
+            let available = try service.freeSpace(service.dataDirectory.backups)
+            let room = available - BackupService.spaceMargin - Int64(bytes.count)
+            guard room >= 0 else {
+                throw .payloadTooLarge(size: total, limit: max(0, output.bytesWritten + room + Int64(bytes.count)))
+            }
+            nextSpaceCheck = total + min(Self.spaceCheckInterval, room)
+        }
         try output.write(bytes)
     }
 
     /// Verifies what was received as a bundle and records it as `imported`, under the
-    /// manifest's id and time (`created_at`; `recorded_at` is now, by this machine's clock).
-    /// Anything else is refused and leaves nothing behind.
+    /// manifest's id and time (`created_at`; `recorded_at` is now, by this machine's clock), holding the
+    /// job lock (``BackupError/backupInProgress`` while another job runs). Anything else is refused and
+    /// leaves nothing behind.
     public func finish() throws(BackupError) -> BackupInfo {
         defer { abandon() }
         guard output.bytesWritten > 0 else { throw .invalidInput(fields: ["body": "is empty; send a bundle"]) }
         try output.sync()
+        // The lock first, the partial file's own lock after: taking the job lock empties `.tmp/`
+        // of everything nobody holds.
+        let lease = try service.acquireJobLock()
+        defer { lease.release() }
         output.close()
         let dataDirectory = service.dataDirectory
         let report = try BundleVerifier().verify(
@@ -71,29 +104,32 @@ public final class BundleImport {
         return record.info
     }
 
-    /// Drops the import: removes the partial file and releases the lock.
+    /// Drops the import: removes the partial file.
     public func abandon() {
         guard !done else { return }
         done = true
-        output.close()
         FileOps.removeIfPresent(partial)
-        lease.release()
+        output.close()
     }
 
     deinit { abandon() }
 }
 
 extension BackupService {
-    /// Starts an import: refuses one announced larger than the free space
+    /// Starts an import: refuses one announced larger than the size limit or the free space
     /// (``BackupError/payloadTooLarge(size:limit:)``: the upload is too large, not the disk too
-    /// small), takes the job lock and opens a partial file in `.tmp/`.
+    /// small) and opens a partial file in `.tmp/`. No lock is taken until ``BundleImport/finish()``.
     public func beginImport(expectedBytes: Int64? = nil) throws(BackupError) -> BundleImport {
+        let maximumBytes = try catalog.settings().maxImportBytes
         if let expectedBytes {
+            guard expectedBytes <= maximumBytes else {
+                throw .payloadTooLarge(size: expectedBytes, limit: maximumBytes)
+            }
             let available = try freeSpace(dataDirectory.backups)
             if expectedBytes > available - Self.spaceMargin {
                 throw .payloadTooLarge(size: expectedBytes, limit: max(0, available - Self.spaceMargin))
             }
         }
-        return try BundleImport(service: self, lease: try acquireJobLock())
+        return try BundleImport(service: self, maximumBytes: maximumBytes)
     }
 }

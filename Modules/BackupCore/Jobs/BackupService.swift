@@ -96,12 +96,18 @@ public struct BackupService: Sendable {
         return (report, try pruneHoldingLock(dryRun: false))
     }
 
+    /// Empties `.tmp/`, except the partial files of imports still being received (they hold a
+    /// `flock` on their file; see ``BundleImport``).
     private func removeTemporaryFiles() -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.temporary.path)) ?? []
+        var removed = 0
         for name in names {
-            try? FileManager.default.removeItem(at: dataDirectory.temporary.appendingPathComponent(name))
+            let file = dataDirectory.temporary.appendingPathComponent(name)
+            if name.hasPrefix("import-"), OutputFile.isInUse(file) { continue }
+            try? FileManager.default.removeItem(at: file)
+            removed += 1
         }
-        return names.count
+        return removed
     }
 }
 

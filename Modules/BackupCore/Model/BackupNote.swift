@@ -15,11 +15,18 @@ public enum BackupNote {
         }
         guard
             !note.unicodeScalars.contains(where: {
-                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
+                ($0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t")
+                    || isBidirectionalControl($0)
             })
         else {
             throw .invalidInput(fields: ["note": "must not contain control characters"])
         }
         return note.isEmpty ? nil : note
+    }
+
+    /// The bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069): they reorder what
+    /// follows them on screen, so a note could make a listing lie about what it shows.
+    private static func isBidirectionalControl(_ scalar: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 }
