@@ -104,6 +104,7 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     }
 
     func run() async throws {
+        RestartRequest.recordInheritedDescriptors()
         let restart = RestartRequest()
         let connections = OpenConnections()
         do {

@@ -49,15 +49,31 @@ final class RestartRequest: Sendable {
 }
 
 extension RestartRequest {
-    /// Marks every descriptor above standard error close-on-exec, so the re-executed server
-    /// starts with none of this one's: not every library opens its descriptors with
-    /// `O_CLOEXEC` (each restart leaked the event loops' two epoll descriptors).
+    /// The descriptors this process was started with (a supervisor's sockets, the pipes and
+    /// sockets of the process that started it): a re-exec keeps them, as a plain exec would.
+    /// Read once, at start-up, before the server opens anything (``recordInheritedDescriptors()``).
+    static let inheritedDescriptors: Set<Int32> = openDescriptors()
+
+    /// Notes the inherited descriptors; call first thing at start-up.
+    static func recordInheritedDescriptors() {
+        _ = inheritedDescriptors
+    }
+
+    /// Marks every descriptor this process opened itself close-on-exec, so the re-executed
+    /// server starts with none of them: not every library opens its descriptors with
+    /// `O_CLOEXEC` (each restart leaked the event loops' two epoll descriptors). Inherited ones
+    /// stay open: closing them would tell the parent that watches them (Foundation's `Process`
+    /// watches a socket its child inherits) that the server had exited.
     static func markDescriptorsCloseOnExec() {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        for descriptor in names.compactMap(Int32.init) where descriptor > 2 {
+        for descriptor in openDescriptors() where descriptor > 2 && !inheritedDescriptors.contains(descriptor) {
             let flags = fcntl(descriptor, F_GETFD)
             if flags >= 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
         }
+    }
+
+    private static func openDescriptors() -> Set<Int32> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return Set(names.compactMap(Int32.init))
     }
 }
 

@@ -143,6 +143,7 @@ enum SettingsKeys {
             ("retention.include_manual", "\(settings.retention.includeManual)"),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
+            ("max_import_bytes", "\(settings.maxImportBytes)"),
         ]
     }
 
@@ -171,6 +172,7 @@ enum SettingsKeys {
         case "compression_level": settings.compressionLevel = try integer()
         case "webhook_url": settings.webhookURL = value.isEmpty ? nil : value
         case "restore_lock_timeout_seconds": settings.restoreLockTimeoutSeconds = try integer()
+        case "max_import_bytes": settings.maxImportBytes = Int64(try integer())
         default: throw .invalidInput(fields: [key: "is not a setting; use one of \(names.joined(separator: ", "))"])
         }
     }
