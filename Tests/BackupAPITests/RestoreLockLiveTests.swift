@@ -96,9 +96,13 @@ struct RestoreLockLiveTests {
             "POST", "/api/backups/\(info.id)/restore", body: Data(#"{"safety_backup": false}"#.utf8),
             headers: ["Content-Type": "application/json"])
         #expect(accepted.statusCode == 202)
-        let maintenance = try await waitForStatus(server) { $0.state == "maintenance" }
-        #expect(maintenance.state == "maintenance")
-        #expect(try await server.request("GET", "/healthz", authorized: false).1.statusCode == 200)
+        // Maintenance may be short (the download no longer counts once its headers are out), and a
+        // loaded machine may poll past it: health during maintenance is pinned deterministically by
+        // `heldTransaction`; here it is checked when the window is seen.
+        let seen = try await waitForStatus(server) { $0.state == "maintenance" || $0.last_restore != nil }
+        if seen.state == "maintenance" {
+            #expect(try await server.request("GET", "/healthz", authorized: false).1.statusCode == 200)
+        }
         let back = try await waitForStatus(server) { $0.last_restore != nil && $0.state == "ready" }
         let took = Date().timeIntervalSince(started)
         #expect(back.last_restore?.outcome == .succeeded)

@@ -150,7 +150,8 @@ struct SettingsUXTests {
         let directory = try RouteTests.dataDirectory("api-wrong-token")
         try await RouteTests.app(directory).test(.router) { client in
             let response = try await client.execute(
-                uri: "/api/session", method: .post, body: ByteBuffer(string: #"{"token": "not-the-token-0123"}"#))
+                uri: "/api/session", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"token": "not-the-token-0123"}"#))
             #expect(response.status == .unauthorized)
             #expect(response.errorCode == "wrong_token")
             #expect(String(buffer: response.body).contains(#""message":"wrong token""#))

@@ -18,17 +18,6 @@ struct SettingsController<Context: RequestContext> {
         group.get("backup", use: show).put("backup", use: update)
     }
 
-    /// The answer of a dry run.
-    struct Preview: Encodable {
-        var settings: BackupSettings
-        var wouldDelete: [BackupInfo]
-
-        enum CodingKeys: String, CodingKey {
-            case settings
-            case wouldDelete = "would_delete"
-        }
-    }
-
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
         try .json(try services.service.catalog.settings())
     }
@@ -40,7 +29,7 @@ struct SettingsController<Context: RequestContext> {
         let settings = patch.applied(to: try services.service.catalog.settings())
         if dryRun {
             let preview = try services.service.previewSettings(settings)
-            return try .json(Preview(settings: preview.settings, wouldDelete: preview.deleted))
+            return try .json(preview.asPreview)
         }
         let change = try services.service.saveSettings(settings)
         await services.scheduler.reschedule()

@@ -51,17 +51,6 @@ struct SettingsCommand: AsyncParsableCommand {
             guard !assignments.isEmpty else { throw ValidationError("give at least one KEY=VALUE") }
         }
 
-        /// The dry run's JSON, the same shape as the API's `PUT …?dry_run=true`.
-        struct Preview: Encodable {
-            var settings: BackupSettings
-            var wouldDelete: [BackupInfo]
-
-            enum CodingKeys: String, CodingKey {
-                case settings
-                case wouldDelete = "would_delete"
-            }
-        }
-
         func run() async throws {
             let service = try global.service()
             var settings = try service.catalog.settings()
@@ -76,7 +65,7 @@ struct SettingsCommand: AsyncParsableCommand {
             let preview = try service.previewSettings(settings)
             if dryRun {
                 if global.json {
-                    output.printJSON(Preview(settings: preview.settings, wouldDelete: preview.deleted))
+                    output.printJSON(preview.asPreview)
                 } else {
                     list(preview.deleted, verb: "would delete")
                 }

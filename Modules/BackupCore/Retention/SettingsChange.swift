@@ -14,6 +14,23 @@ public struct SettingsChange: Sendable, Equatable {
     }
 }
 
+extension SettingsChange {
+    /// A preview as both faces print it (`PUT /api/settings/backup?dry_run=true`, `backup settings
+    /// set --dry-run --json`): `{"settings", "would_delete"}`.
+    public struct Preview: Encodable, Sendable {
+        public var settings: BackupSettings
+        public var wouldDelete: [BackupInfo]
+
+        enum CodingKeys: String, CodingKey {
+            case settings
+            case wouldDelete = "would_delete"
+        }
+    }
+
+    /// This change read as a preview: what would be saved and deleted.
+    public var asPreview: Preview { Preview(settings: settings, wouldDelete: deleted) }
+}
+
 extension BackupService {
     /// What saving `settings` would do now: the settings as they would be stored and the
     /// backups retention would delete at once under them.
