@@ -28,6 +28,8 @@ def run_cli(data, *arguments):
 
 
 def count_text(count, catalog=EN):
+    if count == 0:
+        return catalog["stats.empty"]
     return catalog["stats.summary.one" if count == 1 else "stats.summary.other"].split("{size}")[0].replace(
         "{count}", str(count))
 
