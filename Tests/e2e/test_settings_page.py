@@ -232,7 +232,7 @@ def test_restore_with_typed_confirmation_then_restart_and_outcome(server, browse
     field.clear()
     field.send_keys(info["id"], Keys.ENTER)
     visible(browser, "#restore-banner")
-    expected = EN["restore.succeeded"].replace("{id}", info["id"])
+    expected = EN["restore.succeeded"].replace("{id}", info["id"][:8])
     text_is(browser, "#restore-message", expected, timeout=120)
     visible(browser, "#app")
 
@@ -241,7 +241,7 @@ def test_restore_with_typed_confirmation_then_restart_and_outcome(server, browse
     assert server.process.pid == pid and server.process.poll() is None  # restarted in place
     assert harness.row_count(server.database) == rows_at_backup
     safety = status["last_restore"]["safety_backup_id"]
-    assert safety and safety in browser.find_element(By.ID, "restore-detail").text
+    assert safety and safety[:8] in browser.find_element(By.ID, "restore-detail").text
     wait(browser).until(lambda d: row_status(d, safety) == "completed")
     # While the server restarts, its port refuses connections: the page's polls and the event
     # stream's reconnection see that, and nothing else fails.

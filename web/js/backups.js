@@ -2,6 +2,7 @@
 import { api, ApiError } from './api.js';
 import { $, element, notify, errorKey, say, value } from './dom.js';
 import { formatBytes, formatDate, formatPercent, language, plural, t } from './i18n.js';
+import { shortId } from './format.js';
 import { noteNode } from './notes.js';
 import { openRestore } from './restore.js';
 import { loadStats } from './stats.js';
@@ -53,11 +54,6 @@ export function render() {
   $('#backups-more').hidden = !nextCursor;
   const shown = $('#backups-shown');
   shown.replaceChildren(items.length > 0 ? plural('backups.shown', items.length) : '');
-}
-
-/** The first 8 characters of a backup id: enough to tell backups apart, and what people type. */
-export function shortId(id) {
-  return id.slice(0, 8);
 }
 
 /** A backup's short id in monospace, selected whole with one click (copyable); the full id on hover. */

@@ -3,7 +3,8 @@
 import { api, ApiError } from './api.js';
 import { $, notify, say, sayError, unsay } from './dom.js';
 import { formatPercent } from './i18n.js';
-import { loadBackups, shortId, showProgress } from './backups.js';
+import { loadBackups, showProgress } from './backups.js';
+import { shortId } from './format.js';
 import { loadStats } from './stats.js';
 
 let source = null;

@@ -1,7 +1,8 @@
 // Restore: the typed-id confirmation, then "restoring… restarting…", reconnection, and the outcome.
 import { api, ApiError } from './api.js';
 import { $, say, sayError, unsay } from './dom.js';
-import { shortId, summary } from './backups.js';
+import { summary } from './backups.js';
+import { shortId } from './format.js';
 
 const PENDING_KEY = 'backup-manager.pending-restore';
 const POLL_MS = 1000;
@@ -89,8 +90,8 @@ function report(outcome) {
   const detail = $('#restore-detail');
   if (outcome.outcome === 'succeeded') {
     showBanner('ok');
-    say($('#restore-message'), 'restore.succeeded', { id: outcome.backup_id ?? '' });
-    if (outcome.safety_backup_id) say(detail, 'restore.succeeded_safety', { id: outcome.safety_backup_id });
+    say($('#restore-message'), 'restore.succeeded', { id: shortId(outcome.backup_id) });
+    if (outcome.safety_backup_id) say(detail, 'restore.succeeded_safety', { id: shortId(outcome.safety_backup_id) });
     else unsay(detail);
   } else {
     showBanner('failed');
