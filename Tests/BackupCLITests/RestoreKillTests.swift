@@ -61,7 +61,7 @@ struct RestoreKillTests {
         // The next process cleans up after the killed ones.
         #expect(try backup.run(["list", "--data-dir", directory.path]).status == 0)
         let catalog = try Catalog(dataDirectory: directory.dataDirectory)
-        let lease = try BackupService(dataDirectory: directory.dataDirectory).acquireJobLock()
+        let lease = try BackupService(dataDirectory: directory.dataDirectory).beginJob()
         lease.release()
         #expect(try catalog.records(status: .running).isEmpty)
         #expect(directory.temporaryFiles().isEmpty)

@@ -31,6 +31,30 @@ struct SettingsAndPruneCLITests {
         #expect(text.stdout.contains("interval_hours"))
     }
 
+    @Test("a dry run and a settings change move nothing: a stray file stays where it is, no quarantine entry")
+    func dryRunMovesNothing() throws {
+        let directory = TemporaryDirectory("cli-prune-stray")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        #expect(try backup.run(["create", "--data-dir", directory.path]).status == 0)
+        let stray = directory.dataDirectory.backups.appendingPathComponent("operator-notes.txt")
+        try Data("left here by hand".utf8).write(to: stray)
+        let quarantined = {
+            (try? FileManager.default.contentsOfDirectory(atPath: directory.dataDirectory.quarantine.path)) ?? []
+        }
+
+        let dryRun = try backup.run(["prune", "--dry-run", "--data-dir", directory.path])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        let changed = try backup.run(["settings", "set", "interval_hours=12", "--data-dir", directory.path])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: stray.path))
+        #expect(quarantined().isEmpty)
+
+        // A real job reconciles: the unknown file goes to quarantine, never deleted.
+        #expect(try backup.run(["prune", "--data-dir", directory.path]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: stray.path))
+        #expect(quarantined() == ["operator-notes.txt"])
+    }
+
     @Test("prune --dry-run reports without deleting; prune deletes what retention does not keep")
     func prune() throws {
         let directory = TemporaryDirectory("cli-prune")

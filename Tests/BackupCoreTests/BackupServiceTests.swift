@@ -91,7 +91,7 @@ struct BackupServiceTests {
         let partial = directory.dataDirectory.temporary.appendingPathComponent(record.filename + ".partial")
         try Data("half a bundle".utf8).write(to: partial)
 
-        let lease = try service.acquireJobLock()
+        let lease = try service.beginJob()
         lease.release()
 
         let recovered = try service.catalog.record(id: record.id)

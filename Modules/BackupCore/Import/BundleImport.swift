@@ -66,7 +66,7 @@ public final class BundleImport {
         try output.sync()
         // The lock first, the partial file's own lock after: taking the job lock empties `.tmp/`
         // of everything nobody holds.
-        let lease = try service.acquireJobLock()
+        let lease = try service.beginJob()
         defer { lease.release() }
         output.close()
         let dataDirectory = service.dataDirectory

@@ -21,7 +21,7 @@ extension BackupService {
     /// The note is checked by ``BackupNote`` before anything else.
     public func prepareBackup(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
         let note = try BackupNote.validated(note)
-        let lease = try acquireJobLock()
+        let lease = try beginJob()
         do throws(BackupError) {
             let prepared = try prepareBackupHoldingLock(type: type, note: note)
             return PreparedBackup(record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes)

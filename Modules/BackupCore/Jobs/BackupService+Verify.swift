@@ -13,7 +13,7 @@ extension BackupService {
     /// Takes the job lock for verifying backup `id` (which must exist), without starting.
     public func prepareVerification(id: String) throws(BackupError) -> PreparedVerification {
         let record = try catalog.record(id: id)
-        let lease = try acquireJobLock()
+        let lease = try beginJob()
         return PreparedVerification(record: record, lease: lease)
     }
 
@@ -33,7 +33,7 @@ extension BackupService {
         progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> [VerificationResult] {
         // Taking the lock reconciles: a completed record whose bundle vanished is `missing` by now.
-        let lease = try acquireJobLock()
+        let lease = try beginJob()
         defer { lease.release() }
         var results: [VerificationResult] = []
         for record in try catalog.allRecords() where Self.verifiable.contains(record.status) {

@@ -59,23 +59,29 @@ public struct BackupService: Sendable {
         return Date(timeIntervalSince1970: milliseconds / 1000)
     }
 
-    /// Takes the job lock or fails at once with ``BackupError/backupInProgress``.
-    ///
-    /// Whoever takes the lock knows no other process is working, so it also reconciles: records
-    /// left `pending`/`running` by a dead process are marked failed ("interrupted"), `.tmp/` is
-    /// emptied, and `backups/` and the catalog are brought into agreement
-    /// (see ``reconcileHoldingLock(into:)``).
+    /// Takes the job lock or fails at once with ``BackupError/backupInProgress``. Only the lock:
+    /// reconciliation, which moves and rewrites things, is ``beginJob()``'s second step.
     public func acquireJobLock() throws(BackupError) -> JobLease {
-        try acquireJobLockReporting().lease
-    }
-
-    /// ``acquireJobLock()``, also returning what reconciliation did.
-    public func acquireJobLockReporting() throws(BackupError) -> (lease: JobLease, report: ReconcileReport) {
         try dataDirectory.prepare()
         guard let lock = try AdvisoryLock.tryAcquire(at: dataDirectory.jobLock.path) else {
             throw .backupInProgress
         }
-        let lease = JobLease(lock: lock)
+        return JobLease(lock: lock)
+    }
+
+    /// What every real job (a backup, a verification, a restore, an import, a prune that
+    /// deletes) does first: takes the job lock and, since no other process is working then,
+    /// reconciles. Records left `pending`/`running` by a dead process are marked failed
+    /// ("interrupted"), `.tmp/` is emptied, and `backups/` and the catalog are brought into
+    /// agreement (see ``reconcileHoldingLock(into:)``). A dry run or a settings change takes the
+    /// lock alone, so it never moves a file.
+    public func beginJob() throws(BackupError) -> JobLease {
+        try beginJobReporting().lease
+    }
+
+    /// ``beginJob()``, also returning what reconciliation did.
+    public func beginJobReporting() throws(BackupError) -> (lease: JobLease, report: ReconcileReport) {
+        let lease = try acquireJobLock()
         do {
             var report = ReconcileReport()
             report.interrupted = try catalog.failActiveRecords(
@@ -91,7 +97,7 @@ public struct BackupService: Sendable {
 
     /// Reconciles and applies retention once, as a server does at start-up.
     public func startUp() throws(BackupError) -> (ReconcileReport, PruneReport) {
-        let (lease, report) = try acquireJobLockReporting()
+        let (lease, report) = try beginJobReporting()
         defer { lease.release() }
         return (report, try pruneHoldingLock(dryRun: false))
     }

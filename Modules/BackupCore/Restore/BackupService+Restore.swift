@@ -33,7 +33,7 @@ extension BackupService {
     public func prepareRestore(
         _ source: RestoreSource, progress: @escaping @Sendable (RestoreStep) -> Void = { _ in }
     ) throws(BackupError) -> PreparedRestore {
-        let lease = try acquireJobLock()
+        let lease = try beginJob()
         do throws(BackupError) {
             let bundle: URL
             var expectedSHA: String?

@@ -8,15 +8,17 @@ public struct PruneReport: Sendable, Equatable {
 }
 
 extension BackupService {
-    /// Applies the retention settings now, under the job lock (busy → ``BackupError/backupInProgress``).
+    /// Applies the retention settings now, as a job (busy → ``BackupError/backupInProgress``).
+    /// A dry run only reads: it takes no lock and changes nothing, not even by reconciling.
     @discardableResult
     public func prune(dryRun: Bool = false) throws(BackupError) -> PruneReport {
-        let lease = try acquireJobLock()
+        if dryRun { return try pruneHoldingLock(dryRun: true) }
+        let lease = try beginJob()
         defer { lease.release() }
-        return try pruneHoldingLock(dryRun: dryRun)
+        return try pruneHoldingLock(dryRun: false)
     }
 
-    /// Applies retention; the caller holds the job lock. `justMade` (the backup of the job that
+    /// Applies retention; the caller holds the job lock (a dry run needs none). `justMade` (the backup of the job that
     /// prunes now) is never deleted.
     func pruneHoldingLock(dryRun: Bool, justMade: String? = nil) throws(BackupError) -> PruneReport {
         let records = try catalog.allRecords()
