@@ -30,11 +30,11 @@ struct RestoreLiveTests {
     }
 
     /// A server on a data directory whose database changed after one backup.
-    func prepared(
-        _ label: String, arguments: [String] = []
+    static func prepared(
+        _ label: String, megabytes: Int = 2, arguments: [String] = []
     ) async throws -> (TemporaryDirectory, LiveServer, BackupInfo) {
         let directory = TemporaryDirectory(label)
-        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 2)
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: megabytes)
         let server = try LiveServer(dataDirectory: directory.path, extraArguments: arguments)
         try await server.waitUntilReady()
         let info = try await server.backupAndWait()
@@ -47,7 +47,7 @@ struct RestoreLiveTests {
         "restore: 202, the server restarts on the same port by itself, last_restore succeeded, data equals the backup's"
     )
     func restoreAndReexec() async throws {
-        let (directory, server, info) = try await prepared("live-restore")
+        let (directory, server, info) = try await Self.prepared("live-restore")
         let pid = server.process.pid
         let (_, started) = try await server.request("POST", "/api/backups/\(info.id)/restore")
         #expect(started.statusCode == 202)
@@ -67,7 +67,7 @@ struct RestoreLiveTests {
 
     @Test("a corrupted bundle is refused: the job fails, nothing restarts, the database's bytes are unchanged")
     func corruptedRefused() async throws {
-        let (directory, server, info) = try await prepared("live-restore-corrupt")
+        let (directory, server, info) = try await Self.prepared("live-restore-corrupt")
         defer { _ = server.terminate() }
         let bundle = directory.url.appendingPathComponent("backups/\(info.filename)")
         var bytes = try Data(contentsOf: bundle)
@@ -85,7 +85,8 @@ struct RestoreLiveTests {
 
     @Test("--restart-mode exit: the server exits 75 and a supervisor starts it again")
     func supervisorMode() async throws {
-        let (directory, server, info) = try await prepared("live-restore-exit", arguments: ["--restart-mode", "exit"])
+        let (directory, server, info) = try await Self.prepared(
+            "live-restore-exit", arguments: ["--restart-mode", "exit"])
         _ = try await server.request(
             "POST", "/api/backups/\(info.id)/restore", body: Data(#"{"safety_backup": false}"#.utf8))
         let exited = server.process.wait()

@@ -38,23 +38,9 @@ struct RestoreLockLiveTests {
 
     struct TimedOut: Error {}
 
-    /// A server on a sample database with one backup; the database changed since.
-    func prepared(
-        _ label: String, megabytes: Int = 1, arguments: [String] = []
-    ) async throws -> (TemporaryDirectory, LiveServer, BackupInfo) {
-        let directory = TemporaryDirectory(label)
-        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: megabytes)
-        let server = try LiveServer(dataDirectory: directory.path, extraArguments: arguments)
-        try await server.waitUntilReady()
-        let info = try await server.backupAndWait()
-        try TestDB.execute(
-            directory.dataDirectory.database.path, "INSERT INTO ledger(pair, amount) VALUES (9, 1), (9, -1)")
-        return (directory, server, info)
-    }
-
     @Test("a transaction held open: waiting_for_lock, then failed after the deadline, database unchanged, no restart")
     func heldTransaction() async throws {
-        let (directory, server, info) = try await prepared("live-restore-locked")
+        let (directory, server, info) = try await RestoreLiveTests.prepared("live-restore-locked", megabytes: 1)
         defer { _ = server.terminate() }
         let (_, put) = try await server.request(
             "PUT", "/api/settings/backup", body: Data(#"{"restore_lock_timeout_seconds": 2}"#.utf8),
@@ -84,7 +70,7 @@ struct RestoreLockLiveTests {
     @Test("a restore with a frozen download: health answers in maintenance, the server is back within the deadline")
     func frozenDownloadDuringRestore() async throws {
         let drain = 2
-        let (directory, server, info) = try await prepared(
+        let (directory, server, info) = try await RestoreLiveTests.prepared(
             "live-restore-frozen", arguments: ["--drain-timeout", "\(drain)"])
         defer { _ = server.terminate() }
         let large = try await largeBackup(directory, server)
@@ -140,7 +126,7 @@ struct RestoreLockLiveTests {
 
     @Test("three in-place restarts leave the process's descriptor count where it was")
     func descriptorsAcrossRestarts() async throws {
-        let (directory, server, info) = try await prepared("live-restore-fds")
+        let (directory, server, info) = try await RestoreLiveTests.prepared("live-restore-fds", megabytes: 1)
         defer { withExtendedLifetime(directory) { _ = server.terminate() } }
         let pid = server.process.pid
         var counts: [(all: Int, epoll: Int)] = []

@@ -10,16 +10,6 @@ import Testing
 
 @Suite("API: settings that prune are previewed, strict bodies, one note limit, generated notes, wrong token")
 struct SettingsUXTests {
-    struct Preview: Decodable {
-        var settings: BackupSettings
-        var wouldDelete: [BackupInfo]
-
-        enum CodingKeys: String, CodingKey {
-            case settings
-            case wouldDelete = "would_delete"
-        }
-    }
-
     static func put(_ client: some TestClientProtocol, _ uri: String, _ body: String) async throws -> TestResponse {
         try await client.execute(uri: uri, method: .put, headers: .auth, body: ByteBuffer(string: body))
     }
@@ -34,7 +24,7 @@ struct SettingsUXTests {
 
             let dry = try await Self.put(client, "/api/settings/backup?dry_run=true", change)
             #expect(dry.status == .ok)
-            let preview = try dry.json(Preview.self)
+            let preview = try dry.json(SettingsChange.Preview.self)
             #expect(preview.settings.retention.keepLast == 1 && preview.settings.retention.includeManual)
             #expect(preview.wouldDelete.map(\.id) == [made[1].id, made[0].id])
             #expect(preview.wouldDelete.first?.sizeBytes == made[1].sizeBytes, "whole BackupInfo objects")

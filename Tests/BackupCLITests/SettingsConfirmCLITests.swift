@@ -23,16 +23,6 @@ struct SettingsConfirmCLITests {
         return (directory, made)
     }
 
-    struct Preview: Decodable {
-        var settings: BackupSettings
-        var wouldDelete: [BackupInfo]
-
-        enum CodingKeys: String, CodingKey {
-            case settings
-            case wouldDelete = "would_delete"
-        }
-    }
-
     @Test("a change that would delete lists the backups and refuses without --yes; --yes saves and deletes them")
     func refusesWithoutYes() throws {
         let (directory, made) = try threeBackups("cli-settings-confirm")
@@ -59,7 +49,7 @@ struct SettingsConfirmCLITests {
 
         let dry = try backup.run(change + ["--dry-run", "--json"])
         #expect(dry.status == 0)
-        let preview = try json(Preview.self, dry)
+        let preview = try json(SettingsChange.Preview.self, dry)
         #expect(preview.wouldDelete.map(\.id) == [made[1].id, made[0].id])
         #expect(preview.settings.retention.keepLast == 1)
         #expect(directory.backupFiles().count == 6)

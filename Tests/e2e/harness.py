@@ -59,6 +59,17 @@ def seed_slow_database(path, rows=320):
     db.close()
 
 
+def slow_server(workdir, name):
+    """Its own server on a slow database at compression level 9: a backup there lasts seconds,
+    long enough to watch or cancel it from the page."""
+    data = Path(workdir) / name
+    data.mkdir()
+    seed_slow_database(data / "app.sqlite")
+    server = Server(data, Path(workdir) / f"{name}.log")
+    server.api("PUT", "/api/settings/backup", {"compression_level": 9})
+    return data, server
+
+
 def row_count(path):
     db = sqlite3.connect(path)
     try:

@@ -46,12 +46,8 @@ def page_state(driver):
 
 def test_cli_backups_appear_progress_and_vanish_without_a_reload(workdir, browser):
     # Its own server, on data that level 9 compresses slowly: the CLI's job lasts seconds.
-    data = workdir / "foreign"
-    data.mkdir()
-    harness.seed_slow_database(data / "app.sqlite")
-    server = harness.Server(data, workdir / "foreign.log")
+    data, server = harness.slow_server(workdir, "foreign")
     try:
-        server.api("PUT", "/api/settings/backup", {"compression_level": 9})
         sign_in(browser, server.base, harness.TOKEN)
         text_is(browser, "#stat-count", count_text(0))
         browser.execute_script("window.__noReload = true")

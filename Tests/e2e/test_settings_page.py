@@ -126,12 +126,8 @@ def test_back_up_now_shows_live_progress_and_the_new_backup(server, browser):
 
 def test_a_running_backup_can_be_cancelled(workdir, browser):
     # Its own server, on data that level 9 compresses slowly: the job lasts seconds, not a blink.
-    data = workdir / "cancel"
-    data.mkdir()
-    harness.seed_slow_database(data / "app.sqlite")
-    server = harness.Server(data, workdir / "cancel.log")
+    data, server = harness.slow_server(workdir, "cancel")
     try:
-        server.api("PUT", "/api/settings/backup", {"compression_level": 9})
         sign_in(browser, server.base, harness.TOKEN)
         browser.find_element(By.ID, "backup-now").click()
         cancel = visible(browser, "#job-cancel")

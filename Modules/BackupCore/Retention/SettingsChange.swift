@@ -17,7 +17,7 @@ public struct SettingsChange: Sendable, Equatable {
 extension SettingsChange {
     /// A preview as both faces print it (`PUT /api/settings/backup?dry_run=true`, `backup settings
     /// set --dry-run --json`): `{"settings", "would_delete"}`.
-    public struct Preview: Encodable, Sendable {
+    public struct Preview: Codable, Sendable {
         public var settings: BackupSettings
         public var wouldDelete: [BackupInfo]
 
