@@ -20,9 +20,11 @@ struct BundleWriter {
     var compressionLevel: Int
     var chunkSize = 256 * 1024
 
-    /// Bundles `snapshot` as `filename` into `directory`, using `temporary` for the partial file.
+    /// Bundles the first `snapshotBytes` bytes of `snapshot` as `filename` into `directory`,
+    /// using `temporary` for the partial file.
     func write(
-        snapshot: URL, manifest template: Manifest, filename: String, temporary: URL, directory: URL,
+        snapshot: URL, snapshotBytes databaseSize: Int64, manifest template: Manifest, filename: String, temporary: URL,
+        directory: URL,
         progress: (Int64) -> Void
     ) throws(BackupError) -> WrittenBundle {
         let partial = temporary.appendingPathComponent(filename + ".partial")
@@ -42,9 +44,6 @@ struct BundleWriter {
             try output.write(chunk)
         }
 
-        guard let databaseSize = FileOps.size(of: snapshot) else {
-            throw .io(path: snapshot.path, reason: "snapshot file vanished")
-        }
         let createdAt = template.createdAt
         try gzip.write(Tar.header(name: Manifest.databaseEntryName, size: databaseSize, modificationTime: createdAt))
         let databaseHash = try streamFile(snapshot, expectedSize: databaseSize, into: gzip, progress: progress)
@@ -77,7 +76,7 @@ struct BundleWriter {
         return WrittenBundle(url: destination, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
     }
 
-    /// Feeds a file through the gzip writer, returning its SHA-256.
+    /// Feeds the first `expectedSize` bytes of a file through the gzip writer, returning their SHA-256.
     private func streamFile(
         _ url: URL, expectedSize: Int64, into gzip: ParallelGzipWriter, progress: (Int64) -> Void
     ) throws(BackupError) -> String {
@@ -86,9 +85,10 @@ struct BundleWriter {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
         var total: Int64 = 0
-        while true {
+        while total < expectedSize {
             if Task.isCancelled { throw .cancelled }
-            let count = try input.readFully(into: buffer)
+            let wanted = Int(min(Int64(chunkSize), expectedSize - total))
+            let count = try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]))
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             hash.update(bufferPointer: chunk)
@@ -97,7 +97,7 @@ struct BundleWriter {
             progress(total)
         }
         guard total == expectedSize else {
-            throw .io(path: url.path, reason: "snapshot changed size while bundling (\(expectedSize) → \(total))")
+            throw .io(path: url.path, reason: "snapshot ended early while bundling (\(total) of \(expectedSize) bytes)")
         }
         return hash.finalize().hexString
     }

@@ -71,29 +71,39 @@ extension BackupService {
             record.totalBytes = 2 * prepared.estimatedBytes
             try catalog.update(record)
 
-            let snapshot = try await snapshotEngine.snapshot(source: dataDirectory.database, destination: snapshotURL) {
-                step in
-                reporter.report(
-                    phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount, phaseDone: step.bytesDone,
-                    phaseTotal: step.byteCount, pagesDone: step.pagesDone, pageCount: step.pageCount)
-            }
-            if Task.isCancelled { throw BackupError.cancelled }
-
             let settings = try catalog.settings()
-            let manifest = Manifest(
+            let template = Manifest(
                 formatVersion: Manifest.currentFormatVersion, id: record.id, type: record.type,
                 createdAt: record.createdAt, sourcePath: dataDirectory.database.path,
-                sqliteVersion: snapshot.sqliteVersion, pageSize: snapshot.pageSize, pageCount: snapshot.pageCount,
-                userVersion: snapshot.userVersion, toolVersion: BackupManagerVersion.current, entries: [])
-            let total = 2 * snapshot.byteCount
-            let written = try BundleWriter(compressionLevel: settings.compressionLevel).write(
-                snapshot: snapshotURL, manifest: manifest, filename: record.filename,
-                temporary: dataDirectory.temporary, directory: dataDirectory.backups
-            ) { bytes in
-                reporter.report(
-                    phase: .compress, done: snapshot.byteCount + bytes, total: total, phaseDone: bytes,
-                    phaseTotal: snapshot.byteCount)
+                sqliteVersion: "", pageSize: 0, pageCount: 0, userVersion: 0,
+                toolVersion: BackupManagerVersion.current, entries: [])
+            let (filename, temporary, directory) = (record.filename, dataDirectory.temporary, dataDirectory.backups)
+            let level = settings.compressionLevel
+            // The snapshot phase is the copy, when one is needed: reading in place skips it.
+            let (snapshot, written) = try await snapshotEngine.withSnapshot(
+                source: dataDirectory.database, scratch: snapshotURL,
+                progress: { step in
+                    reporter.report(
+                        phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount, phaseDone: step.bytesDone,
+                        phaseTotal: step.byteCount, pagesDone: step.pagesDone, pageCount: step.pageCount)
+                }
+            ) { (view) throws(BackupError) in
+                var manifest = template
+                manifest.sqliteVersion = view.result.sqliteVersion
+                manifest.pageSize = view.result.pageSize
+                manifest.pageCount = view.result.pageCount
+                manifest.userVersion = view.result.userVersion
+                let written = try BundleWriter(compressionLevel: level).write(
+                    snapshot: view.file, snapshotBytes: view.byteCount, manifest: manifest, filename: filename,
+                    temporary: temporary, directory: directory
+                ) { bytes in
+                    reporter.report(
+                        phase: .compress, done: view.byteCount + bytes, total: 2 * view.byteCount, phaseDone: bytes,
+                        phaseTotal: view.byteCount)
+                }
+                return (view.result, written)
             }
+            let total = 2 * snapshot.byteCount
 
             record.status = .completed
             record.sizeBytes = written.sizeBytes

@@ -25,19 +25,43 @@ public struct SnapshotProgress: Sendable, Equatable {
     public var byteCount: Int64 { Int64(pageCount) * Int64(pageSize) }
 }
 
-/// Copies a live SQLite database into a new file with SQLite's online backup API.
+/// What a bundle reads the database from while ``SnapshotEngine/withSnapshot(source:scratch:progress:body:)``
+/// runs its body: the live database file itself, or a copy made by SQLite's backup API.
+public struct SnapshotView: Sendable {
+    /// The file whose first ``byteCount`` bytes are the snapshot.
+    public var file: URL
+    public var result: SnapshotResult
+    /// True when `file` is the live database, read under the held read transaction: no copy was made.
+    public var isLiveFile: Bool
+
+    public var byteCount: Int64 { result.byteCount }
+}
+
+/// Takes a consistent snapshot of a live SQLite database without blocking its writers.
 ///
-/// The source is opened read-only and one read transaction is held on it for the whole copy:
-/// `BEGIN` plus a first read pins the snapshot, so in WAL mode the copy never restarts and never
-/// blocks a writer. (`BEGIN` alone would not: SQLite starts the read transaction at the first
-/// read, and every foreign commit would restart the copy.) In rollback-journal mode the held
-/// read lock keeps writers waiting until the copy ends; that is SQLite's locking, not ours.
+/// The source is opened read-only and one read transaction is held on it: `BEGIN` plus a first
+/// read pins the snapshot, so in WAL mode a copy never restarts and never blocks a writer.
+/// (`BEGIN` alone would not: SQLite starts the read transaction at the first read, and every
+/// foreign commit would restart the copy.) In rollback-journal mode the held read lock keeps
+/// writers waiting until the read ends; that is SQLite's locking, not ours.
+///
+/// Often no copy is needed at all. While the read transaction is held, SQLite never writes the
+/// database file past this reader's view: in rollback-journal mode a writer needs the exclusive
+/// lock our shared lock excludes; in WAL mode a checkpoint copies frames back only up to the
+/// oldest reader's mark (and not at all while a reader ignores the WAL). So when the file
+/// already holds everything the snapshot includes (rollback mode, or a WAL whose every frame is
+/// checkpointed, as the wal-index says: ``WALIndex``), its first `page_count × page_size` bytes
+/// ARE the snapshot and stay so until the transaction ends: ``withSnapshot(source:scratch:progress:body:)``
+/// then reads them in place, with no copy. Otherwise it copies with SQLite's online backup API.
 public struct SnapshotEngine: Sendable {
     /// Pages copied per `sqlite3_backup_step`; progress and cancellation are checked between steps.
     public var pagesPerStep: Int32
+    /// Whether ``withSnapshot(source:scratch:progress:body:)`` may read the live file in place.
+    public var readsInPlace: Bool
 
-    public init(pagesPerStep: Int32 = 2048) {
+    public init(pagesPerStep: Int32 = 2048, readsInPlace: Bool = true) {
         self.pagesPerStep = pagesPerStep
+        self.readsInPlace = readsInPlace
     }
 
     /// Copies `source` to `destination`, which must not exist. On failure or cancellation the
@@ -46,19 +70,39 @@ public struct SnapshotEngine: Sendable {
         source: URL, destination: URL,
         progress: @escaping @Sendable (SnapshotProgress) -> Void = { _ in }
     ) async throws(BackupError) -> SnapshotResult {
+        try await pinned(source: source, scratch: destination, inPlace: false, progress: progress) { $0.result }
+    }
+
+    /// Pins a snapshot of `source` and runs `body` with it, on the database connection's own
+    /// thread (never Swift's cooperative pool), while the snapshot is valid. `body` reads the
+    /// live file in place when it can, or a copy made at `scratch` (which must not exist; the
+    /// copy is removed when `body` returns or throws). After a copy the read transaction ends
+    /// before `body` runs, so checkpoints go on while the copy is read.
+    public func withSnapshot<T: Sendable>(
+        source: URL, scratch: URL,
+        progress: @escaping @Sendable (SnapshotProgress) -> Void = { _ in },
+        body: @escaping @Sendable (SnapshotView) throws(BackupError) -> T
+    ) async throws(BackupError) -> T {
+        defer { Self.removeDatabaseFiles(at: scratch) }
+        return try await pinned(source: source, scratch: scratch, inPlace: readsInPlace, progress: progress, body: body)
+    }
+
+    private func pinned<T: Sendable>(
+        source: URL, scratch: URL, inPlace: Bool, progress: @escaping @Sendable (SnapshotProgress) -> Void,
+        body: @escaping @Sendable (SnapshotView) throws(BackupError) -> T
+    ) async throws(BackupError) -> T {
         guard FileManager.default.fileExists(atPath: source.path) else {
             throw .sourceUnavailable(path: source.path, reason: "no such file")
         }
-        guard !FileManager.default.fileExists(atPath: destination.path) else {
-            throw .io(path: destination.path, reason: "already exists")
+        guard !FileManager.default.fileExists(atPath: scratch.path) else {
+            throw .io(path: scratch.path, reason: "already exists")
         }
         do {
-            let result = try await copy(source: source, destination: destination, progress: progress)
-            return result
+            return try await run(source: source, scratch: scratch, inPlace: inPlace, progress: progress, body: body)
         } catch {
-            Self.removeDatabaseFiles(at: destination)
-            if Task.isCancelled || error is CancellationError { throw .cancelled }
+            Self.removeDatabaseFiles(at: scratch)
             if let error = error as? BackupError { throw error }
+            if Task.isCancelled || error is CancellationError { throw .cancelled }
             if let error = error as? DatabaseError {
                 if error.resultCode == .SQLITE_INTERRUPT { throw .cancelled }
                 if error.resultCode == .SQLITE_FULL { throw .insufficientSpace(needed: 0, available: 0) }
@@ -68,9 +112,10 @@ public struct SnapshotEngine: Sendable {
         }
     }
 
-    private func copy(
-        source: URL, destination: URL, progress: @escaping @Sendable (SnapshotProgress) -> Void
-    ) async throws -> SnapshotResult {
+    private func run<T: Sendable>(
+        source: URL, scratch: URL, inPlace: Bool, progress: @escaping @Sendable (SnapshotProgress) -> Void,
+        body: @escaping @Sendable (SnapshotView) throws(BackupError) -> T
+    ) async throws -> T {
         var sourceConfig = Configuration()
         sourceConfig.readonly = true
         sourceConfig.label = "snapshot-source"
@@ -81,35 +126,57 @@ public struct SnapshotEngine: Sendable {
         let sourceQueue = try DatabaseQueue(path: source.path, configuration: sourceConfig)
         defer { try? sourceQueue.close() }
 
-        var destinationConfig = Configuration()
-        destinationConfig.label = "snapshot-destination"
-        let destinationQueue = try DatabaseQueue(path: destination.path, configuration: destinationConfig)
-        defer { try? destinationQueue.close() }
-        // The copy is a scratch file, made durable later as part of the bundle.
-        try await destinationQueue.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -512")
-        }
-
         let pagesPerStep = self.pagesPerStep
         return try await sourceQueue.unsafeRead { sourceDB in
-            try destinationQueue.writeWithoutTransaction { destinationDB in
-                try Self.runBackup(
-                    from: sourceDB, to: destinationDB, pagesPerStep: pagesPerStep, progress: progress)
+            try sourceDB.execute(sql: "BEGIN DEFERRED TRANSACTION")
+            var pinned = true
+            defer { if pinned { try? sourceDB.execute(sql: "ROLLBACK") } }
+            // The first read starts the read transaction and pins the snapshot.
+            _ = try Int.fetchOne(sourceDB, sql: "SELECT 1 FROM sqlite_master LIMIT 1")
+            let pageSize = try Int.fetchOne(sourceDB, sql: "PRAGMA page_size") ?? 4096
+            let pageCount = try Int.fetchOne(sourceDB, sql: "PRAGMA page_count") ?? 0
+            let userVersion = try Int.fetchOne(sourceDB, sql: "PRAGMA user_version") ?? 0
+            let byteCount = Int64(pageSize) * Int64(pageCount)
+
+            if inPlace, try Self.fileIsSnapshot(source, database: sourceDB, byteCount: byteCount) {
+                progress(SnapshotProgress(pagesDone: pageCount, pageCount: pageCount, pageSize: pageSize))
+                let result = SnapshotResult(
+                    pageSize: pageSize, pageCount: pageCount, userVersion: userVersion,
+                    sqliteVersion: String(cString: sqlite3_libversion()), restarts: 0)
+                return try body(SnapshotView(file: source, result: result, isLiveFile: true))
             }
+
+            var destinationConfig = Configuration()
+            destinationConfig.label = "snapshot-destination"
+            let destinationQueue = try DatabaseQueue(path: scratch.path, configuration: destinationConfig)
+            let result = try destinationQueue.writeWithoutTransaction { destinationDB in
+                // The copy is a scratch file, made durable later as part of the bundle.
+                try destinationDB.execute(
+                    sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -512")
+                return try Self.runBackup(
+                    from: sourceDB, to: destinationDB, pageSize: pageSize, userVersion: userVersion,
+                    pagesPerStep: pagesPerStep, progress: progress)
+            }
+            try destinationQueue.close()
+            pinned = false
+            try sourceDB.execute(sql: "ROLLBACK")
+            return try body(SnapshotView(file: scratch, result: result, isLiveFile: false))
         }
     }
 
+    /// Whether the live file's first `byteCount` bytes are the pinned snapshot, and stay so
+    /// while the read transaction is held (see the type's documentation).
+    private static func fileIsSnapshot(_ source: URL, database: Database, byteCount: Int64) throws -> Bool {
+        guard let size = FileOps.size(of: source), size >= byteCount else { return false }
+        let mode = try String.fetchOne(database, sql: "PRAGMA journal_mode")?.lowercased()
+        guard mode == "wal" else { return true }
+        return WALIndex.read(database: source)?.isFullyBackfilled ?? false
+    }
+
     private static func runBackup(
-        from sourceDB: Database, to destinationDB: Database, pagesPerStep: Int32,
+        from sourceDB: Database, to destinationDB: Database, pageSize: Int, userVersion: Int, pagesPerStep: Int32,
         progress: (SnapshotProgress) -> Void
     ) throws -> SnapshotResult {
-        try sourceDB.execute(sql: "BEGIN DEFERRED TRANSACTION")
-        defer { try? sourceDB.execute(sql: "ROLLBACK") }
-        // The first read starts the read transaction and pins the snapshot.
-        _ = try Int.fetchOne(sourceDB, sql: "SELECT 1 FROM sqlite_master LIMIT 1")
-        let pageSize = try Int.fetchOne(sourceDB, sql: "PRAGMA page_size") ?? 4096
-        let userVersion = try Int.fetchOne(sourceDB, sql: "PRAGMA user_version") ?? 0
-
         guard
             let backup = sqlite3_backup_init(destinationDB.sqliteConnection, "main", sourceDB.sqliteConnection, "main")
         else {
