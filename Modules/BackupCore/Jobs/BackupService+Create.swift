@@ -7,6 +7,9 @@ public struct PreparedBackup: Sendable {
     /// restore's safety backup).
     let lease: JobLease?
     let estimatedBytes: Int64
+    /// The compression the settings chose when the record (and so its file name) was made.
+    let codec: CodecName
+    let compressionLevel: Int
 }
 
 extension BackupService {
@@ -24,7 +27,9 @@ extension BackupService {
         let lease = try beginJob()
         do throws(BackupError) {
             let prepared = try prepareBackupHoldingLock(type: type, note: note)
-            return PreparedBackup(record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes)
+            return PreparedBackup(
+                record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes, codec: prepared.codec,
+                compressionLevel: prepared.compressionLevel)
         } catch {
             lease.release()
             throw error
@@ -46,10 +51,14 @@ extension BackupService {
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
 
+        let settings = try catalog.settings()
         let record = BackupRecord(
-            id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs)
+            id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs,
+            codec: settings.codec)
         try catalog.insert(record)
-        return PreparedBackup(record: record, lease: nil, estimatedBytes: estimate)
+        return PreparedBackup(
+            record: record, lease: nil, estimatedBytes: estimate, codec: settings.codec,
+            compressionLevel: settings.compressionLevel)
     }
 
     /// Runs a prepared backup to its end and releases the job lock.
@@ -79,14 +88,13 @@ extension BackupService {
             }
             if Task.isCancelled { throw BackupError.cancelled }
 
-            let settings = try catalog.settings()
             let manifest = Manifest(
                 formatVersion: Manifest.currentFormatVersion, id: record.id, type: record.type,
                 createdAt: record.createdAt, sourcePath: dataDirectory.database.path,
                 sqliteVersion: snapshot.sqliteVersion, pageSize: snapshot.pageSize, pageCount: snapshot.pageCount,
                 userVersion: snapshot.userVersion, toolVersion: BackupManagerVersion.current, entries: [])
             let total = 2 * snapshot.byteCount
-            let written = try BundleWriter(compressionLevel: settings.compressionLevel).write(
+            let written = try BundleWriter(codec: prepared.codec, compressionLevel: prepared.compressionLevel).write(
                 snapshot: snapshotURL, manifest: manifest, filename: record.filename,
                 temporary: dataDirectory.temporary, directory: dataDirectory.backups
             ) { bytes in
