@@ -80,5 +80,22 @@ struct ZstdLiveTests {
         #expect(importedInfo.id == info.id && importedInfo.filename.hasSuffix("-imported-\(info.id).tar.zst"))
         let (_, again) = try await importer.request("GET", "/api/backups/\(info.id)/download")
         #expect(again.value(forHTTPHeaderField: "Content-Type") == "application/zstd")
+
+        // Named .tar.gz in a third data directory's backups/, it is adopted at start-up and still
+        // served as what its bytes are.
+        let third = TemporaryDirectory("live-zstd-adopt")
+        try SampleDatabase.create(at: third.dataDirectory.database, megabytes: 1)
+        try third.dataDirectory.prepare()
+        let disguised = info.filename.replacingOccurrences(of: ".tar.zst", with: ".tar.gz")
+        try bundle.write(to: third.dataDirectory.backups.appendingPathComponent(disguised))
+        let adopter = try LiveServer(dataDirectory: third.path)
+        defer { _ = adopter.terminate() }
+        try await adopter.waitUntilReady()
+        let adopted = try adopter.decode(
+            BackupInfo.self, try await adopter.request("GET", "/api/backups/\(info.id)").0)
+        #expect(adopted.type == .imported && adopted.status == .completed && adopted.filename == disguised)
+        let (served, adoptedDownload) = try await adopter.request("GET", "/api/backups/\(info.id)/download")
+        #expect(adoptedDownload.value(forHTTPHeaderField: "Content-Type") == "application/zstd")
+        #expect(served == bundle)
     }
 }
