@@ -5,7 +5,7 @@ DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
-APT_PACKAGES := libsqlite3-dev zlib1g-dev libssl-dev sqlite3 tar gzip coreutils time curl \
+APT_PACKAGES := libsqlite3-dev zlib1g-dev libzstd-dev zstd libssl-dev sqlite3 tar gzip coreutils time curl \
                 python3 python3-venv chromium chromium-driver fonts-dejavu-core
 # The tests' Python packages (browser tests, API fuzzing), in .venv (never the system's Python).
 VENV            := .venv

@@ -30,10 +30,16 @@ let package = Package(
             path: "Modules/CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CZstd",
+            path: "Modules/CZstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
         .target(
             name: "BackupCore",
             dependencies: [
                 "CZlib",
+                "CZstd",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -113,7 +113,8 @@ struct CatalogTests {
         settings.webhookURL = "ftp://example.com"
         #expect(
             Set(settings.problems.keys) == [
-                "interval_hours", "retention.keep_last", "retention.keep_days", "compression_level", "webhook_url",
+                "interval_hours", "retention.keep_last", "retention.keep_days", "codec", "compression_level",
+                "webhook_url",
             ])
         #expect(BackupSettings().problems.isEmpty)
     }

@@ -139,7 +139,7 @@ better (throughput). "min / median" are over the runs; a single value was measur
 ## How each figure is taken
 
 - *Compressed backup:* `backup --data-dir NEW --database DB create` into a fresh data directory
-  after `settings set compression_level=N`; it includes opening the catalog, the snapshot, the
+  after `settings set codec=C compression_level=N` (gzip 1 and 6, zstd 1); it includes opening the catalog, the snapshot, the
   bundle, its fsync, the sidecar and the catalog update. The scripts do no fsync. Each command
   runs under `/usr/bin/time`, which also gives its peak RSS.
 - *Writer:* `scripts/bench/writer.py`, a separate Python process committing a 1 KB insert and an

@@ -20,6 +20,19 @@ const numberFields = [
 
 const input = (name) => form().elements.namedItem(name);
 
+// compression_level's range by codec (the server's rule, BackupSettings; the page only guides).
+const levels = {
+  gzip: { max: 9, hint: 'settings.compression_hint' },
+  zstd: { max: 19, hint: 'settings.compression_hint_zstd' },
+};
+
+/** The level input's range and hint follow the chosen codec. */
+function followCodec() {
+  const codec = levels[input('codec').value] ?? levels.gzip;
+  input('compression_level').max = String(codec.max);
+  say($('#compression_level-hint'), codec.hint);
+}
+
 export async function loadSettings() {
   fill(await api.settings());
 }
@@ -33,12 +46,14 @@ function fill(settings) {
     if (field.type === 'checkbox') field.checked = number;
     else field.value = number;
   }
+  input('codec').value = settings.codec;
+  followCodec();
   input('compression_level').value = settings.compression_level;
   input('webhook_url').value = settings.webhook_url ?? '';
 }
 
 function showErrors(fields) {
-  for (const field of form().querySelectorAll('input')) {
+  for (const field of form().querySelectorAll('input, select')) {
     const slot = $(`#${field.id}-error`);
     const problem = fields[field.name];
     field.toggleAttribute('aria-invalid', Boolean(problem));
@@ -59,6 +74,7 @@ function collect() {
     if (name.startsWith('retention.')) settings.retention[name.slice('retention.'.length)] = number;
     else settings[name] = number;
   }
+  settings.codec = input('codec').value;
   settings.enabled = input('enabled').checked;
   settings.retention.include_manual = input('retention.include_manual').checked;
   settings.webhook_url = input('webhook_url').value.trim() || null;
@@ -104,4 +120,5 @@ async function save(event) {
 
 export function setUpSettings() {
   form().addEventListener('submit', save);
+  input('codec').addEventListener('change', followCodec);
 }

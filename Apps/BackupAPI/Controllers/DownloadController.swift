@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 
 /// `GET /api/backups/{id}/download`: the bundle streamed from disk (constant memory), with
-/// `Content-Length`, `ETag` (its SHA-256), `Content-Disposition` and single `Range` requests.
+/// `Content-Type` by its codec (read from its first bytes), `Content-Length`, `ETag` (its SHA-256), `Content-Disposition` and single `Range` requests.
 struct DownloadController<Context: RequestContext> {
     let services: AppServices
     let fileIO = FileIO()
@@ -23,7 +23,7 @@ struct DownloadController<Context: RequestContext> {
             throw BackupError.notFound(id: id)
         }
         var headers: HTTPFields = [
-            .contentType: "application/gzip",
+            .contentType: CodecName.detect(fileAt: url)?.contentType ?? "application/octet-stream",
             .eTag: "\"\(record.sha256 ?? "")\"",
             .contentDisposition: "attachment; filename=\"\(record.filename)\"",
             .acceptRanges: "bytes",

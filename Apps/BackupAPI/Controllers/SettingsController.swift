@@ -26,7 +26,7 @@ struct SettingsController<Context: RequestContext> {
         let dryRun = try request.flag("dry_run")
         var request = request
         let patch = try await request.decodeJSON(SettingsPatch.self)
-        let settings = patch.applied(to: try services.service.catalog.settings())
+        let settings = try patch.applied(to: try services.service.catalog.settings())
         if dryRun {
             let preview = try services.service.previewSettings(settings)
             return try .json(preview.asPreview)

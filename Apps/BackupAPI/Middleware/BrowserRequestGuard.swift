@@ -12,7 +12,8 @@ import NIOCore
 ///   without `Origin`, `Sec-Fetch-Site: same-origin` (neither: refused);
 /// - it carries the session's CSRF token in `X-Backup-CSRF`, which a page elsewhere can neither
 ///   read nor send without a CORS preflight (and CORS stays closed);
-/// - its body says what it is: `application/json` (the import: a bundle type), so that a "simple"
+/// - its body says what it is: `application/json` (the import: a bundle type, `application/gzip`,
+///   `application/zstd` or `application/octet-stream`), so that a "simple"
 ///   `text/plain` or form request never reaches a handler; a request without a body needs none.
 ///
 /// Refusals are 403 `csrf_rejected` and 415 `unsupported_media_type`. Bearer-token clients are
@@ -23,7 +24,7 @@ enum BrowserRequestGuard {
     private static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
 
     /// The body types of `POST /api/backups/import` (see `docs/openapi.yaml`).
-    static let bundleMediaTypes: Set<String> = ["application/gzip", "application/octet-stream"]
+    static let bundleMediaTypes: Set<String> = ["application/gzip", "application/zstd", "application/octet-stream"]
 
     /// Whether `method` changes state (everything but GET, HEAD, OPTIONS).
     static func changesState(_ method: HTTPRequest.Method) -> Bool {

@@ -14,7 +14,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The bundle file (backup-….tar.gz).")
+    @Argument(help: "The bundle file (backup-….tar.gz or backup-….tar.zst).")
     var path: String
 
     func run() async throws {

@@ -29,7 +29,8 @@ struct SettingsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Change settings: KEY=VALUE…",
             discussion: """
-                Keys: \(SettingsKeys.names.joined(separator: ", ")). An empty webhook_url removes it.
+                Keys: \(SettingsPatch.keys.joined(separator: ", ")). An empty webhook_url removes it. \
+                codec is gzip or zstd; compression_level is 1-9 with gzip, 1-19 with zstd.
 
                 When the new retention settings would delete backups now, they are listed and \
                 nothing is saved unless you confirm: on a terminal you are asked, otherwise pass \
@@ -52,15 +53,9 @@ struct SettingsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            let patch = try SettingsPatch(assignments: assignments)
             let service = try global.service()
-            var settings = try service.catalog.settings()
-            for assignment in assignments {
-                let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else {
-                    throw BackupError.invalidInput(fields: [assignment: "must be KEY=VALUE"])
-                }
-                try SettingsKeys.apply(String(parts[0]), String(parts[1]), to: &settings)
-            }
+            let settings = try patch.applied(to: try service.catalog.settings())
             let output = global.output
             let preview = try service.previewSettings(settings)
             if dryRun {
@@ -115,12 +110,8 @@ struct SettingsCommand: AsyncParsableCommand {
     }
 }
 
-/// The settings as flat `KEY=VALUE` names, the same names as the API's JSON fields.
+/// The settings as flat `KEY=VALUE` lines, the same names as the API's JSON fields.
 enum SettingsKeys {
-    static let names = BackupSettings.fieldNames.map {
-        $0.hasPrefix("retention.") ? String($0.dropFirst("retention.".count)) : $0
-    }
-
     static func describe(_ settings: BackupSettings) -> [(String, String)] {
         [
             ("enabled", "\(settings.enabled)"), ("interval_hours", "\(settings.intervalHours)"),
@@ -129,45 +120,10 @@ enum SettingsKeys {
             ("retention.keep_daily", "\(settings.retention.keepDaily)"),
             ("retention.keep_weekly", "\(settings.retention.keepWeekly)"),
             ("retention.keep_monthly", "\(settings.retention.keepMonthly)"),
-            ("retention.include_manual", "\(settings.retention.includeManual)"),
+            ("retention.include_manual", "\(settings.retention.includeManual)"), ("codec", settings.codec.rawValue),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
             ("max_import_bytes", "\(settings.maxImportBytes)"),
         ]
-    }
-
-    static func apply(_ key: String, _ value: String, to settings: inout BackupSettings) throws(BackupError) {
-        let name = key.hasPrefix("retention.") ? String(key.dropFirst("retention.".count)) : key
-        func integer() throws(BackupError) -> Int {
-            guard let number = Int(value) else { throw .invalidInput(fields: [jsonName(name): "must be an integer"]) }
-            return number
-        }
-        func boolean() throws(BackupError) -> Bool {
-            switch value.lowercased() {
-            case "true", "yes", "on", "1": return true
-            case "false", "no", "off", "0": return false
-            default: throw .invalidInput(fields: [jsonName(name): "must be true or false"])
-            }
-        }
-        switch name {
-        case "enabled": settings.enabled = try boolean()
-        case "interval_hours": settings.intervalHours = try integer()
-        case "keep_last": settings.retention.keepLast = try integer()
-        case "keep_days": settings.retention.keepDays = try integer()
-        case "keep_daily": settings.retention.keepDaily = try integer()
-        case "keep_weekly": settings.retention.keepWeekly = try integer()
-        case "keep_monthly": settings.retention.keepMonthly = try integer()
-        case "include_manual": settings.retention.includeManual = try boolean()
-        case "compression_level": settings.compressionLevel = try integer()
-        case "webhook_url": settings.webhookURL = value.isEmpty ? nil : value
-        case "restore_lock_timeout_seconds": settings.restoreLockTimeoutSeconds = try integer()
-        case "max_import_bytes": settings.maxImportBytes = Int64(try integer())
-        default: throw .invalidInput(fields: [key: "is not a setting; use one of \(names.joined(separator: ", "))"])
-        }
-    }
-
-    /// The JSON path the API uses for a field, so messages match.
-    private static func jsonName(_ name: String) -> String {
-        name.hasPrefix("keep_") || name == "include_manual" ? "retention.\(name)" : name
     }
 }

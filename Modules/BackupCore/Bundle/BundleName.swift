@@ -1,11 +1,12 @@
 import Foundation
 
-/// Bundle file names: `backup-YYYYMMDD-HHMMSS-<type>-<id>.tar.gz`, time in UTC.
+/// Bundle file names: `backup-YYYYMMDD-HHMMSS-<type>-<id>.tar.gz` (or `.tar.zst`: the codec's
+/// extension), time in UTC. The name says what the bundle was written as; reading it goes by its
+/// first bytes (``CodecName/detect(fileAt:)``).
 public enum BundleName {
-    public static let fileExtension = ".tar.gz"
     public static let sidecarExtension = ".sha256"
 
-    public static func make(id: String, type: BackupType, createdAt: Date) -> String {
+    public static func make(id: String, type: BackupType, createdAt: Date, codec: CodecName = .gzip) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: createdAt)
@@ -13,12 +14,14 @@ public enum BundleName {
         let year = parts.year.map(String.init) ?? "0000"
         let stamp =
             "\(year)\(two(parts.month))\(two(parts.day))-\(two(parts.hour))\(two(parts.minute))\(two(parts.second))"
-        return "backup-\(stamp)-\(type.rawValue)-\(id)\(fileExtension)"
+        return "backup-\(stamp)-\(type.rawValue)-\(id)\(codec.fileExtension)"
     }
 
     /// Whether `name` is a plain file name of the bundle form (nothing that could leave `backups/`).
     public static func isBundleFilename(_ name: String) -> Bool {
-        guard name.hasPrefix("backup-"), name.hasSuffix(fileExtension), name.utf8.count <= 128 else { return false }
+        guard name.hasPrefix("backup-"), CodecName.allCases.contains(where: { name.hasSuffix($0.fileExtension) }),
+            name.utf8.count <= 128
+        else { return false }
         return name.utf8.allSatisfy { byte in
             (48...57).contains(byte) || (97...122).contains(byte) || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: ".")

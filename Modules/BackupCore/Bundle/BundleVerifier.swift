@@ -5,6 +5,8 @@ import GRDB
 /// What a verification found.
 public struct VerificationReport: Sendable, Equatable {
     public var bundleSHA256: String
+    /// The codec the bundle's first bytes name; nil when they name none.
+    public var codec: CodecName?
     public var manifest: Manifest?
     /// Every difference found, most fundamental first; empty when the bundle is good.
     public var problems: [String]
@@ -33,7 +35,7 @@ struct BundleVerifier {
 
         let file = try InputFile(reading: bundle)
         var bundleHash = SHA256()
-        let gzip = try GzipReader(file: file) { chunk in bundleHash.update(bufferPointer: chunk) }
+        let (codec, gzip) = try CodecName.reader(for: file) { chunk in bundleHash.update(bufferPointer: chunk) }
         var problems: [String] = []
         var manifest: Manifest?
         var entries: [Manifest.Entry] = []
@@ -88,7 +90,7 @@ struct BundleVerifier {
             }
         }
         keep = problems.isEmpty && keepDatabaseAt != nil
-        return VerificationReport(bundleSHA256: actualSHA, manifest: manifest, problems: problems)
+        return VerificationReport(bundleSHA256: actualSHA, codec: codec, manifest: manifest, problems: problems)
     }
 
     private static func compare(manifest: Manifest, entries: [Manifest.Entry], expectedID: String?) -> [String] {

@@ -9,7 +9,7 @@ public struct WrittenBundle: Sendable, Equatable {
     public var manifest: Manifest
 }
 
-/// Streams a snapshot file into a `.tar.gz` bundle (`database.sqlite`, then `manifest.json`).
+/// Streams a snapshot file into a `.tar.gz` or `.tar.zst` bundle (`database.sqlite`, then `manifest.json`).
 ///
 /// One pass over the snapshot: each chunk is hashed for the manifest, framed as tar and
 /// deflated, and the compressed bytes are hashed for the bundle as they are written. Memory
@@ -17,6 +17,7 @@ public struct WrittenBundle: Sendable, Equatable {
 /// `backups/` with its sidecar, and the directory is fsynced: a crash leaves either nothing in
 /// `backups/` or a complete bundle.
 struct BundleWriter {
+    var codec: CodecName = .gzip
     var compressionLevel: Int
     var chunkSize = 256 * 1024
 
@@ -39,7 +40,7 @@ struct BundleWriter {
 
         let output = try OutputFile(creating: partial)
         var bundleHash = SHA256()
-        let gzip = ParallelGzipWriter(level: compressionLevel) { (chunk) throws(BackupError) in
+        let gzip = try codec.codec.writer(level: compressionLevel) { (chunk) throws(BackupError) in
             bundleHash.update(bufferPointer: chunk)
             try output.write(chunk)
         }
@@ -76,9 +77,9 @@ struct BundleWriter {
         return WrittenBundle(url: destination, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
     }
 
-    /// Feeds the first `expectedSize` bytes of a file through the gzip writer, returning their SHA-256.
+    /// Feeds the first `expectedSize` bytes of a file through the compressing writer, returning their SHA-256.
     private func streamFile(
-        _ url: URL, expectedSize: Int64, into gzip: ParallelGzipWriter, progress: (Int64) -> Void
+        _ url: URL, expectedSize: Int64, into gzip: any CompressingWriter, progress: (Int64) -> Void
     ) throws(BackupError) -> String {
         let input = try InputFile(reading: url)
         var hash = SHA256()

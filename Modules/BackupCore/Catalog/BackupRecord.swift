@@ -53,13 +53,14 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public typealias Columns = CodingKeys
 
     /// A new `pending` record. `recordedAt` (when it enters this catalog) defaults to `createdAt`,
-    /// right for a job that starts now; an imported bundle passes the time of its import.
+    /// right for a job that starts now; an imported bundle passes the time of its import. The
+    /// file name ends as `codec`'s bundles do.
     public init(
         id: String, type: BackupType, createdAt: Date, note: String?, noteKind: NoteKind? = nil,
-        noteArgs: [String: String]? = nil, recordedAt: Date? = nil
+        noteArgs: [String: String]? = nil, recordedAt: Date? = nil, codec: CodecName = .gzip
     ) {
         self.id = id
-        self.filename = BundleName.make(id: id, type: type, createdAt: createdAt)
+        self.filename = BundleName.make(id: id, type: type, createdAt: createdAt, codec: codec)
         self.type = type
         self.status = .pending
         self.createdAt = createdAt

@@ -38,14 +38,13 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
 /// The operator's backup settings, one set per data directory.
 public struct BackupSettings: Codable, Equatable, Sendable {
     public static let intervalRange = 1...8760
-    public static let compressionRange = 1...9
     public static let maximumCount = 100_000
     /// Every field a client sets, as JSON paths: the API's PUT body and the CLI's `settings set`
     /// keys (without `retention.`) name exactly these.
     public static let fieldNames = [
         "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
-        "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "compression_level",
-        "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
+        "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "codec",
+        "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
     ]
     public static let restoreLockTimeoutRange = 1...3600
     /// The bounds of ``maxImportBytes``: 1 MiB to 1 PiB.
@@ -56,6 +55,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public var enabled: Bool
     public var intervalHours: Int
     public var retention: RetentionPolicy
+    /// How new bundles are compressed (gzip by default: `tar -xzf` opens them).
+    public var codec: CodecName
+    /// Within the codec's range: gzip 1-9, zstd 1-19 (``CodecName/levels``).
     public var compressionLevel: Int
     public var webhookURL: String?
     /// How long a restore waits for the write lock on the live database (the application's
@@ -67,12 +69,14 @@ public struct BackupSettings: Codable, Equatable, Sendable {
 
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
-        compressionLevel: Int = 6, webhookURL: String? = nil, restoreLockTimeoutSeconds: Int = 30,
+        codec: CodecName = .gzip, compressionLevel: Int = 6, webhookURL: String? = nil,
+        restoreLockTimeoutSeconds: Int = 30,
         maxImportBytes: Int64 = defaultMaxImportBytes
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
         self.retention = retention
+        self.codec = codec
         self.compressionLevel = compressionLevel
         self.webhookURL = webhookURL
         self.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds
@@ -83,6 +87,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case enabled
         case intervalHours = "interval_hours"
         case retention
+        case codec
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
@@ -94,6 +99,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         try container.encode(enabled, forKey: .enabled)
         try container.encode(intervalHours, forKey: .intervalHours)
         try container.encode(retention, forKey: .retention)
+        try container.encode(codec, forKey: .codec)
         try container.encode(compressionLevel, forKey: .compressionLevel)
         try container.encode(webhookURL, forKey: .webhookURL)
         try container.encode(restoreLockTimeoutSeconds, forKey: .restoreLockTimeoutSeconds)
@@ -117,8 +123,11 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         if enabled, retention.keepLast < 1, fields["retention.keep_last"] == nil {
             fields["retention.keep_last"] = "must be at least 1 while automatic backups are on"
         }
-        if !Self.compressionRange.contains(compressionLevel) {
-            fields["compression_level"] = "must be between 1 and 9"
+        if !codec.levels.contains(compressionLevel) {
+            let (lowest, highest) = (codec.levels.lowerBound, codec.levels.upperBound)
+            fields["compression_level"] = "must be between \(lowest) and \(highest) with codec \(codec.rawValue)"
+            fields["codec"] =
+                "\(codec.rawValue) takes compression_level \(lowest) to \(highest), not \(compressionLevel)"
         }
         if !Self.restoreLockTimeoutRange.contains(restoreLockTimeoutSeconds) {
             fields["restore_lock_timeout_seconds"] = "must be between 1 and 3600 seconds"

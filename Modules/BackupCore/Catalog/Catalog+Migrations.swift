@@ -92,6 +92,11 @@ extension Catalog {
                     .defaults(to: BackupSettings.defaultMaxImportBytes)
             }
         }
+        migrator.registerMigration("v7: codec") { db in
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "codec", .text).notNull().defaults(to: CodecName.gzip.rawValue)
+            }
+        }
         return migrator
     }
 }

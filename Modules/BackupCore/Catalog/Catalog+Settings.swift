@@ -14,6 +14,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     var keepWeekly: Int
     var keepMonthly: Int
     var includeManual: Bool
+    var codec: CodecName
     var compressionLevel: Int
     var webhookURL: String?
     var restoreLockTimeoutSeconds: Int
@@ -31,6 +32,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case keepWeekly = "keep_weekly"
         case keepMonthly = "keep_monthly"
         case includeManual = "include_manual"
+        case codec
         case compressionLevel = "compression_level"
         case webhookURL = "webhook_url"
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
@@ -48,6 +50,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         keepWeekly = settings.retention.keepWeekly
         keepMonthly = settings.retention.keepMonthly
         includeManual = settings.retention.includeManual
+        codec = settings.codec
         compressionLevel = settings.compressionLevel
         webhookURL = settings.webhookURL
         restoreLockTimeoutSeconds = settings.restoreLockTimeoutSeconds
@@ -62,7 +65,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
             retention: RetentionPolicy(
                 keepLast: keepLast, keepDays: keepDays, keepDaily: keepDaily, keepWeekly: keepWeekly,
                 keepMonthly: keepMonthly, includeManual: includeManual),
-            compressionLevel: compressionLevel, webhookURL: webhookURL,
+            codec: codec, compressionLevel: compressionLevel, webhookURL: webhookURL,
             restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes)
     }
 }
@@ -93,3 +96,5 @@ extension Catalog {
         }
     }
 }
+
+extension CodecName: DatabaseValueConvertible {}

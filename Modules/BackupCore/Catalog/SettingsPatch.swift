@@ -1,4 +1,8 @@
 /// A partial settings change: absent fields keep their values, a `null` webhook removes it.
+///
+/// The one reading of a change for both faces: the API decodes it from its JSON body, the CLI
+/// parses it from `KEY=VALUE` words (``init(assignments:)``); ``applied(to:)`` then gives the
+/// settings, which ``BackupSettings/problems`` judges (ranges, the codec and level pair).
 public struct SettingsPatch: Decodable, Sendable {
     public struct Retention: Decodable, Sendable {
         var keepLast: Int?
@@ -7,6 +11,8 @@ public struct SettingsPatch: Decodable, Sendable {
         var keepWeekly: Int?
         var keepMonthly: Int?
         var includeManual: Bool?
+
+        init() {}
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: RetentionPolicy.CodingKeys.self)
@@ -22,6 +28,8 @@ public struct SettingsPatch: Decodable, Sendable {
     var enabled: Bool?
     var intervalHours: Int?
     var retention: Retention?
+    /// As sent; ``applied(to:)`` refuses a name that is no ``CodecName``.
+    var codec: String?
     var compressionLevel: Int?
     var webhookURL: String??
     var restoreLockTimeoutSeconds: Int?
@@ -32,6 +40,7 @@ public struct SettingsPatch: Decodable, Sendable {
         enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
         intervalHours = try container.decodeIfPresent(Int.self, forKey: .intervalHours)
         retention = try container.decodeIfPresent(Retention.self, forKey: .retention)
+        codec = try container.decodeIfPresent(String.self, forKey: .codec)
         compressionLevel = try container.decodeIfPresent(Int.self, forKey: .compressionLevel)
         restoreLockTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .restoreLockTimeoutSeconds)
         maxImportBytes = try container.decodeIfPresent(Int64.self, forKey: .maxImportBytes)
@@ -42,9 +51,86 @@ public struct SettingsPatch: Decodable, Sendable {
         }
     }
 
-    /// `settings` with this patch's fields replaced (not yet validated).
-    public func applied(to settings: BackupSettings) -> BackupSettings {
+    /// Parses `KEY=VALUE` words (the CLI's `backup settings set`). Keys are the JSON fields of
+    /// ``BackupSettings/fieldNames``, the retention ones with or without `retention.`; booleans
+    /// are `true`/`false` (or yes/no, on/off, 1/0); an empty `webhook_url` removes it. Problems
+    /// are ``BackupError/invalidInput(fields:)`` keyed by the JSON field, as the API names them.
+    public init(assignments: [String]) throws(BackupError) {
+        var problems: [String: String] = [:]
+        for assignment in assignments {
+            let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                problems[assignment] = "must be KEY=VALUE"
+                continue
+            }
+            let key = String(parts[0])
+            guard let field = Self.field(named: key) else {
+                problems[key] = "is not a setting; use one of \(Self.keys.joined(separator: ", "))"
+                continue
+            }
+            if let problem = set(field, to: String(parts[1])) { problems[field] = problem }
+        }
+        guard problems.isEmpty else { throw .invalidInput(fields: problems) }
+    }
+
+    /// The keys `KEY=VALUE` accepts, as short as they may be written (`keep_last`).
+    public static let keys = BackupSettings.fieldNames.map {
+        $0.hasPrefix("retention.") ? String($0.dropFirst("retention.".count)) : $0
+    }
+
+    /// The JSON field `key` names (`keep_last` and `retention.keep_last` both name the latter).
+    private static func field(named key: String) -> String? {
+        BackupSettings.fieldNames.first { $0 == key || $0 == "retention.\(key)" }
+    }
+
+    /// Sets `field` from its text; the problem when the text is not of the field's type.
+    private mutating func set(_ field: String, to value: String) -> String? {
+        let number = Int(value)
+        let flag: Bool? =
+            switch value.lowercased() {
+            case "true", "yes", "on", "1": true
+            case "false", "no", "off", "0": false
+            default: nil
+            }
+        if Self.booleanFields.contains(field) {
+            guard flag != nil else { return "must be true or false" }
+        } else if !Self.textFields.contains(field) {
+            guard number != nil else { return "must be an integer" }
+        }
+        var retention = self.retention ?? Retention()
+        switch field {
+        case "enabled": enabled = flag
+        case "interval_hours": intervalHours = number
+        case "retention.keep_last": retention.keepLast = number
+        case "retention.keep_days": retention.keepDays = number
+        case "retention.keep_daily": retention.keepDaily = number
+        case "retention.keep_weekly": retention.keepWeekly = number
+        case "retention.keep_monthly": retention.keepMonthly = number
+        case "retention.include_manual": retention.includeManual = flag
+        case "codec": codec = value
+        case "compression_level": compressionLevel = number
+        case "webhook_url": webhookURL = .some(value.isEmpty ? nil : value)
+        case "restore_lock_timeout_seconds": restoreLockTimeoutSeconds = number
+        case "max_import_bytes": maxImportBytes = number.map { Int64($0) }
+        default: return "is not a setting"
+        }
+        if field.hasPrefix("retention.") { self.retention = retention }
+        return nil
+    }
+
+    private static let booleanFields: Set = ["enabled", "retention.include_manual"]
+    private static let textFields: Set = ["codec", "webhook_url"]
+
+    /// `settings` with this patch's fields replaced, not yet judged as a whole (see
+    /// ``BackupSettings/validated()``); a codec that is neither gzip nor zstd is refused here.
+    public func applied(to settings: BackupSettings) throws(BackupError) -> BackupSettings {
         var settings = settings
+        if let codec {
+            guard let name = CodecName(rawValue: codec) else {
+                throw .invalidInput(fields: ["codec": "must be gzip or zstd"])
+            }
+            settings.codec = name
+        }
         if let enabled { settings.enabled = enabled }
         if let intervalHours { settings.intervalHours = intervalHours }
         if let compressionLevel { settings.compressionLevel = compressionLevel }

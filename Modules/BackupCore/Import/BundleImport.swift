@@ -82,7 +82,8 @@ public final class BundleImport {
             throw .conflict(reason: "backup \(manifest.id) is already in the catalog")
         }
         var record = BackupRecord(
-            id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: service.now())
+            id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: service.now(),
+            codec: report.codec ?? .gzip)
         let destination = try dataDirectory.bundle(named: record.filename)
         let sidecar = dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: record.filename))
         let sidecarPartial = dataDirectory.temporary.appendingPathComponent(BundleName.sidecar(for: record.filename))

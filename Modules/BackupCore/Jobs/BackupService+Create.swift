@@ -7,6 +7,9 @@ public struct PreparedBackup: Sendable {
     /// restore's safety backup).
     let lease: JobLease?
     let estimatedBytes: Int64
+    /// The compression the settings chose when the record (and so its file name) was made.
+    let codec: CodecName
+    let compressionLevel: Int
 }
 
 extension BackupService {
@@ -24,7 +27,9 @@ extension BackupService {
         let lease = try beginJob()
         do throws(BackupError) {
             let prepared = try prepareBackupHoldingLock(type: type, note: note)
-            return PreparedBackup(record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes)
+            return PreparedBackup(
+                record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes, codec: prepared.codec,
+                compressionLevel: prepared.compressionLevel)
         } catch {
             lease.release()
             throw error
@@ -46,10 +51,14 @@ extension BackupService {
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
 
+        let settings = try catalog.settings()
         let record = BackupRecord(
-            id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs)
+            id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs,
+            codec: settings.codec)
         try catalog.insert(record)
-        return PreparedBackup(record: record, lease: nil, estimatedBytes: estimate)
+        return PreparedBackup(
+            record: record, lease: nil, estimatedBytes: estimate, codec: settings.codec,
+            compressionLevel: settings.compressionLevel)
     }
 
     /// Runs a prepared backup to its end and releases the job lock.
@@ -71,14 +80,13 @@ extension BackupService {
             record.totalBytes = 2 * prepared.estimatedBytes
             try catalog.update(record)
 
-            let settings = try catalog.settings()
             let template = Manifest(
                 formatVersion: Manifest.currentFormatVersion, id: record.id, type: record.type,
                 createdAt: record.createdAt, sourcePath: dataDirectory.database.path,
                 sqliteVersion: "", pageSize: 0, pageCount: 0, userVersion: 0,
                 toolVersion: BackupManagerVersion.current, entries: [])
             let (filename, temporary, directory) = (record.filename, dataDirectory.temporary, dataDirectory.backups)
-            let level = settings.compressionLevel
+            let (codec, level) = (prepared.codec, prepared.compressionLevel)
             // The snapshot phase is the copy, when one is needed: reading in place skips it.
             let (snapshot, written) = try await snapshotEngine.withSnapshot(
                 source: dataDirectory.database, scratch: snapshotURL,
@@ -93,7 +101,7 @@ extension BackupService {
                 manifest.pageSize = view.result.pageSize
                 manifest.pageCount = view.result.pageCount
                 manifest.userVersion = view.result.userVersion
-                let written = try BundleWriter(compressionLevel: level).write(
+                let written = try BundleWriter(codec: codec, compressionLevel: level).write(
                     snapshot: view.file, snapshotBytes: view.byteCount, manifest: manifest, filename: filename,
                     temporary: temporary, directory: directory
                 ) { bytes in
