@@ -33,9 +33,7 @@ struct SnapshotInPlaceTests {
                 }
                 try application.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
                 // …and the bytes read afterwards are still the pinned state.
-                let handle = try FileHandle(forReadingFrom: view.file)
-                defer { try? handle.close() }
-                try (handle.readData(ofLength: Int(view.byteCount))).write(to: copy)
+                try Self.bytes(of: view).write(to: copy)
             } catch {
                 throw .io(path: copy.path, reason: "\(error)")
             }
@@ -69,9 +67,11 @@ struct SnapshotInPlaceTests {
         let (inPlace, copied) = try await SnapshotEngine().withSnapshot(source: source, scratch: scratch) {
             (view) throws(BackupError) in
             do {
-                return (view.isLiveFile, try TestDB.fingerprint(view.file.path))
+                let copy = directory.url.appendingPathComponent("copy.sqlite")
+                try Self.bytes(of: view).write(to: copy)
+                return (view.isLiveFile, try TestDB.fingerprint(copy.path))
             } catch {
-                throw .io(path: view.file.path, reason: "\(error)")
+                throw .io(path: scratch.path, reason: "\(error)")
             }
         }
 
@@ -94,5 +94,42 @@ struct SnapshotInPlaceTests {
         }
         #expect(inPlace)
         #expect(rows == Int64(FileOps.size(of: source) ?? -1))
+    }
+
+    // Closing any descriptor of a file drops every POSIX lock the process holds on it: reading
+    // the live file with a descriptor of our own would release a restore's write lock.
+    @Test(
+        "reading in place keeps this process's SQLite locks: a write lock held beside it still keeps other writers out")
+    func readingKeepsLocks() async throws {
+        let directory = TemporaryDirectory("snapshot-locks")
+        let source = directory.url.appendingPathComponent("app.sqlite")
+        try TestDB.execute(source.path, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)")
+        let restoreLock = try HeldTransaction(path: source.path, write: true)
+
+        let inPlace = try await SnapshotEngine().withSnapshot(
+            source: source, scratch: directory.url.appendingPathComponent("scratch.sqlite")
+        ) { (view) throws(BackupError) in
+            _ = try? Self.bytes(of: view)
+            return view.isLiveFile
+        }
+
+        #expect(inPlace)
+        var config = Configuration()
+        config.busyMode = .immediateError
+        let other = try DatabaseQueue(path: source.path, configuration: config)
+        #expect(throws: DatabaseError.self) {
+            try other.write { db in try db.execute(sql: "INSERT INTO t VALUES (4)") }
+        }
+        try other.close()
+        try restoreLock.release()
+    }
+
+    /// Every byte of the snapshot, read as a bundle reads it.
+    static func bytes(of view: SnapshotView) throws -> Data {
+        var data = Data(count: Int(view.byteCount))
+        let count = try data.withUnsafeMutableBytes { (buffer) throws(BackupError) in
+            try view.reader.read(into: buffer, at: 0)
+        }
+        return data.prefix(count)
     }
 }

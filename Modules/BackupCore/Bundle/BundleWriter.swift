@@ -21,10 +21,11 @@ struct BundleWriter {
     var compressionLevel: Int
     var chunkSize = 256 * 1024
 
-    /// Bundles the first `snapshotBytes` bytes of `snapshot` as `filename` into `directory`,
+    /// Bundles the `snapshotBytes` bytes `snapshot` reads as `filename` into `directory`,
     /// using `temporary` for the partial file.
     func write(
-        snapshot: URL, snapshotBytes databaseSize: Int64, manifest template: Manifest, filename: String, temporary: URL,
+        snapshot: SnapshotReader, snapshotBytes databaseSize: Int64, manifest template: Manifest, filename: String,
+        temporary: URL,
         directory: URL,
         progress: (Int64) -> Void
     ) throws(BackupError) -> WrittenBundle {
@@ -77,11 +78,10 @@ struct BundleWriter {
         return WrittenBundle(url: destination, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
     }
 
-    /// Feeds the first `expectedSize` bytes of a file through the compressing writer, returning their SHA-256.
+    /// Feeds the snapshot's `expectedSize` bytes through the compressing writer, returning their SHA-256.
     private func streamFile(
-        _ url: URL, expectedSize: Int64, into gzip: any CompressingWriter, progress: (Int64) -> Void
+        _ input: SnapshotReader, expectedSize: Int64, into gzip: any CompressingWriter, progress: (Int64) -> Void
     ) throws(BackupError) -> String {
-        let input = try InputFile(reading: url)
         var hash = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
         defer { buffer.deallocate() }
@@ -89,7 +89,7 @@ struct BundleWriter {
         while total < expectedSize {
             if Task.isCancelled { throw .cancelled }
             let wanted = Int(min(Int64(chunkSize), expectedSize - total))
-            let count = try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]))
+            let count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: total)
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             hash.update(bufferPointer: chunk)
@@ -98,7 +98,9 @@ struct BundleWriter {
             progress(total)
         }
         guard total == expectedSize else {
-            throw .io(path: url.path, reason: "snapshot ended early while bundling (\(total) of \(expectedSize) bytes)")
+            throw .io(
+                path: Manifest.databaseEntryName,
+                reason: "snapshot ended early while bundling (\(total) of \(expectedSize) bytes)")
         }
         return hash.finalize().hexString
     }

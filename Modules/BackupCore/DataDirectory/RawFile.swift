@@ -105,5 +105,21 @@ final class InputFile {
         return total
     }
 
+    /// Fills `buffer` with the bytes at `offset` (`pread(2)`); fewer bytes only at end of file.
+    func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(BackupError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = pread(
+                descriptor, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: url.path, reason: "read failed: \(errnoDescription())")
+            }
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
     deinit { _ = Glibc.close(descriptor) }
 }

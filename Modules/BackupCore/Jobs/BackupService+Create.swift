@@ -74,6 +74,10 @@ extension BackupService {
         let started = clock()
         let snapshotURL = dataDirectory.temporary.appendingPathComponent("snapshot-\(record.id).sqlite")
         defer { SnapshotEngine.removeDatabaseFiles(at: snapshotURL) }
+        // Room for the catalog to record a failure on a disk that filled up meanwhile (a snapshot
+        // read in place leaves no copy whose removal would free space).
+        let reserve = SpaceReserve(in: dataDirectory.temporary, name: "reserve-\(record.id)")
+        defer { reserve.release() }
         let reporter = ProgressReporter(catalog: catalog, id: record.id, sink: progress)
         do throws(BackupError) {
             record.status = .running
@@ -102,7 +106,7 @@ extension BackupService {
                 manifest.pageCount = view.result.pageCount
                 manifest.userVersion = view.result.userVersion
                 let written = try BundleWriter(codec: codec, compressionLevel: level).write(
-                    snapshot: view.file, snapshotBytes: view.byteCount, manifest: manifest, filename: filename,
+                    snapshot: view.reader, snapshotBytes: view.byteCount, manifest: manifest, filename: filename,
                     temporary: temporary, directory: directory
                 ) { bytes in
                     reporter.report(
@@ -125,8 +129,9 @@ extension BackupService {
             applyRetentionAfterJob(justMade: record.id)
             return record.info
         } catch {
-            // Free the snapshot's space first: on a full disk the catalog needs it to record the failure.
+            // Free space first: on a full disk the catalog needs it to record the failure.
             SnapshotEngine.removeDatabaseFiles(at: snapshotURL)
+            reserve.release()
             let error = spaceFigures(error, estimatedBytes: prepared.estimatedBytes)
             record.status = error == .cancelled ? .cancelled : .failed
             record.error = error == .cancelled ? "cancelled" : error.message

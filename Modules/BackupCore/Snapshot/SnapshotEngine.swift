@@ -28,10 +28,11 @@ public struct SnapshotProgress: Sendable, Equatable {
 /// What a bundle reads the database from while ``SnapshotEngine/withSnapshot(source:scratch:progress:body:)``
 /// runs its body: the live database file itself, or a copy made by SQLite's backup API.
 public struct SnapshotView: Sendable {
-    /// The file whose first ``byteCount`` bytes are the snapshot.
-    public var file: URL
+    /// Reads the snapshot's ``byteCount`` bytes. Never open the live database file yourself
+    /// instead: closing a descriptor of it would drop SQLite's locks (see ``SnapshotReader``).
+    public var reader: SnapshotReader
     public var result: SnapshotResult
-    /// True when `file` is the live database, read under the held read transaction: no copy was made.
+    /// True when the bytes are the live database's, read under the held read transaction: no copy was made.
     public var isLiveFile: Bool
 
     public var byteCount: Int64 { result.byteCount }
@@ -138,12 +139,14 @@ public struct SnapshotEngine: Sendable {
             let userVersion = try Int.fetchOne(sourceDB, sql: "PRAGMA user_version") ?? 0
             let byteCount = Int64(pageSize) * Int64(pageCount)
 
-            if inPlace, try Self.fileIsSnapshot(source, database: sourceDB, byteCount: byteCount) {
+            if inPlace, try Self.fileIsSnapshot(source, database: sourceDB, byteCount: byteCount),
+                let reader = SnapshotReader(connection: sourceDB, path: source.path)
+            {
                 progress(SnapshotProgress(pagesDone: pageCount, pageCount: pageCount, pageSize: pageSize))
                 let result = SnapshotResult(
                     pageSize: pageSize, pageCount: pageCount, userVersion: userVersion,
                     sqliteVersion: String(cString: sqlite3_libversion()), restarts: 0)
-                return try body(SnapshotView(file: source, result: result, isLiveFile: true))
+                return try body(SnapshotView(reader: reader, result: result, isLiveFile: true))
             }
 
             var destinationConfig = Configuration()
@@ -160,7 +163,7 @@ public struct SnapshotEngine: Sendable {
             try destinationQueue.close()
             pinned = false
             try sourceDB.execute(sql: "ROLLBACK")
-            return try body(SnapshotView(file: scratch, result: result, isLiveFile: false))
+            return try body(SnapshotView(reader: try SnapshotReader(copy: scratch), result: result, isLiveFile: false))
         }
     }
 
