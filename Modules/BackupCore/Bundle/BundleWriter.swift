@@ -9,20 +9,23 @@ public struct WrittenBundle: Sendable, Equatable {
     public var manifest: Manifest
 }
 
-/// Streams a snapshot file into a `.tar.gz` bundle (`database.sqlite`, then `manifest.json`).
+/// Streams a backup's sources into a `.tar.gz` bundle: each source's entries (the SQLite
+/// database's `database.sqlite`), then `manifest.json`.
 ///
-/// One pass over the snapshot: each chunk is hashed for the manifest, framed as tar and
-/// deflated, and the compressed bytes are hashed for the bundle as they are written. Memory
-/// stays at a few fixed buffers. The bundle is written in `backups/.tmp/`, fsynced, renamed into
-/// `backups/` with its sidecar, and the directory is fsynced: a crash leaves either nothing in
-/// `backups/` or a complete bundle.
+/// One pass over the data: each chunk is hashed for the manifest, framed as tar and deflated,
+/// and the compressed bytes are hashed for the bundle as they are written. Memory stays at a few
+/// fixed buffers. The bundle is written in `backups/.tmp/`, fsynced, renamed into `backups/`
+/// with its sidecar, and the directory is fsynced: a crash leaves either nothing in `backups/`
+/// or a complete bundle.
 struct BundleWriter {
     var compressionLevel: Int
     var chunkSize = 256 * 1024
 
-    /// Bundles `snapshot` as `filename` into `directory`, using `temporary` for the partial file.
+    /// Bundles `sources` as `filename` into `directory`, using `temporary` for the partial file.
+    /// The manifest is `template` with the sources' records and every entry filled in;
+    /// `progress` gets the bytes of source data written so far.
     func write(
-        snapshot: URL, manifest template: Manifest, filename: String, temporary: URL, directory: URL,
+        sources: [any BackupSource], manifest template: Manifest, filename: String, temporary: URL, directory: URL,
         progress: (Int64) -> Void
     ) throws(BackupError) -> WrittenBundle {
         let partial = temporary.appendingPathComponent(filename + ".partial")
@@ -42,22 +45,19 @@ struct BundleWriter {
             try output.write(chunk)
         }
 
-        guard let databaseSize = FileOps.size(of: snapshot) else {
-            throw .io(path: snapshot.path, reason: "snapshot file vanished")
+        let sink = BundleEntrySink(bundleTime: template.createdAt, chunkSize: chunkSize) {
+            (chunk) throws(BackupError) in try gzip.write(chunk)
         }
-        let createdAt = template.createdAt
-        try gzip.write(Tar.header(name: Manifest.databaseEntryName, size: databaseSize, modificationTime: createdAt))
-        let databaseHash = try streamFile(snapshot, expectedSize: databaseSize, into: gzip, progress: progress)
-        try gzip.write([UInt8](repeating: 0, count: Tar.padding(for: databaseSize)))
-
         var manifest = template
-        manifest.entries = [Manifest.Entry(path: Manifest.databaseEntryName, size: databaseSize, sha256: databaseHash)]
-        let manifestBytes = try manifest.encoded()
-        try gzip.write(
-            Tar.header(name: Manifest.entryName, size: Int64(manifestBytes.count), modificationTime: createdAt))
-        try gzip.write(manifestBytes)
-        try gzip.write([UInt8](repeating: 0, count: Tar.padding(for: Int64(manifestBytes.count))))
-        try gzip.write(Tar.endOfArchive)
+        manifest.sources = []
+        var written: Int64 = 0
+        for source in sources {
+            let before = written
+            manifest.sources.append(try source.write(into: sink) { bytes in progress(before + bytes) })
+            written = sink.entries.reduce(0) { $0 + $1.size }
+        }
+        manifest.entries = sink.entries
+        try sink.finish(manifest: try manifest.encoded())
         try gzip.finish()
         try output.sync()
         output.close()
@@ -75,31 +75,6 @@ struct BundleWriter {
         try FileOps.fsyncDirectory(directory)
         try FileOps.fsyncDirectory(temporary)
         return WrittenBundle(url: destination, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
-    }
-
-    /// Feeds a file through the gzip writer, returning its SHA-256.
-    private func streamFile(
-        _ url: URL, expectedSize: Int64, into gzip: ParallelGzipWriter, progress: (Int64) -> Void
-    ) throws(BackupError) -> String {
-        let input = try InputFile(reading: url)
-        var hash = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var total: Int64 = 0
-        while true {
-            if Task.isCancelled { throw .cancelled }
-            let count = try input.readFully(into: buffer)
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            hash.update(bufferPointer: chunk)
-            try gzip.write(chunk)
-            total += Int64(count)
-            progress(total)
-        }
-        guard total == expectedSize else {
-            throw .io(path: url.path, reason: "snapshot changed size while bundling (\(expectedSize) → \(total))")
-        }
-        return hash.finalize().hexString
     }
 }
 

@@ -39,9 +39,7 @@ extension BackupService {
         guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
             throw .sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
         }
-        let databaseBytes = FileOps.size(of: dataDirectory.database) ?? 0
-        let walBytes = FileOps.size(of: URL(fileURLWithPath: dataDirectory.database.path + "-wal")) ?? 0
-        let estimate = databaseBytes + walBytes
+        let estimate = SQLiteSource(database: dataDirectory.database).estimatedBytes()
         let needed = 2 * estimate + Self.spaceMargin
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
@@ -80,14 +78,11 @@ extension BackupService {
             if Task.isCancelled { throw BackupError.cancelled }
 
             let settings = try catalog.settings()
-            let manifest = Manifest(
-                formatVersion: Manifest.currentFormatVersion, id: record.id, type: record.type,
-                createdAt: record.createdAt, sourcePath: dataDirectory.database.path,
-                sqliteVersion: snapshot.sqliteVersion, pageSize: snapshot.pageSize, pageCount: snapshot.pageCount,
-                userVersion: snapshot.userVersion, toolVersion: BackupManagerVersion.current, entries: [])
+            let manifest = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
+            let source = SQLiteSource(database: dataDirectory.database, snapshot: (snapshotURL, snapshot))
             let total = 2 * snapshot.byteCount
             let written = try BundleWriter(compressionLevel: settings.compressionLevel).write(
-                snapshot: snapshotURL, manifest: manifest, filename: record.filename,
+                sources: [source], manifest: manifest, filename: record.filename,
                 temporary: dataDirectory.temporary, directory: dataDirectory.backups
             ) { bytes in
                 reporter.report(
