@@ -85,4 +85,44 @@ struct BundleFormatV1CLITests {
         try Self.expectRows(in: other.dataDirectory.database.path)
         #expect(other.temporaryFiles().isEmpty)
     }
+
+    @Test("a format 1 bundle dropped into backups/ is adopted by reconciliation with its page count")
+    func adoptedByReconciliation() throws {
+        let directory = TemporaryDirectory("v1-adopt")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let backups = directory.url.appendingPathComponent("backups")
+        try FileManager.default.createDirectory(at: backups, withIntermediateDirectories: true)
+        for name in [Self.bundle.lastPathComponent, Self.bundle.lastPathComponent + ".sha256"] {
+            try FileManager.default.copyItem(
+                at: Self.fixtures.appendingPathComponent(name), to: backups.appendingPathComponent(name))
+        }
+        let verify = try backup.run(["verify", "--all", "--data-dir", directory.path])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+        let record = try catalog.record(id: Self.id)
+        #expect(record.status == .completed && record.sourcePageCount == Self.pageCount)
+    }
+
+    @Test("a new bundle is format 2: tar shows database.sqlite at the root, the manifest lists the SQLite source")
+    func newBundlesAreVersionTwo() throws {
+        let directory = TemporaryDirectory("v2-create")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let created = try backup.run(["create", "--json", "--data-dir", directory.path])
+        #expect(created.status == 0, "\(created.stderr)")
+        let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
+        let bundle = directory.url.appendingPathComponent("backups/\(info.filename)").path
+        let tar = ChildProcess(executablePath: "/usr/bin/tar")
+        let listed = try tar.run(["-tvzf", bundle])
+        let lines = listed.stdout.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].hasPrefix("-rw-r--r--") && lines[0].hasSuffix(" database.sqlite"))
+        let text = try tar.run(["-xzOf", bundle, "manifest.json"]).stdout
+        let manifest = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        #expect(manifest["format_version"] as? Int == 2 && manifest["id"] as? String == info.id)
+        let sources = manifest["sources"] as! [[String: Any]]
+        let pages = try #require(try TestDB.int(directory.dataDirectory.database.path, "PRAGMA page_count"))
+        #expect(sources.count == 1 && sources[0]["kind"] as? String == "sqlite")
+        #expect(sources[0]["page_count"] as? Int == pages)
+        let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+        #expect(try catalog.record(id: info.id).sourcePageCount == Int64(pages))
+    }
 }
