@@ -55,8 +55,6 @@ public struct Manifest: Equatable, Sendable {
     /// The format new bundles are written in.
     public static let currentFormatVersion = 2
     public static let entryName = "manifest.json"
-    /// The SQLite source's entry, at the archive's root in every format.
-    public static let databaseEntryName = SQLiteSource.entryName
 
     public var formatVersion: Int
     public var id: String
