@@ -29,10 +29,15 @@ struct BundleTests {
         let manifest = try #require(report.manifest)
         #expect(manifest.id == info.id)
         #expect(manifest.type == .manual)
-        #expect(manifest.pageSize == 4096)
+        #expect(manifest.formatVersion == 2)
+        #expect(manifest.sources.map(\.kind) == [.sqlite] && manifest.sources.map(\.name) == ["database"])
+        let sqlite = try #require(manifest.sqlite)
+        #expect(sqlite.pageSize == 4096)
+        #expect(sqlite.path == directory.dataDirectory.database.path)
         #expect(manifest.entries.map(\.path) == ["database.sqlite"])
-        #expect(manifest.entries[0].size == Int64(manifest.pageSize * manifest.pageCount))
-        #expect(manifest.sourcePath == directory.dataDirectory.database.path)
+        #expect(manifest.entries[0].size == Int64(sqlite.pageSize * sqlite.pageCount))
+        #expect(manifest.entries[0].mode == 0o644 && manifest.entries[0].type == .file)
+        #expect(manifest.entries[0].mtime == Int64(manifest.createdAt.timeIntervalSince1970))
     }
 
     @Test("the sidecar names the bundle and its SHA-256 in sha256sum's format")

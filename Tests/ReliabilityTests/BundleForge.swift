@@ -37,7 +37,12 @@ struct BundleForge {
     /// The manifest with entries describing `database`, then `edit` applied.
     func manifestBytes(for database: [UInt8], edit: (inout [String: Any]) -> Void = { _ in }) -> [UInt8] {
         var manifest = self.manifest
-        manifest["entries"] = [["path": "database.sqlite", "size": database.count, "sha256": Self.sha256(database)]]
+        // A format 2 entry keeps its mode and gets the mtime the forge's headers carry.
+        var entry = (manifest["entries"] as? [[String: Any]])?.first ?? ["path": "database.sqlite"]
+        entry["size"] = database.count
+        entry["sha256"] = Self.sha256(database)
+        if entry["mtime"] != nil { entry["mtime"] = Self.mtime }
+        manifest["entries"] = [entry]
         edit(&manifest)
         return Array(try! JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]))
     }
@@ -65,6 +70,9 @@ struct BundleForge {
         try bundle([Entry(name: "database.sqlite", data: database), Entry(name: "manifest.json", data: manifest)])
     }
 
+    /// The modification time of every forged entry.
+    static let mtime = 1_700_000_000
+
     /// A ustar header block for `entry`, checksum included.
     static func header(_ entry: Entry) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: 512)
@@ -80,7 +88,7 @@ struct BundleForge {
         put(octal(0, width: 8), at: 108, width: 8)
         put(octal(0, width: 8), at: 116, width: 8)
         put(octal(entry.data.count, width: 12), at: 124, width: 12)
-        put(octal(1_700_000_000, width: 12), at: 136, width: 12)
+        put(octal(Self.mtime, width: 12), at: 136, width: 12)
         block[156] = entry.type
         put(entry.linkName, at: 157, width: 100)
         put("ustar", at: 257, width: 6)

@@ -54,6 +54,11 @@ extension Reliability {
                     bytes: try forge.bundle(
                         database: database, manifest: forge.manifestBytes(for: database, edit: edit)))
             }
+            func source(_ manifest: inout [String: Any], _ change: (inout [String: Any]) -> Void) {
+                var source = (manifest["sources"] as! [[String: Any]])[0]
+                change(&source)
+                manifest["sources"] = [source]
+            }
             func entries(_ manifest: inout [String: Any], _ change: (inout [String: Any]) -> Void) {
                 var entry = (manifest["entries"] as! [[String: Any]])[0]
                 change(&entry)
@@ -64,9 +69,16 @@ extension Reliability {
                     entries(&m) { $0["sha256"] = String(repeating: "0", count: 64) }
                 },
                 try lie("manifest: entry size changed") { m in entries(&m) { $0["size"] = database.count + 512 } },
-                try lie("manifest: page_count changed") { $0["page_count"] = ($0["page_count"] as! Int) + 1 },
-                try lie("manifest: page_size changed") { $0["page_size"] = 8192 },
-                try lie("manifest: user_version changed") { $0["user_version"] = 7 },
+                try lie("manifest: page_count changed") { m in
+                    source(&m) { $0["page_count"] = ($0["page_count"] as! Int) + 1 }
+                },
+                try lie("manifest: page_size changed") { m in source(&m) { $0["page_size"] = 8192 } },
+                try lie("manifest: user_version changed") { m in source(&m) { $0["user_version"] = 7 } },
+                try lie("manifest: entry mode changed") { m in entries(&m) { $0["mode"] = "0755" } },
+                try lie("manifest: entry mtime changed") { m in entries(&m) { $0["mtime"] = 0 } },
+                try lie("manifest: source kind unknown") { m in source(&m) { $0["kind"] = "directory" } },
+                try lie("manifest: no sources") { $0["sources"] = [[String: Any]]() },
+                try lie("manifest: format_version 1 with format 2 fields") { $0["format_version"] = 1 },
                 try lie("manifest: format_version 99") { $0["format_version"] = 99 },
                 try lie("manifest: id is a path") { $0["id"] = "../../app.sqlite" },
                 try lie("manifest: type unknown") { $0["type"] = "weekly" },

@@ -15,10 +15,10 @@ public struct VerificationReport: Sendable, Equatable {
 }
 
 /// Re-reads a bundle end to end: the bundle's SHA-256, the tar layout, the manifest, each
-/// entry's size and SHA-256, and `PRAGMA integrity_check` on the extracted database.
+/// entry's type, size, SHA-256, mode and mtime, then each source's own checks (SQLite:
+/// `PRAGMA integrity_check` on the extracted database and the manifest's page figures). Entries
+/// go to the source kind that claims them; an entry no kind claims is a problem.
 struct BundleVerifier {
-    var chunkSize = 1024 * 1024
-
     /// Verifies `bundle`. When `keepDatabaseAt` is given and the bundle verifies, the extracted
     /// database is left there (for a restore); otherwise it is extracted under `temporary` and removed.
     ///
@@ -29,9 +29,11 @@ struct BundleVerifier {
         bundle: URL, expectedSHA256: String?, expectedID: String?, temporary: URL, keepDatabaseAt: URL? = nil,
         progress: (Int64) -> Void = { _ in }
     ) throws(BackupError) -> VerificationReport {
-        let extracted = keepDatabaseAt ?? temporary.appendingPathComponent("verify-\(BackupID.make()).sqlite")
+        let workspace = SourceWorkspace(
+            database: keepDatabaseAt ?? temporary.appendingPathComponent("verify-\(BackupID.make()).sqlite"))
+        var readers = SourceKind.allCases.map { (kind: $0, reader: $0.source.reader(extractingTo: workspace)) }
         var keep = false
-        defer { if !keep { SnapshotEngine.removeDatabaseFiles(at: extracted) } }
+        defer { if !keep { for reader in readers { reader.reader.discard() } } }
 
         let file = try InputFile(reading: bundle)
         var bundleHash = SHA256()
@@ -39,27 +41,30 @@ struct BundleVerifier {
         var problems: [String] = []
         var manifest: Manifest?
         var entries: [Manifest.Entry] = []
+        var kindsFound: Set<SourceKind> = []
 
         do {
             var tar = TarReader { (buffer) throws(BackupError) in try gzip.read(into: buffer) }
             var manifestBytes: [UInt8]?
             while let header = try tar.nextEntry() {
                 if Task.isCancelled { throw BackupError.cancelled }
-                guard !entries.contains(where: { $0.path == header.name }) else {
+                guard !entries.contains(where: { $0.path == header.path }), manifestBytes == nil else {
                     throw BackupError.verificationFailed(
-                        reason: "tar entry \(header.name.debugDescription) appears twice")
+                        reason: manifestBytes == nil
+                            ? "tar entry \(header.path.debugDescription) appears twice"
+                            : "tar entry \(header.path.debugDescription) follows manifest.json")
                 }
-                switch header.name {
-                case Manifest.databaseEntryName:
-                    let sha = try extract(from: &tar, to: extracted) { progress(gzip.compressedBytesRead) }
-                    entries.append(.init(path: header.name, size: header.size, sha256: sha))
-                case Manifest.entryName:
-                    guard header.size <= 1024 * 1024 else {
-                        throw BackupError.verificationFailed(reason: "manifest.json is implausibly large")
+                if header.path == Manifest.entryName {
+                    guard header.type == .file, header.size <= 1024 * 1024 else {
+                        throw BackupError.verificationFailed(reason: "manifest.json is not a plausible manifest")
                     }
-                    manifestBytes = try readAll(from: &tar, size: Int(header.size))
-                default:
-                    throw BackupError.verificationFailed(reason: "unexpected tar entry \(header.name.debugDescription)")
+                    manifestBytes = try tar.readData(size: Int(header.size))
+                } else if let index = readers.firstIndex(where: { $0.reader.claims(header) }) {
+                    entries.append(
+                        try readers[index].reader.read(header, from: &tar) { progress(gzip.compressedBytesRead) })
+                    kindsFound.insert(readers[index].kind)
+                } else {
+                    throw BackupError.verificationFailed(reason: "unexpected tar entry \(header.path.debugDescription)")
                 }
             }
             try tar.ensureOnlyPaddingFollows()
@@ -81,12 +86,12 @@ struct BundleVerifier {
         }
         if let manifest {
             problems += Self.compare(manifest: manifest, entries: entries, expectedID: expectedID)
+            problems += Self.compareSources(manifest: manifest, kindsFound: kindsFound)
         }
-        if problems.isEmpty {
-            if let failure = Self.integrityCheck(extracted) {
-                problems.append("integrity_check of database.sqlite: \(failure)")
-            } else if let manifest {
-                problems += Self.compareDatabase(manifest: manifest, database: extracted)
+        if problems.isEmpty, let manifest {
+            for source in manifest.sources {
+                guard let reader = readers.first(where: { $0.kind == source.kind })?.reader else { continue }
+                problems += reader.check(source)
             }
         }
         keep = problems.isEmpty && keepDatabaseAt != nil
@@ -95,9 +100,6 @@ struct BundleVerifier {
 
     private static func compare(manifest: Manifest, entries: [Manifest.Entry], expectedID: String?) -> [String] {
         var problems: [String] = []
-        if !Manifest.supportedFormatVersions.contains(manifest.formatVersion) {
-            problems.append("manifest format_version \(manifest.formatVersion) is not supported")
-        }
         if !BackupID.isValid(manifest.id) {
             problems.append("manifest id \(manifest.id.prefix(80).debugDescription) is not a backup id")
         }
@@ -109,17 +111,60 @@ struct BundleVerifier {
                 problems.append("entry \(listed.path) is listed in the manifest but missing from the bundle")
                 continue
             }
-            if actual.size != listed.size {
-                problems.append("entry \(listed.path) has \(actual.size) bytes, the manifest says \(listed.size)")
-            } else if actual.sha256 != listed.sha256 {
-                problems.append("entry \(listed.path) SHA-256 is \(actual.sha256), the manifest says \(listed.sha256)")
-            }
+            problems += Self.differences(listed: listed, actual: actual)
         }
         for actual in entries where !manifest.entries.contains(where: { $0.path == actual.path }) {
             problems.append("entry \(actual.path) is not listed in the manifest")
         }
-        if !entries.contains(where: { $0.path == Manifest.databaseEntryName }) {
-            problems.append("database.sqlite is missing")
+        return problems
+    }
+
+    /// What differs between an entry as the manifest lists it and as the archive holds it.
+    /// Format 1 manifests carry no mode or mtime, so those are compared only when listed.
+    private static func differences(listed: Manifest.Entry, actual: Manifest.Entry) -> [String] {
+        let path = listed.path
+        if actual.type != listed.type {
+            return ["entry \(path) is a \(actual.type.rawValue), the manifest says \(listed.type.rawValue)"]
+        }
+        if actual.size != listed.size {
+            return ["entry \(path) has \(actual.size) bytes, the manifest says \(listed.size)"]
+        }
+        var problems: [String] = []
+        if actual.sha256 != listed.sha256 {
+            problems.append(
+                "entry \(path) SHA-256 is \(actual.sha256 ?? "none"), the manifest says \(listed.sha256 ?? "none")")
+        }
+        if let mode = listed.mode, mode != actual.mode {
+            problems.append(
+                "entry \(path) has mode \(String(actual.mode ?? 0, radix: 8)), the manifest says \(String(mode, radix: 8))"
+            )
+        }
+        if let mtime = listed.mtime, mtime != actual.mtime {
+            problems.append("entry \(path) has mtime \(actual.mtime ?? 0), the manifest says \(mtime)")
+        }
+        if actual.target != listed.target {
+            problems.append(
+                "symlink \(path) points at \(actual.target ?? "nothing"), the manifest says \(listed.target ?? "nothing")"
+            )
+        }
+        return problems
+    }
+
+    /// Every source named once, every kind of entry found backed by a source of that kind, and
+    /// a SQLite database in every bundle (the one kind a restore knows today).
+    private static func compareSources(manifest: Manifest, kindsFound: Set<SourceKind>) -> [String] {
+        var problems: [String] = []
+        var names: Set<String> = []
+        for source in manifest.sources where !names.insert(source.name).inserted {
+            problems.append("manifest lists the source \(source.name.debugDescription) twice")
+        }
+        for kind in kindsFound.sorted(by: { $0.rawValue < $1.rawValue })
+        where !manifest.sources.contains(where: { $0.kind == kind }) {
+            problems.append(
+                "the bundle holds \(kind.rawValue) entries but the manifest lists no \(kind.rawValue) source")
+        }
+        if manifest.sqlite == nil || !kindsFound.contains(.sqlite) {
+            problems.append("\(SQLiteSource.entryName) is missing")
         }
         return problems
     }
@@ -139,36 +184,5 @@ struct BundleVerifier {
         } catch {
             return "\(error)"
         }
-    }
-
-    private func extract(from tar: inout TarReader, to url: URL, onChunk: () -> Void) throws(BackupError) -> String {
-        let output = try OutputFile(creating: url)
-        var hash = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            if Task.isCancelled { throw .cancelled }
-            let count = try tar.readEntry(into: buffer)
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            hash.update(bufferPointer: chunk)
-            try output.write(chunk)
-            onChunk()
-        }
-        output.close()
-        return hash.finalize().hexString
-    }
-
-    private func readAll(from tar: inout TarReader, size: Int) throws(BackupError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: size)
-        var filled = 0
-        while filled < size {
-            let count = try bytes.withMutableBytes { (buffer) throws(BackupError) in
-                try tar.readEntry(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-            }
-            if count == 0 { break }
-            filled += count
-        }
-        return bytes
     }
 }

@@ -9,24 +9,24 @@ public struct WrittenBundle: Sendable, Equatable {
     public var manifest: Manifest
 }
 
-/// Streams a snapshot file into a `.tar.gz` or `.tar.zst` bundle (`database.sqlite`, then `manifest.json`).
+/// Streams a backup's sources into a `.tar.gz` or `.tar.zst` bundle: each source's entries (the SQLite
+/// database's `database.sqlite`), then `manifest.json`.
 ///
-/// One pass over the snapshot: each chunk is hashed for the manifest, framed as tar and
-/// deflated, and the compressed bytes are hashed for the bundle as they are written. Memory
-/// stays at a few fixed buffers. The bundle is written in `backups/.tmp/`, fsynced, renamed into
-/// `backups/` with its sidecar, and the directory is fsynced: a crash leaves either nothing in
-/// `backups/` or a complete bundle.
+/// One pass over the data: each chunk is hashed for the manifest, framed as tar and deflated,
+/// and the compressed bytes are hashed for the bundle as they are written. Memory stays at a few
+/// fixed buffers. The bundle is written in `backups/.tmp/`, fsynced, renamed into `backups/`
+/// with its sidecar, and the directory is fsynced: a crash leaves either nothing in `backups/`
+/// or a complete bundle.
 struct BundleWriter {
     var codec: CodecName = .gzip
     var compressionLevel: Int
     var chunkSize = 256 * 1024
 
-    /// Bundles the `snapshotBytes` bytes `snapshot` reads as `filename` into `directory`,
-    /// using `temporary` for the partial file.
+    /// Bundles `sources` as `filename` into `directory`, using `temporary` for the partial file.
+    /// The manifest is `template` with the sources' records and every entry filled in;
+    /// `progress` gets the bytes of source data written so far.
     func write(
-        snapshot: SnapshotReader, snapshotBytes databaseSize: Int64, manifest template: Manifest, filename: String,
-        temporary: URL,
-        directory: URL,
+        sources: [any BackupSource], manifest template: Manifest, filename: String, temporary: URL, directory: URL,
         progress: (Int64) -> Void
     ) throws(BackupError) -> WrittenBundle {
         let partial = temporary.appendingPathComponent(filename + ".partial")
@@ -46,19 +46,19 @@ struct BundleWriter {
             try output.write(chunk)
         }
 
-        let createdAt = template.createdAt
-        try gzip.write(Tar.header(name: Manifest.databaseEntryName, size: databaseSize, modificationTime: createdAt))
-        let databaseHash = try streamFile(snapshot, expectedSize: databaseSize, into: gzip, progress: progress)
-        try gzip.write([UInt8](repeating: 0, count: Tar.padding(for: databaseSize)))
-
+        let sink = BundleEntrySink(bundleTime: template.createdAt, chunkSize: chunkSize) {
+            (chunk) throws(BackupError) in try gzip.write(chunk)
+        }
         var manifest = template
-        manifest.entries = [Manifest.Entry(path: Manifest.databaseEntryName, size: databaseSize, sha256: databaseHash)]
-        let manifestBytes = try manifest.encoded()
-        try gzip.write(
-            Tar.header(name: Manifest.entryName, size: Int64(manifestBytes.count), modificationTime: createdAt))
-        try gzip.write(manifestBytes)
-        try gzip.write([UInt8](repeating: 0, count: Tar.padding(for: Int64(manifestBytes.count))))
-        try gzip.write(Tar.endOfArchive)
+        manifest.sources = []
+        var written: Int64 = 0
+        for source in sources {
+            let before = written
+            manifest.sources.append(try source.write(into: sink) { bytes in progress(before + bytes) })
+            written = sink.entries.reduce(0) { $0 + $1.size }
+        }
+        manifest.entries = sink.entries
+        try sink.finish(manifest: try manifest.encoded())
         try gzip.finish()
         try output.sync()
         output.close()
@@ -76,33 +76,6 @@ struct BundleWriter {
         try FileOps.fsyncDirectory(directory)
         try FileOps.fsyncDirectory(temporary)
         return WrittenBundle(url: destination, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
-    }
-
-    /// Feeds the snapshot's `expectedSize` bytes through the compressing writer, returning their SHA-256.
-    private func streamFile(
-        _ input: SnapshotReader, expectedSize: Int64, into gzip: any CompressingWriter, progress: (Int64) -> Void
-    ) throws(BackupError) -> String {
-        var hash = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-        defer { buffer.deallocate() }
-        var total: Int64 = 0
-        while total < expectedSize {
-            if Task.isCancelled { throw .cancelled }
-            let wanted = Int(min(Int64(chunkSize), expectedSize - total))
-            let count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: total)
-            if count == 0 { break }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            hash.update(bufferPointer: chunk)
-            try gzip.write(chunk)
-            total += Int64(count)
-            progress(total)
-        }
-        guard total == expectedSize else {
-            throw .io(
-                path: Manifest.databaseEntryName,
-                reason: "snapshot ended early while bundling (\(total) of \(expectedSize) bytes)")
-        }
-        return hash.finalize().hexString
     }
 }
 

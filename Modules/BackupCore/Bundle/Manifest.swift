@@ -1,44 +1,84 @@
 import Foundation
 
 /// `manifest.json`: what a bundle holds and how to check it.
-public struct Manifest: Codable, Equatable, Sendable {
-    /// One file in the bundle.
-    public struct Entry: Codable, Equatable, Sendable {
+///
+/// Format 2 lists the bundle's sources (kind, name and the kind's own fields) and an entry for
+/// every file with its size, SHA-256, mode and mtime. Format 1 manifests (one SQLite database,
+/// its fields at the top level) are read into the same shape: one SQLite source.
+public struct Manifest: Equatable, Sendable {
+    /// One file, directory or symlink in the bundle (every entry but `manifest.json` itself).
+    public struct Entry: Equatable, Sendable {
         public var path: String
+        public var type: TarEntryType
+        /// Bytes of data (0 for directories and symlinks).
         public var size: Int64
-        public var sha256: String
+        /// Of a regular file's data; nil for directories and symlinks.
+        public var sha256: String?
+        /// Permission bits; nil in format 1, which did not record them.
+        public var mode: Int?
+        /// Modification time in whole seconds since 1970; nil in format 1.
+        public var mtime: Int64?
+        /// Where a symlink points.
+        public var target: String?
+
+        public init(
+            path: String, type: TarEntryType = .file, size: Int64, sha256: String?, mode: Int?, mtime: Int64?,
+            target: String? = nil
+        ) {
+            self.path = path
+            self.type = type
+            self.size = size
+            self.sha256 = sha256
+            self.mode = mode
+            self.mtime = mtime
+            self.target = target
+        }
+    }
+
+    /// One source the bundle holds: its kind, its name, and the kind's own fields.
+    public struct Source: Equatable, Sendable {
+        public var kind: SourceKind
+        /// Unique within a bundle (`database` for the SQLite database).
+        public var name: String
+        /// The SQLite fields, present when ``kind`` is ``SourceKind/sqlite``.
+        public var sqlite: SQLiteFigures?
+
+        public init(kind: SourceKind, name: String, sqlite: SQLiteFigures? = nil) {
+            self.kind = kind
+            self.name = name
+            self.sqlite = sqlite
+        }
     }
 
     /// The bundle formats this build can read.
-    public static let supportedFormatVersions = 1...1
-    public static let currentFormatVersion = 1
+    public static let supportedFormatVersions = 1...2
+    /// The format new bundles are written in.
+    public static let currentFormatVersion = 2
     public static let entryName = "manifest.json"
-    public static let databaseEntryName = "database.sqlite"
 
     public var formatVersion: Int
     public var id: String
     public var type: BackupType
     public var createdAt: Date
-    public var sourcePath: String
-    public var sqliteVersion: String
-    public var pageSize: Int
-    public var pageCount: Int
-    public var userVersion: Int
     public var toolVersion: String
+    public var sources: [Source]
     public var entries: [Entry]
 
-    enum CodingKeys: String, CodingKey {
-        case formatVersion = "format_version"
-        case id, type
-        case createdAt = "created_at"
-        case sourcePath = "source_path"
-        case sqliteVersion = "sqlite_version"
-        case pageSize = "page_size"
-        case pageCount = "page_count"
-        case userVersion = "user_version"
-        case toolVersion = "tool_version"
-        case entries
+    public init(
+        formatVersion: Int = Manifest.currentFormatVersion, id: String, type: BackupType, createdAt: Date,
+        toolVersion: String = BackupManagerVersion.current, sources: [Source] = [], entries: [Entry] = []
+    ) {
+        self.formatVersion = formatVersion
+        self.id = id
+        self.type = type
+        self.createdAt = createdAt
+        self.toolVersion = toolVersion
+        self.sources = sources
+        self.entries = entries
     }
+
+    /// The SQLite database's fields (page count, SQLite version…), when the bundle holds one.
+    public var sqlite: SQLiteFigures? { sources.first { $0.kind == .sqlite }?.sqlite }
 
     func encoded() throws(BackupError) -> [UInt8] {
         do {
@@ -51,6 +91,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     static func decode(_ bytes: [UInt8]) throws(BackupError) -> Manifest {
         do {
             return try JSONDecoder.backupManager().decode(Manifest.self, from: Data(bytes))
+        } catch let error as BackupError {
+            throw error
         } catch {
             throw .verificationFailed(reason: "manifest.json cannot be read: \(Self.describe(error))")
         }
@@ -58,7 +100,8 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     private static func describe(_ error: any Error) -> String {
         switch error {
-        case DecodingError.keyNotFound(let key, _): "missing field \(key.stringValue)"
+        case DecodingError.keyNotFound(let key, let context):
+            "missing field \((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             "bad value at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
         case DecodingError.dataCorrupted(let context):

@@ -99,7 +99,7 @@ public final class BundleImport {
         record.sizeBytes = output.bytesWritten
         record.sha256 = report.bundleSHA256
         record.completedAt = service.now()
-        record.sourcePageCount = Int64(manifest.pageCount)
+        record.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
         record.verifiedAt = record.completedAt
         try service.catalog.insert(record)
         return record.info

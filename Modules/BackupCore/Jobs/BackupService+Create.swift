@@ -44,9 +44,7 @@ extension BackupService {
         guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
             throw .sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
         }
-        let databaseBytes = FileOps.size(of: dataDirectory.database) ?? 0
-        let walBytes = FileOps.size(of: URL(fileURLWithPath: dataDirectory.database.path + "-wal")) ?? 0
-        let estimate = databaseBytes + walBytes
+        let estimate = SQLiteSource(database: dataDirectory.database).estimatedBytes()
         let needed = 2 * estimate + Self.spaceMargin
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
@@ -84,11 +82,8 @@ extension BackupService {
             record.totalBytes = 2 * prepared.estimatedBytes
             try catalog.update(record)
 
-            let template = Manifest(
-                formatVersion: Manifest.currentFormatVersion, id: record.id, type: record.type,
-                createdAt: record.createdAt, sourcePath: dataDirectory.database.path,
-                sqliteVersion: "", pageSize: 0, pageCount: 0, userVersion: 0,
-                toolVersion: BackupManagerVersion.current, entries: [])
+            let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
+            let database = dataDirectory.database
             let (filename, temporary, directory) = (record.filename, dataDirectory.temporary, dataDirectory.backups)
             let (codec, level) = (prepared.codec, prepared.compressionLevel)
             // The snapshot phase is the copy, when one is needed: reading in place skips it.
@@ -100,13 +95,9 @@ extension BackupService {
                         phaseTotal: step.byteCount, pagesDone: step.pagesDone, pageCount: step.pageCount)
                 }
             ) { (view) throws(BackupError) in
-                var manifest = template
-                manifest.sqliteVersion = view.result.sqliteVersion
-                manifest.pageSize = view.result.pageSize
-                manifest.pageCount = view.result.pageCount
-                manifest.userVersion = view.result.userVersion
+                let source = SQLiteSource(database: database, snapshot: (view.reader, view.result))
                 let written = try BundleWriter(codec: codec, compressionLevel: level).write(
-                    snapshot: view.reader, snapshotBytes: view.byteCount, manifest: manifest, filename: filename,
+                    sources: [source], manifest: template, filename: filename,
                     temporary: temporary, directory: directory
                 ) { bytes in
                     reporter.report(

@@ -81,7 +81,7 @@ extension BackupService {
         record.sizeBytes = FileOps.size(of: url)
         record.sha256 = verdict.bundleSHA256
         record.completedAt = now()
-        record.sourcePageCount = Int64(manifest.pageCount)
+        record.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
         record.verifiedAt = record.completedAt
         if sidecarHash(for: name) == nil {
             let sidecar = try OutputFile(
@@ -115,7 +115,7 @@ extension BackupService {
         completed.sizeBytes = FileOps.size(of: url)
         completed.sha256 = verdict.bundleSHA256
         completed.completedAt = record.completedAt ?? now()
-        completed.sourcePageCount = Int64(manifest.pageCount)
+        completed.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
         completed.verifiedAt = now()
         completed.doneBytes = completed.totalBytes
         completed.verificationError = nil

@@ -107,32 +107,25 @@ extension BackupService {
             let timeout = Duration.seconds(try catalog.settings().restoreLockTimeoutSeconds)
             await beforeLocking()
             let hadDatabase = FileManager.default.fileExists(atPath: dataDirectory.database.path)
-            let replacer = try DatabaseReplacer.open(
-                live: dataDirectory.database, copy: prepared.extracted, timeout: timeout)
+            var waited: Duration?
             do throws(BackupError) {
-                progress(.waitingForLock)
-                try await replacer.lock(timeout: timeout)
-                if safetyBackup, hadDatabase {
-                    let safety = try prepareBackupHoldingLock(
-                        type: .preRestore, note: nil, noteKind: .preRestore,
-                        noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:])
-                    safetyID = safety.record.id
-                    try await run(safety) { progress(.safetyBackup($0)) }
+                try await SQLiteSource(database: dataDirectory.database).restore(
+                    from: SourceWorkspace(database: prepared.extracted), timeout: timeout, writersWaited: &waited,
+                    progress: progress
+                ) { () async throws(BackupError) in
+                    if safetyBackup, hadDatabase {
+                        let safety = try prepareBackupHoldingLock(
+                            type: .preRestore, note: nil, noteKind: .preRestore,
+                            noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:])
+                        safetyID = safety.record.id
+                        try await run(safety) { progress(.safetyBackup($0)) }
+                    }
                 }
-                if Task.isCancelled { throw BackupError.cancelled }
-                progress(.replacing)
-                try await replacer.replace(timeout: timeout)
-                writersWaited = replacer.writersWaited.map(Self.milliseconds)
             } catch {
-                await replacer.abandon()
-                writersWaited = replacer.writersWaited.map(Self.milliseconds)
+                writersWaited = waited.map(Self.milliseconds)
                 throw error
             }
-            await replacer.close()
-            if let failure = BundleVerifier.integrityCheck(dataDirectory.database) {
-                throw BackupError.io(
-                    path: dataDirectory.database.path, reason: "integrity_check after the restore: \(failure)")
-            }
+            writersWaited = waited.map(Self.milliseconds)
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .succeeded, error: nil,
                 safetyBackupID: safetyID, writersWaitedMs: writersWaited)

@@ -1,0 +1,8 @@
+extension SourceKind {
+    /// The source type that writes, verifies and restores this kind.
+    var source: any BackupSource.Type {
+        switch self {
+        case .sqlite: SQLiteSource.self
+        }
+    }
+}

@@ -1,0 +1,5 @@
+/// The kinds of source a bundle can hold; the manifest names each source's kind.
+public enum SourceKind: String, Codable, Sendable, CaseIterable {
+    /// A SQLite database, snapshotted with the online backup API.
+    case sqlite
+}
