@@ -61,7 +61,7 @@ public struct SnapshotEngine: Sendable {
             if let error = error as? BackupError { throw error }
             if let error = error as? DatabaseError {
                 if error.resultCode == .SQLITE_INTERRUPT { throw .cancelled }
-                if error.resultCode == .SQLITE_FULL { throw .insufficientSpace(needed: 0, available: 0) }
+                if error.resultCode == .SQLITE_FULL { throw .diskFull(path: destination.path) }
                 throw .sourceUnavailable(path: source.path, reason: error.message ?? "\(error.resultCode)")
             }
             throw .sourceUnavailable(path: source.path, reason: "\(error)")
