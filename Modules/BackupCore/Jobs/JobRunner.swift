@@ -159,8 +159,9 @@ public actor JobRunner {
         case cancelling(BackupInfo)
     }
 
-    /// Deletes a finished backup, or cancels the job still making it in this process. A job of
-    /// another process is a ``BackupError/conflict(reason:)``.
+    /// Deletes a finished backup, or cancels the job still making it in this process. A backup
+    /// another process makes, or that a job verifies or restores (here or elsewhere), is
+    /// ``BackupError/backupInUse(id:job:)``.
     public func delete(id: String) throws(BackupError) -> Deletion {
         let record = try service.catalog.record(id: id)
         guard record.status.isActive else {
