@@ -11,10 +11,11 @@ enum ExitStatus {
     static func of(_ error: BackupError) -> Int32 {
         switch error {
         case .verificationFailed, .notABundle: verificationFailed
-        case .backupInProgress, .databaseLocked: busy
-        case .serverHoldsDataDirectory: serverRunning
+        case .backupInProgress, .backupInUse, .databaseLocked: busy
+        case .serverHoldsDataDirectory, .serverAlreadyRunning: serverRunning
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery, .invalidInput: usage
-        case .notFound, .insufficientSpace, .payloadTooLarge, .sourceUnavailable, .cancelled, .conflict, .io,
+        case .notFound, .notCompleted, .duplicateBackup, .pageSizeMismatch, .shuttingDown, .retentionWouldDelete,
+            .insufficientSpace, .diskFull, .payloadTooLarge, .sourceUnavailable, .cancelled, .io,
             .dataDirectoryMissing, .fileNotFound:
             failed
         }

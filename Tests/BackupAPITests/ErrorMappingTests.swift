@@ -17,7 +17,10 @@ struct ErrorMappingTests {
             (.invalidQuery(parameter: "limit", reason: "r"), 400), (.verificationFailed(reason: "r"), 422),
             (.insufficientSpace(needed: 2, available: 1), 507), (.payloadTooLarge(size: 2, limit: 1), 413),
             (.invalidInput(fields: ["a": "b"]), 422),
-            (.conflict(reason: "r"), 409), (.io(path: "p", reason: "r"), 500),
+            (.backupInUse(id: "x", job: .verify), 409),
+            (.notCompleted(id: "x", status: .failed, action: .restore), 409),
+            (.duplicateBackup(id: "x"), 409), (.pageSizeMismatch(backup: 4096, live: 1024), 409),
+            (.diskFull(path: "p"), 507), (.shuttingDown, 503), (.io(path: "p", reason: "r"), 500),
         ])
     func mapping(_ error: BackupError, _ status: Int) {
         let mapped = APIError(error)
@@ -44,6 +47,7 @@ struct ErrorMappingTests {
             try catalog.insert(foreign)
             let delete = try await client.execute(uri: "/api/backups/\(foreign.id)", method: .delete, headers: .auth)
             #expect(delete.status == .conflict)
+            #expect(delete.errorCode == "backup_in_use")
 
             let badNote = try await client.execute(
                 uri: "/api/backups", method: .post, headers: .auth, body: ByteBuffer(string: #"{"note": "a\u0000b"}"#))

@@ -44,7 +44,7 @@ struct SettingsConfirmCLITests {
 
         let inJSON = try backup.run(change + ["--json"])
         #expect(inJSON.status == 1)
-        #expect(inJSON.stdout.contains("\"conflict\""))
+        #expect(inJSON.stdout.contains("\"retention_would_delete\""))
         #expect(directory.backupFiles().count == 6)
 
         let dry = try backup.run(change + ["--dry-run", "--json"])

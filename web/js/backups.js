@@ -99,19 +99,23 @@ function row(item) {
     ));
     if (item.verification.error) status.push(' ', element('span', { class: 'verify-reason' }, value(item.verification.error)));
   }
+  // The server decides what a backup's state allows (`actions`); the page only offers it.
+  const allows = (action) => (item.actions ?? []).includes(action);
   const actions = [];
-  if (item.status === 'completed') {
+  if (allows('download')) {
     actions.push(button('download', item.id, () => download(item.id)));
   }
-  if (!active) {
+  if (allows('pin')) {
     actions.push(
       item.pinned
         ? button('unpin', item.id, () => setPinned(item, false))
         : button('pin', item.id, () => setPinned(item, true)),
     );
+  }
+  if (allows('delete')) {
     actions.push(button('delete', item.id, () => confirmDelete(item), 'destructive'));
   }
-  if (item.status === 'completed') {
+  if (allows('restore')) {
     actions.push(button('restore', item.id, () => openRestore(item), 'restoring'));
   }
   return element(

@@ -27,6 +27,12 @@ export function render() {
   $('#stat-last-success').replaceChildren(last.last_success_at ? value(formatDate(last.last_success_at)) : t('stats.never'));
   $('#stat-last-failure').replaceChildren(last.last_failure_at ? value(formatDate(last.last_failure_at)) : t('stats.never'));
   $('#stat-next-auto').replaceChildren(last.next_auto_at ? value(formatDate(last.next_auto_at)) : t('stats.auto_off'));
+  // Retention that could not delete a backup after a job is shown until a later run succeeds.
+  const failure = last.last_retention_failure;
+  $('#stat-retention-failure-row').hidden = !failure;
+  $('#stat-retention-failure').replaceChildren(
+    ...(failure ? [value(formatDate(failure.failed_at)), ': ', value(failure.error)] : []),
+  );
   if (last.next_auto_at) say($('#next-auto'), 'settings.next', { time: formatDate(last.next_auto_at) });
   else say($('#next-auto'), 'settings.next_off');
   renderHistory(last.history ?? []);

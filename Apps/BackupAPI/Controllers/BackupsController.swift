@@ -20,17 +20,11 @@ struct BackupsController<Context: RequestContext> {
 
     struct Page: Encodable {
         var items: [BackupInfo]
-        var nextCursor: String?
+        @ExplicitNull var nextCursor: String?
 
         enum CodingKeys: String, CodingKey {
             case items
             case nextCursor = "next_cursor"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(items, forKey: .items)
-            try container.encode(nextCursor, forKey: .nextCursor)
         }
     }
 

@@ -45,14 +45,18 @@ extension APIError {
         let status: HTTPResponse.Status
         var fields: [String: String]?
         switch error {
-        case .backupInProgress, .conflict, .cancelled, .serverHoldsDataDirectory, .databaseLocked: status = .conflict
+        case .backupInProgress, .notCompleted, .backupInUse, .duplicateBackup, .pageSizeMismatch, .cancelled,
+            .serverHoldsDataDirectory, .serverAlreadyRunning, .retentionWouldDelete, .databaseLocked:
+            status = .conflict
+        case .shuttingDown: status = .serviceUnavailable
         case .notFound, .fileNotFound: status = .notFound
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery: status = .badRequest
         case .verificationFailed, .notABundle: status = .unprocessableContent
         case .invalidInput(let problems):
             status = .unprocessableContent
             fields = problems
-        case .insufficientSpace: status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+        case .insufficientSpace, .diskFull:
+            status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .payloadTooLarge: status = .contentTooLarge
         case .sourceUnavailable, .io, .dataDirectoryMissing: status = .internalServerError
         }

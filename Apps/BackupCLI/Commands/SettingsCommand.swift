@@ -96,9 +96,7 @@ struct SettingsCommand: AsyncParsableCommand {
             let count = "\(doomed.count) backup\(doomed.count == 1 ? "" : "s")"
             guard !global.json, Terminal.isTerminal(.standardError), Terminal.isStandardInputTerminal else {
                 if !global.json { list(doomed, verb: "would delete") }
-                throw BackupError.conflict(
-                    reason: "not saved: these settings make retention delete \(count) now; "
-                        + "pass --yes to save them anyway (--dry-run lists them)")
+                throw BackupError.retentionWouldDelete(count: doomed.count)
             }
             list(doomed, verb: "would delete")
             let answer = Terminal.readLine(prompt: "Save the settings and delete \(count)? [y/N] ")

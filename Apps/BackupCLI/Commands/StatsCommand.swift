@@ -4,7 +4,7 @@ import Foundation
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Counts, bytes on disk, last success and failure.")
+        commandName: "stats", abstract: "Counts, bytes on disk, last success and failure, the last retention failure.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -26,5 +26,9 @@ struct StatsCommand: AsyncParsableCommand {
         output.line("last success  \(LocalTime.format(stats.lastSuccessAt))")
         output.line("last failure  \(LocalTime.format(stats.lastFailureAt))")
         output.line("next auto     \(stats.nextAutoAt.map { LocalTime.format($0) } ?? "off")")
+        if let failure = stats.lastRetentionFailure {
+            output.line(
+                "retention     \(output.paint("failed", .red)) \(LocalTime.format(failure.failedAt)): \(failure.error)")
+        }
     }
 }

@@ -59,7 +59,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public var codec: CodecName
     /// Within the codec's range: gzip 1-9, zstd 1-19 (``CodecName/levels``).
     public var compressionLevel: Int
-    public var webhookURL: String?
+    @ExplicitNull public var webhookURL: String?
     /// How long a restore waits for the write lock on the live database (the application's
     /// transactions to end) before it gives up and leaves the database unchanged.
     public var restoreLockTimeoutSeconds: Int
@@ -92,18 +92,6 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case webhookURL = "webhook_url"
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
         case maxImportBytes = "max_import_bytes"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(enabled, forKey: .enabled)
-        try container.encode(intervalHours, forKey: .intervalHours)
-        try container.encode(retention, forKey: .retention)
-        try container.encode(codec, forKey: .codec)
-        try container.encode(compressionLevel, forKey: .compressionLevel)
-        try container.encode(webhookURL, forKey: .webhookURL)
-        try container.encode(restoreLockTimeoutSeconds, forKey: .restoreLockTimeoutSeconds)
-        try container.encode(maxImportBytes, forKey: .maxImportBytes)
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.

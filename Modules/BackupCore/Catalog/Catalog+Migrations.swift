@@ -97,6 +97,21 @@ extension Catalog {
                 table.add(column: "codec", .text).notNull().defaults(to: CodecName.gzip.rawValue)
             }
         }
+        migrator.registerMigration("v9: jobs in use and retention errors") { db in
+            // The backups running jobs work on (see BackupUseRecord); gone with their backup.
+            try db.create(table: "backup_use") { table in
+                table.primaryKey("backup_id", .text).references("backup", onDelete: .cascade)
+                table.column("job", .text).notNull()
+                table.column("pid", .integer).notNull()
+                table.column("since", .datetime).notNull()
+            }
+            // The last retention run that failed (see RetentionFailure); one row at most.
+            try db.create(table: "retention_failure") { table in
+                table.primaryKey("id", .integer).check { $0 == 1 }
+                table.column("failed_at", .datetime).notNull()
+                table.column("error", .text).notNull()
+            }
+        }
         return migrator
     }
 }

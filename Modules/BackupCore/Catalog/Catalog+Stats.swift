@@ -8,13 +8,16 @@ public struct BackupStats: Codable, Equatable, Sendable {
     public var countsByStatus: [String: Int]
     /// Bytes of all bundles on disk (completed backups).
     public var totalBytes: Int64
-    public var lastSuccessAt: Date?
-    public var lastFailureAt: Date?
+    @ExplicitNull public var lastSuccessAt: Date?
+    @ExplicitNull public var lastFailureAt: Date?
     /// When the next automatic backup is due; nil when automatic backups are off.
-    public var nextAutoAt: Date?
+    @ExplicitNull public var nextAutoAt: Date?
     /// The newest finished backups (at most ``BackupStats/historyLimit``), newest first: what a
     /// chart of recent sizes, durations and failures needs.
     public var history: [BackupHistoryEntry]
+    /// The last retention run that could not delete everything it should (after a job, a
+    /// settings change or `prune`); nil once a later run succeeds.
+    @ExplicitNull public var lastRetentionFailure: RetentionFailure? = nil
 
     /// How many backups ``history`` holds at most.
     public static let historyLimit = 30
@@ -28,18 +31,7 @@ public struct BackupStats: Codable, Equatable, Sendable {
         case lastFailureAt = "last_failure_at"
         case nextAutoAt = "next_auto_at"
         case history
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(count, forKey: .count)
-        try container.encode(countsByType, forKey: .countsByType)
-        try container.encode(countsByStatus, forKey: .countsByStatus)
-        try container.encode(totalBytes, forKey: .totalBytes)
-        try container.encode(lastSuccessAt, forKey: .lastSuccessAt)
-        try container.encode(lastFailureAt, forKey: .lastFailureAt)
-        try container.encode(nextAutoAt, forKey: .nextAutoAt)
-        try container.encode(history, forKey: .history)
+        case lastRetentionFailure = "last_retention_failure"
     }
 }
 
@@ -49,9 +41,9 @@ public struct BackupHistoryEntry: Codable, Equatable, Sendable, FetchableRecord 
     public var createdAt: Date
     public var status: BackupStatus
     /// The bundle's size; nil when none was written (a failed or cancelled backup).
-    public var sizeBytes: Int64?
+    @ExplicitNull public var sizeBytes: Int64?
     /// How long the backup took; nil when it never completed.
-    public var durationMs: Int64?
+    @ExplicitNull public var durationMs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -59,15 +51,6 @@ public struct BackupHistoryEntry: Codable, Equatable, Sendable, FetchableRecord 
         case status
         case sizeBytes = "size_bytes"
         case durationMs = "duration_ms"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(status, forKey: .status)
-        try container.encode(sizeBytes, forKey: .sizeBytes)
-        try container.encode(durationMs, forKey: .durationMs)
     }
 }
 

@@ -57,7 +57,7 @@ public final class Catalog: Sendable {
     static func map(_ error: any Error) -> BackupError {
         if let error = error as? BackupError { return error }
         if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL {
-            return .insufficientSpace(needed: 0, available: 0)
+            return .diskFull(path: "catalog.sqlite")
         }
         return .io(path: "catalog.sqlite", reason: describe(error))
     }

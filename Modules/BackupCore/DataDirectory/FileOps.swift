@@ -28,6 +28,13 @@ enum FileOps {
         _ = unlink(url.path)
     }
 
+    /// Removes a file; a missing file is not an error, any other failure is.
+    static func remove(_ url: URL) throws(BackupError) {
+        guard unlink(url.path) == 0 || errno == ENOENT else {
+            throw .io(path: url.path, reason: "cannot delete: \(errnoDescription())")
+        }
+    }
+
     /// Free bytes available to this user on the file system holding `url`.
     static func availableBytes(at url: URL) throws(BackupError) -> Int64 {
         var stats = statvfs()

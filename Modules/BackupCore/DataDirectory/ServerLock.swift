@@ -13,7 +13,7 @@ public final class ServerLock: Sendable {
     public static func acquire(_ dataDirectory: DataDirectory) throws(BackupError) -> ServerLock {
         try dataDirectory.prepare()
         guard let lock = try AdvisoryLock.tryAcquire(at: dataDirectory.serverLock.path) else {
-            throw .conflict(reason: "another backup-api already serves the data directory \(dataDirectory.root.path)")
+            throw .serverAlreadyRunning(path: dataDirectory.root.path)
         }
         return ServerLock(lock: lock)
     }

@@ -25,9 +25,26 @@ public enum BackupError: Error, Equatable, Sendable {
     case sourceUnavailable(path: String, reason: String)
     /// The job was cancelled before it finished.
     case cancelled
-    /// The request conflicts with the record's state (for example deleting a running job
-    /// that belongs to another process).
-    case conflict(reason: String)
+    /// The backup is not in a state that allows `action` (see ``BackupStatus/allows(_:)``): only
+    /// completed backups are downloaded, verified and restored.
+    case notCompleted(id: String, status: BackupStatus, action: BackupAction)
+    /// A job (`job`) works on the backup right now, in this process or another one: it makes,
+    /// verifies or restores it, so it cannot be deleted until that job ends.
+    case backupInUse(id: String, job: JobKind)
+    /// An imported bundle's backup id is already in the catalog.
+    case duplicateBackup(id: String)
+    /// The backup's page size differs from the live WAL database's, which SQLite cannot change
+    /// in WAL mode; nothing was written.
+    case pageSizeMismatch(backup: Int, live: Int)
+    /// Another backup-api already serves this data directory.
+    case serverAlreadyRunning(path: String)
+    /// The server is shutting down and starts no new job.
+    case shuttingDown
+    /// Saving the settings would make retention delete `count` backups now, and that was not
+    /// confirmed.
+    case retentionWouldDelete(count: Int)
+    /// The file system filled up while SQLite wrote at `path` (a snapshot, the catalog).
+    case diskFull(path: String)
     /// A query parameter (a page limit, a cursor) is not acceptable.
     case invalidQuery(parameter: String, reason: String)
     /// Input failed validation; `fields` names each bad field with its reason.
@@ -60,7 +77,14 @@ public enum BackupError: Error, Equatable, Sendable {
         case .payloadTooLarge: "payload_too_large"
         case .sourceUnavailable: "source_unavailable"
         case .cancelled: "cancelled"
-        case .conflict: "conflict"
+        case .notCompleted: "backup_not_completed"
+        case .backupInUse: "backup_in_use"
+        case .duplicateBackup: "duplicate_backup"
+        case .pageSizeMismatch: "page_size_mismatch"
+        case .serverAlreadyRunning: "server_already_running"
+        case .shuttingDown: "shutting_down"
+        case .retentionWouldDelete: "retention_would_delete"
+        case .diskFull: "disk_full"
         case .invalidQuery: "invalid_query"
         case .invalidInput: "validation_failed"
         case .io: "io_error"
@@ -88,8 +112,6 @@ public enum BackupError: Error, Equatable, Sendable {
                 + candidates.prefix(10).joined(separator: ", ") + (candidates.count > 10 ? ", …" : "")
         case .verificationFailed(let reason):
             "verification failed: \(reason)"
-        case .insufficientSpace(let needed, let available) where needed <= 0:
-            "not enough free space: the disk is full (\(ByteCount.format(available)) available)"
         case .insufficientSpace(let needed, let available):
             "not enough free space for the backup: about \(ByteCount.format(needed)) needed, "
                 + "\(ByteCount.format(available)) available"
@@ -99,8 +121,26 @@ public enum BackupError: Error, Equatable, Sendable {
             "cannot read the database \(path): \(reason)"
         case .cancelled:
             "the job was cancelled"
-        case .conflict(let reason):
-            reason
+        case .notCompleted(let id, let status, let action):
+            "backup \(id) is \(status.rawValue); only completed backups can be \(action.pastParticiple)"
+        case .backupInUse(let id, .backup):
+            "backup \(id) is being made; cancel it (where it runs) before deleting it"
+        case .backupInUse(let id, let job):
+            "backup \(id) is being \(job.pastParticiple); delete it when that job has finished"
+        case .duplicateBackup(let id):
+            "backup \(id) is already in the catalog"
+        case .pageSizeMismatch(let backup, let live):
+            "the backup's page size (\(backup)) differs from the live WAL database's (\(live)); "
+                + "SQLite cannot change it in WAL mode"
+        case .serverAlreadyRunning(let path):
+            "another backup-api already serves the data directory \(path)"
+        case .shuttingDown:
+            "the server is shutting down"
+        case .retentionWouldDelete(let count):
+            "not saved: these settings make retention delete \(count) backup\(count == 1 ? "" : "s") now; "
+                + "pass --yes to save them anyway (--dry-run lists them)"
+        case .diskFull(let path):
+            "the disk is full: \(path) cannot be written"
         case .invalidQuery(let parameter, let reason):
             "\(parameter) \(reason)"
         case .invalidInput(let fields):

@@ -79,7 +79,7 @@ public final class BundleImport {
             throw .verificationFailed(reason: "the manifest id is not a backup id")
         }
         if (try? service.catalog.record(id: manifest.id)) != nil {
-            throw .conflict(reason: "backup \(manifest.id) is already in the catalog")
+            throw .duplicateBackup(id: manifest.id)
         }
         var record = BackupRecord(
             id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: service.now(),

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// A backup whose record exists (`pending`) and whose job lock is held, ready to run.
 public struct PreparedBackup: Sendable {
@@ -134,18 +135,27 @@ extension BackupService {
         }
     }
 
-    /// A disk that filled up mid-backup, reported with what the backup needs and what is free
-    /// now (the writer only knows how far it got).
+    /// A disk that filled up mid-backup (the writer's `ENOSPC`, SQLite's `SQLITE_FULL` in the
+    /// snapshot), reported with what the backup needs and what is free now (neither knows more
+    /// than how far it got).
     private func spaceFigures(_ error: BackupError, estimatedBytes: Int64) -> BackupError {
-        guard case .insufficientSpace = error else { return error }
+        switch error {
+        case .insufficientSpace, .diskFull: break
+        default: return error
+        }
         let available = (try? freeSpace(dataDirectory.backups)) ?? 0
         return .insufficientSpace(needed: 2 * estimatedBytes + Self.spaceMargin, available: available)
     }
 
-    /// Retention after every backup; a failure to prune never fails the backup, and the backup
-    /// just made is never deleted by it (so a create that reports success has its bundle on disk).
+    /// Retention after every backup; a failure to prune never fails the backup (it is logged and
+    /// shown in the stats, see ``RetentionFailure``), and the backup just made is never deleted
+    /// by it (so a create that reports success has its bundle on disk).
     private func applyRetentionAfterJob(justMade: String?) {
-        _ = try? pruneHoldingLock(dryRun: false, justMade: justMade)
+        do throws(BackupError) {
+            try pruneHoldingLock(dryRun: false, justMade: justMade)
+        } catch {
+            Self.retentionLogger.error("retention after a backup failed", metadata: ["error": "\(error.message)"])
+        }
     }
 
     /// Prepares and runs a backup in one call (the CLI's path). When it fails (not when it is

@@ -5,9 +5,7 @@ extension BackupService {
     /// the path comes from the catalog's validated file name, never from the request.
     public func downloadableBundle(id: String) throws(BackupError) -> (record: BackupRecord, url: URL) {
         let record = try catalog.record(id: id)
-        guard record.status == .completed, record.sha256 != nil else {
-            throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups download")
-        }
+        try record.ensure(.download)
         return (record, try dataDirectory.bundle(named: record.filename))
     }
 }

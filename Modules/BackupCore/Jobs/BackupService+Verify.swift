@@ -10,11 +10,20 @@ extension BackupService {
         try runVerification(try prepareVerification(id: id), progress: progress)
     }
 
-    /// Takes the job lock for verifying backup `id` (which must exist), without starting.
+    /// Takes the job lock for verifying backup `id` (which must exist and allow it), without
+    /// starting.
     public func prepareVerification(id: String) throws(BackupError) -> PreparedVerification {
-        let record = try catalog.record(id: id)
+        _ = try catalog.record(id: id)
         let lease = try beginJob()
-        return PreparedVerification(record: record, lease: lease)
+        do throws(BackupError) {
+            // Read again under the lock: reconciliation may have found its bundle gone.
+            let record = try catalog.record(id: id)
+            try record.ensure(.verify)
+            return PreparedVerification(record: record, lease: lease)
+        } catch {
+            lease.release()
+            throw error
+        }
     }
 
     /// Verifies a prepared backup, records the outcome on it, and releases the job lock.
@@ -23,7 +32,7 @@ extension BackupService {
         _ prepared: PreparedVerification, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) throws(BackupError) -> VerificationReport {
         defer { prepared.lease.release() }
-        return try verifyHoldingLock(id: prepared.record.id, progress: progress)
+        return try verifyHoldingLock(id: prepared.record.id, lease: prepared.lease, progress: progress)
     }
 
     /// Verifies every backup that should have a bundle (completed, and missing ones, which
@@ -36,11 +45,11 @@ extension BackupService {
         let lease = try beginJob()
         defer { lease.release() }
         var results: [VerificationResult] = []
-        for record in try catalog.allRecords() where Self.verifiable.contains(record.status) {
+        for record in try catalog.allRecords() where record.status.allows(.verify) {
             if Task.isCancelled { throw .cancelled }
             var problem: String?
             do {
-                _ = try verifyHoldingLock(id: record.id, progress: progress)
+                _ = try verifyHoldingLock(id: record.id, lease: lease, progress: progress)
             } catch {
                 if error == .cancelled { throw error }
                 if case .verificationFailed(let reason) = error { problem = reason } else { problem = error.message }
@@ -53,16 +62,14 @@ extension BackupService {
         return results
     }
 
-    /// The statuses of records that claim a bundle.
-    static let verifiable: Set<BackupStatus> = [.completed, .missing]
-
+    /// Verifies backup `id` under `lease`, which marks it in use meanwhile (no delete).
     func verifyHoldingLock(
-        id: String, progress: @escaping @Sendable (JobProgress) -> Void
+        id: String, lease: JobLease, progress: @escaping @Sendable (JobProgress) -> Void
     ) throws(BackupError) -> VerificationReport {
         let record = try catalog.record(id: id)
-        guard Self.verifiable.contains(record.status) else {
-            throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups can be verified")
-        }
+        try record.ensure(.verify)
+        try lease.use(id, for: .verify, at: now())
+        defer { lease.endUse(of: id) }
         let bundle = try dataDirectory.bundle(named: record.filename)
         guard FileOps.isRegularFile(bundle) else {
             // Honest about it: the backup is no longer restorable, so it no longer says completed.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The core's entry point for backup work: create, verify and delete backups on one data
 /// directory, coordinating with other processes through the job lock and the catalog.
@@ -66,14 +67,14 @@ public struct BackupService: Sendable {
         guard let lock = try AdvisoryLock.tryAcquire(at: dataDirectory.jobLock.path) else {
             throw .backupInProgress
         }
-        return JobLease(lock: lock)
+        return JobLease(lock: lock, catalog: catalog)
     }
 
     /// What every real job (a backup, a verification, a restore, an import, a prune that
     /// deletes) does first: takes the job lock and, since no other process is working then,
     /// reconciles. Records left `pending`/`running` by a dead process are marked failed
-    /// ("interrupted"), `.tmp/` is emptied, and `backups/` and the catalog are brought into
-    /// agreement (see ``reconcileHoldingLock(into:)``). A dry run or a settings change takes the
+    /// ("interrupted"), the backups they used are free again, `.tmp/` is emptied, and `backups/`
+    /// and the catalog are brought into agreement (see ``reconcileHoldingLock(into:)``). A dry run or a settings change takes the
     /// lock alone, so it never moves a file.
     public func beginJob() throws(BackupError) -> JobLease {
         try beginJobReporting().lease
@@ -86,6 +87,7 @@ public struct BackupService: Sendable {
             var report = ReconcileReport()
             report.interrupted = try catalog.failActiveRecords(
                 reason: "interrupted: the process running this job stopped before it finished", now: now())
+            try catalog.clearUses()
             report.temporaryFilesRemoved = removeTemporaryFiles()
             try reconcileHoldingLock(into: &report)
             return (lease, report)
@@ -95,7 +97,8 @@ public struct BackupService: Sendable {
         }
     }
 
-    /// Reconciles and applies retention once, as a server does at start-up.
+    /// Reconciles and applies retention once, as a server does at start-up. A retention failure
+    /// does not stop the start: it is logged, in the report and in the stats.
     public func startUp() throws(BackupError) -> (ReconcileReport, PruneReport) {
         let (lease, report) = try beginJobReporting()
         defer { lease.release() }
@@ -119,14 +122,37 @@ public struct BackupService: Sendable {
 
 /// Proof of holding the job lock; the lock is released with ``release()`` or when the lease
 /// is freed.
+///
+/// The backups the job works on are recorded through the lease (``use(_:for:at:)``), in the
+/// catalog where every process sees them, and forgotten when the lease is released.
 public final class JobLease: Sendable {
     private let lock: AdvisoryLock
+    private let catalog: Catalog
+    private let uses = Mutex<Set<String>>([])
 
-    init(lock: AdvisoryLock) {
+    init(lock: AdvisoryLock, catalog: Catalog) {
         self.lock = lock
+        self.catalog = catalog
     }
 
+    /// Records that the job uses backup `id` (verifies it, restores from it): deleting it is
+    /// refused with ``BackupError/backupInUse(id:job:)`` until ``endUse(of:)`` or ``release()``.
+    func use(_ id: String, for job: JobKind, at date: Date) throws(BackupError) {
+        try catalog.recordUse(of: id, by: job, at: date)
+        uses.withLock { _ = $0.insert(id) }
+    }
+
+    /// Forgets the use of backup `id`.
+    func endUse(of id: String) {
+        guard uses.withLock({ $0.remove(id) }) != nil else { return }
+        // A row that cannot be removed now is stale once the lock is released: it no longer
+        // refuses anything, and the next job's reconciliation removes it.
+        try? catalog.endUse(of: id)
+    }
+
+    /// Forgets the job's uses and releases the job lock.
     public func release() {
+        for id in uses.withLock({ $0 }) { endUse(of: id) }
         lock.release()
     }
 }

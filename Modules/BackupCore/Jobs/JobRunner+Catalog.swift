@@ -15,7 +15,7 @@ public struct CatalogChange: Encodable, Equatable, Sendable {
     public var count: Int
     /// The backup another process (the CLI) is making right now, with the progress that process
     /// stores in the catalog at each whole percent; nil when there is none.
-    public var foreignJob: BackupInfo?
+    @ExplicitNull public var foreignJob: BackupInfo?
 
     public init(count: Int, foreignJob: BackupInfo?) {
         self.count = count
@@ -25,12 +25,6 @@ public struct CatalogChange: Encodable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case count
         case foreignJob = "foreign_job"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(count, forKey: .count)
-        try container.encode(foreignJob, forKey: .foreignJob)
     }
 }
 

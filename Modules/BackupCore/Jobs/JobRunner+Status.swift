@@ -8,21 +8,13 @@ public struct ServerStatus: Encodable, Equatable, Sendable {
 
     public var version: String
     public var state: State
-    public var currentJob: JobStatus?
-    public var lastRestore: RestoreOutcome?
+    @ExplicitNull public var currentJob: JobStatus?
+    @ExplicitNull public var lastRestore: RestoreOutcome?
 
     enum CodingKeys: String, CodingKey {
         case version, state
         case currentJob = "current_job"
         case lastRestore = "last_restore"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(version, forKey: .version)
-        try container.encode(state, forKey: .state)
-        try container.encode(currentJob, forKey: .currentJob)
-        try container.encode(lastRestore, forKey: .lastRestore)
     }
 }
 

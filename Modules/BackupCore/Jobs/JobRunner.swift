@@ -19,13 +19,13 @@ public struct JobStatus: Codable, Equatable, Sendable {
     public var backupID: String
     public var state: State
     public var startedAt: Date
-    public var phase: JobProgress.Phase?
+    @ExplicitNull public var phase: JobProgress.Phase?
     /// How far the whole job has come (a backup counts the database twice: copy, then compress).
-    public var progress: BackupProgress?
+    @ExplicitNull public var progress: BackupProgress?
     /// How far the current phase has come, against what the operator knows (the database's
     /// size while a backup copies or compresses it): what the page shows beside the phase's name.
-    public var phaseProgress: BackupProgress?
-    public var error: String?
+    @ExplicitNull public var phaseProgress: BackupProgress? = nil
+    @ExplicitNull public var error: String?
 
     enum CodingKeys: String, CodingKey {
         case kind
@@ -35,18 +35,6 @@ public struct JobStatus: Codable, Equatable, Sendable {
         case phase, progress
         case phaseProgress = "phase_progress"
         case error
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(backupID, forKey: .backupID)
-        try container.encode(state, forKey: .state)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(phase, forKey: .phase)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(phaseProgress, forKey: .phaseProgress)
-        try container.encode(error, forKey: .error)
     }
 }
 
@@ -108,9 +96,7 @@ public actor JobRunner {
     public func startRestore(id: String, safetyBackup: Bool) throws(BackupError) -> BackupInfo {
         try ensureIdle()
         let record = try service.catalog.record(id: id)
-        guard record.status == .completed else {
-            throw .conflict(reason: "backup \(id) is \(record.status.rawValue); only completed backups can be restored")
-        }
+        try record.ensure(.restore)
         let gate = self.gate
         let drainTimeout = self.drainTimeout
         let restarts = self.restarts.continuation
@@ -173,8 +159,9 @@ public actor JobRunner {
         case cancelling(BackupInfo)
     }
 
-    /// Deletes a finished backup, or cancels the job still making it in this process. A job of
-    /// another process is a ``BackupError/conflict(reason:)``.
+    /// Deletes a finished backup, or cancels the job still making it in this process. A backup
+    /// another process makes, or that a job verifies or restores (here or elsewhere), is
+    /// ``BackupError/backupInUse(id:job:)``.
     public func delete(id: String) throws(BackupError) -> Deletion {
         let record = try service.catalog.record(id: id)
         guard record.status.isActive else {
@@ -182,7 +169,7 @@ public actor JobRunner {
             return .deleted
         }
         guard cancel(backupID: id) else {
-            throw .conflict(reason: "backup \(id) is being made by another process; cancel it there")
+            throw .backupInUse(id: id, job: .backup)
         }
         return .cancelling(record.info)
     }
@@ -225,7 +212,7 @@ public actor JobRunner {
     }
 
     private func ensureIdle() throws(BackupError) {
-        guard !closed else { throw .conflict(reason: "the server is shutting down") }
+        guard !closed else { throw .shuttingDown }
         // During a restore's maintenance (until the restart) no new job starts; the scheduler
         // treats this like any busy data directory and waits.
         guard current == nil, !gate.isInMaintenance else { throw .backupInProgress }

@@ -41,18 +41,11 @@ public struct BackupProgress: Codable, Equatable, Sendable {
 public struct VerificationSummary: Codable, Equatable, Sendable {
     public var checkedAt: Date
     public var ok: Bool
-    public var error: String?
+    @ExplicitNull public var error: String?
 
     enum CodingKeys: String, CodingKey {
         case checkedAt = "checked_at"
         case ok, error
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(checkedAt, forKey: .checkedAt)
-        try container.encode(ok, forKey: .ok)
-        try container.encode(error, forKey: .error)
     }
 }
 
@@ -62,27 +55,30 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     public var filename: String
     public var type: BackupType
     public var status: BackupStatus
-    public var sizeBytes: Int64?
-    public var sha256: String?
+    @ExplicitNull public var sizeBytes: Int64?
+    @ExplicitNull public var sha256: String?
     /// When the backup was made, by its maker's clock (for an import: what its manifest says).
     public var createdAt: Date
     /// When it entered this catalog, by this machine's clock; retention orders by this.
     public var recordedAt: Date
-    public var completedAt: Date?
+    @ExplicitNull public var completedAt: Date?
     /// What a person wrote about the backup.
-    public var note: String?
+    @ExplicitNull public var note: String?
     /// A note Backup Manager wrote (the safety backup before a restore), with its arguments;
     /// faces word it in their reader's language. Nil on backups without one.
-    public var noteKind: NoteKind?
-    public var noteArgs: [String: String]?
+    @ExplicitNull public var noteKind: NoteKind?
+    @ExplicitNull public var noteArgs: [String: String]?
     public var pinned: Bool
     /// Present while a job works on the backup.
-    public var progress: BackupProgress?
-    public var error: String?
+    @ExplicitNull public var progress: BackupProgress?
+    @ExplicitNull public var error: String?
     /// Codes of what an operator should know; today only ``createdAtInFuture``.
     public var warnings: [String]
     /// The last verification's outcome; nil when never verified.
-    public var verification: VerificationSummary?
+    @ExplicitNull public var verification: VerificationSummary?
+    /// What the backup's state allows (``BackupStatus/allows(_:)``): the faces offer these
+    /// and no others, and the core refuses the rest.
+    public var actions: [BackupAction]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, filename, type, status
@@ -94,7 +90,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case note
         case noteKind = "note_kind"
         case noteArgs = "note_args"
-        case pinned, progress, error, warnings, verification
+        case pinned, progress, error, warnings, verification, actions
     }
 
     /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
@@ -135,28 +131,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.error = error
         self.warnings = warnings
         self.verification = verification
-    }
-
-    // Absent values are written as `null`, so every key is always present.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(filename, forKey: .filename)
-        try container.encode(type, forKey: .type)
-        try container.encode(status, forKey: .status)
-        try container.encode(sizeBytes, forKey: .sizeBytes)
-        try container.encode(sha256, forKey: .sha256)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(recordedAt, forKey: .recordedAt)
-        try container.encode(completedAt, forKey: .completedAt)
-        try container.encode(note, forKey: .note)
-        try container.encode(noteKind, forKey: .noteKind)
-        try container.encode(noteArgs, forKey: .noteArgs)
-        try container.encode(pinned, forKey: .pinned)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(error, forKey: .error)
-        try container.encode(warnings, forKey: .warnings)
-        try container.encode(verification, forKey: .verification)
+        self.actions = status.actions
     }
 }
 

@@ -41,10 +41,8 @@ extension BackupService {
             switch source {
             case .backup(let id):
                 let record = try catalog.record(id: id)
-                guard record.status == .completed else {
-                    throw BackupError.conflict(
-                        reason: "backup \(id) is \(record.status.rawValue); only completed backups can be restored")
-                }
+                try record.ensure(.restore)
+                try lease.use(id, for: .restore, at: now())
                 bundle = try dataDirectory.bundle(named: record.filename)
                 expectedSHA = record.sha256
                 expectedID = record.id

@@ -138,9 +138,7 @@ final class DatabaseReplacer: Sendable {
                 return (livePageSize, copyPageSize)
             }
             if livePageSize != copyPageSize {
-                throw BackupError.conflict(
-                    reason: "the backup's page size (\(copyPageSize)) differs from the live WAL database's "
-                        + "(\(livePageSize)); SQLite cannot change it in WAL mode")
+                throw BackupError.pageSizeMismatch(backup: copyPageSize, live: livePageSize)
             }
         } catch {
             throw Self.map(error, live: live)

@@ -7,15 +7,15 @@ public struct RestoreOutcome: Codable, Equatable, Sendable {
         case succeeded, failed
     }
 
-    public var backupID: String?
+    @ExplicitNull public var backupID: String?
     public var finishedAt: Date
     public var outcome: Result
-    public var error: String?
+    @ExplicitNull public var error: String?
     /// The `pre-restore` backup taken first, when one was.
-    public var safetyBackupID: String?
+    @ExplicitNull public var safetyBackupID: String?
     /// How long the application's writers were held off: the write lock on the live database
     /// from before the safety backup to the replacement's commit. Nil when the lock was never held.
-    public var writersWaitedMs: Int64?
+    @ExplicitNull public var writersWaitedMs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case backupID = "backup_id"
@@ -35,16 +35,6 @@ public struct RestoreOutcome: Codable, Equatable, Sendable {
         self.error = error
         self.safetyBackupID = safetyBackupID
         self.writersWaitedMs = writersWaitedMs
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(backupID, forKey: .backupID)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(outcome, forKey: .outcome)
-        try container.encode(error, forKey: .error)
-        try container.encode(safetyBackupID, forKey: .safetyBackupID)
-        try container.encode(writersWaitedMs, forKey: .writersWaitedMs)
     }
 }
 

@@ -1,36 +1,66 @@
 import Foundation
+import Logging
 
 /// What a prune did (or, in a dry run, would do).
 public struct PruneReport: Sendable, Equatable {
     public var deleted: [BackupInfo]
     public var keptIDs: [String]
     public var dryRun: Bool
+    /// The first deletion that failed (the others were still tried); nil when all succeeded.
+    public var failure: BackupError?
 }
 
 extension BackupService {
     /// Applies the retention settings now, as a job (busy → ``BackupError/backupInProgress``).
     /// A dry run only reads: it takes no lock and changes nothing, not even by reconciling.
+    /// A backup that cannot be deleted fails the prune with its error, after the others were
+    /// tried, and is kept in the stats' ``BackupStats/lastRetentionFailure``.
     @discardableResult
     public func prune(dryRun: Bool = false) throws(BackupError) -> PruneReport {
         if dryRun { return try pruneHoldingLock(dryRun: true) }
         let lease = try beginJob()
         defer { lease.release() }
-        return try pruneHoldingLock(dryRun: false)
+        let report = try pruneHoldingLock(dryRun: false)
+        if let failure = report.failure { throw failure }
+        return report
     }
 
-    /// Applies retention; the caller holds the job lock (a dry run needs none). `justMade` (the backup of the job that
-    /// prunes now) is never deleted.
+    /// Applies retention; the caller holds the job lock (a dry run needs none). `justMade` (the
+    /// backup of the job that prunes now) and the backups a job uses (a restore's source while
+    /// its safety backup prunes) are never deleted. A real run records its outcome for the stats
+    /// (see ``RetentionFailure``) and logs a failure; the failure is in the report, not thrown.
     func pruneHoldingLock(dryRun: Bool, justMade: String? = nil) throws(BackupError) -> PruneReport {
         let records = try catalog.allRecords()
         let plan = Retention.plan(
-            records, policy: try catalog.settings().retention, now: now(), calendar: calendar, justMade: justMade)
+            records, policy: try catalog.settings().retention, now: now(), calendar: calendar, justMade: justMade,
+            inUse: try catalog.usedBackupIDs())
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         var deleted: [BackupInfo] = []
+        var failure: BackupError?
         for id in plan.deleted {
             guard let record = byID[id] else { continue }
-            if !dryRun { try deleteFinished(record) }
+            if !dryRun {
+                do throws(BackupError) {
+                    try deleteFinished(record)
+                } catch {
+                    failure = failure ?? error
+                    continue
+                }
+            }
             deleted.append(record.info)
         }
-        return PruneReport(deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun)
+        if !dryRun {
+            if let failure {
+                Self.retentionLogger.error(
+                    "retention could not delete every backup it should",
+                    metadata: ["error": "\(failure.message)", "deleted": "\(deleted.map(\.id))"])
+            }
+            try catalog.setRetentionFailure(failure.map { RetentionFailure(failedAt: now(), error: $0.message) })
+        }
+        return PruneReport(
+            deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun,
+            failure: failure)
     }
+
+    static let retentionLogger = Logger(label: "retention")
 }

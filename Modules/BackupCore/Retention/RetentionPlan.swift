@@ -7,6 +7,8 @@ public struct RetentionPlan: Equatable, Sendable {
         case pinned, newest, keepLast, keepDays, daily, weekly, monthly, preRestore
         /// The backup the job that triggered this prune has just made.
         case justMade
+        /// A running job works on it (a restore's source while the safety backup prunes).
+        case inUse
         /// The rules do not apply to it (a manual or imported backup without `include_manual`,
         /// or a job still running).
         case notCovered
@@ -39,16 +41,18 @@ public enum Retention {
     /// - `pre-restore` backups keep the newest three.
     /// - Failed and cancelled records older than a week are deleted; `missing` records and
     ///   running jobs are left alone.
-    /// - `justMade`, the backup a job has just made, is kept whatever the rules say.
+    /// - `justMade`, the backup a job has just made, and the backups in `inUse` (that a running
+    ///   job works on) are kept whatever the rules say.
     public static func plan(
         _ backups: [BackupRecord], policy: RetentionPolicy, now: Date, calendar: Calendar = .current,
-        justMade: String? = nil
+        justMade: String? = nil, inUse: Set<String> = []
     ) -> RetentionPlan {
         var kept: [String: RetentionPlan.Reason] = [:]
         var deleted: [String] = []
         let newestFirst = backups.sorted { ($0.recordedAt, $0.id) > ($1.recordedAt, $1.id) }
         let completed = newestFirst.filter { $0.status == .completed }
         if let justMade, backups.contains(where: { $0.id == justMade }) { kept[justMade] = .justMade }
+        for backup in backups where inUse.contains(backup.id) && kept[backup.id] == nil { kept[backup.id] = .inUse }
         if let newest = completed.first, kept[newest.id] == nil { kept[newest.id] = .newest }
         for backup in completed where backup.pinned && kept[backup.id] == nil { kept[backup.id] = .pinned }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension BackupService {
     /// When the next automatic backup is due: (the last automatic backup's start, or the moment
@@ -15,20 +16,27 @@ extension BackupService {
     /// Catalog totals with the next automatic backup.
     public func stats() throws(BackupError) -> BackupStats {
         var stats = try catalog.stats()
+        stats.lastRetentionFailure = try catalog.retentionFailure()
         stats.nextAutoAt = try nextAutomaticBackup()
         return stats
     }
 
     /// Validates and stores settings, then applies retention if no job holds the lock (a
     /// running job applies it when it ends). The answer names what retention deleted; call
-    /// ``previewSettings(_:)`` first to ask before anything is deleted.
+    /// ``previewSettings(_:)`` first to ask before anything is deleted. A retention failure
+    /// does not undo the saved settings: it is logged and shown in the stats.
     @discardableResult
     public func saveSettings(_ settings: BackupSettings) throws(BackupError) -> SettingsChange {
         let saved = try catalog.saveSettings(settings, now: now())
         var deleted: [BackupInfo] = []
         if let lease = try? acquireJobLock() {
             defer { lease.release() }
-            deleted = (try? pruneHoldingLock(dryRun: false))?.deleted ?? []
+            do throws(BackupError) {
+                deleted = try pruneHoldingLock(dryRun: false).deleted
+            } catch {
+                Self.retentionLogger.error(
+                    "retention after a settings change failed", metadata: ["error": "\(error.message)"])
+            }
         }
         return SettingsChange(settings: saved, deleted: deleted)
     }

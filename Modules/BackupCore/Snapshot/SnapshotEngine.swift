@@ -106,7 +106,7 @@ public struct SnapshotEngine: Sendable {
             if Task.isCancelled || error is CancellationError { throw .cancelled }
             if let error = error as? DatabaseError {
                 if error.resultCode == .SQLITE_INTERRUPT { throw .cancelled }
-                if error.resultCode == .SQLITE_FULL { throw .insufficientSpace(needed: 0, available: 0) }
+                if error.resultCode == .SQLITE_FULL { throw .diskFull(path: scratch.path) }
                 throw .sourceUnavailable(path: source.path, reason: error.message ?? "\(error.resultCode)")
             }
             throw .sourceUnavailable(path: source.path, reason: "\(error)")
