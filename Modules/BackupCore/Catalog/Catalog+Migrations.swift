@@ -92,6 +92,13 @@ extension Catalog {
                     .defaults(to: BackupSettings.defaultMaxImportBytes)
             }
         }
+        migrator.registerMigration("v8: bundle store") { db in
+            // Where each bundle lives, so no caller joins `backups/` with a file name; every
+            // bundle so far is in the local store, under its file name.
+            try db.alter(table: "backup") { table in
+                table.add(column: "store", .text).notNull().defaults(to: LocalStore.storeName)
+            }
+        }
         return migrator
     }
 }

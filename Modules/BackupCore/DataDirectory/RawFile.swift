@@ -105,5 +105,22 @@ final class InputFile {
         return total
     }
 
+    /// Fills `buffer` from `offset` on (`pread(2)`, the file position untouched); fewer bytes
+    /// only at end of file.
+    func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(BackupError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let count = pread(
+                descriptor, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: url.path, reason: "read failed: \(errnoDescription())")
+            }
+            if count == 0 { break }
+            total += count
+        }
+        return total
+    }
+
     deinit { _ = Glibc.close(descriptor) }
 }

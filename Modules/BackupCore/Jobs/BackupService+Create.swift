@@ -88,7 +88,7 @@ extension BackupService {
             let total = 2 * snapshot.byteCount
             let written = try BundleWriter(compressionLevel: settings.compressionLevel).write(
                 snapshot: snapshotURL, manifest: manifest, filename: record.filename,
-                temporary: dataDirectory.temporary, directory: dataDirectory.backups
+                temporary: dataDirectory.temporary, store: localStore
             ) { bytes in
                 reporter.report(
                     phase: .compress, done: snapshot.byteCount + bytes, total: total, phaseDone: bytes,

@@ -16,10 +16,8 @@ extension BackupService {
 
     /// Deletes a record that no job works on, then its files.
     func deleteFinished(_ record: BackupRecord) throws(BackupError) {
+        let store = try store(for: record)
         try catalog.deleteRecord(id: record.id)
-        let bundle = try dataDirectory.bundle(named: record.filename)
-        FileOps.removeIfPresent(bundle)
-        FileOps.removeIfPresent(dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: record.filename)))
-        try? FileOps.fsyncDirectory(dataDirectory.backups)
+        try store.delete(record.filename)
     }
 }
