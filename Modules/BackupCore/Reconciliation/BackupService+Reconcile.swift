@@ -32,7 +32,11 @@ extension BackupService {
         let known = Set(records.map(\.filename))
         let stored = Set(try store.list().map(\.key))
 
-        for name in try store.strayFiles(keepingSidecarsOf: known) {
+        // A sidecar stays while its bundle is there or its record claims one (completed, or
+        // missing until it is back); the lone sidecar of a put killed before the bundle's rename
+        // (a record `failed` as interrupted) is set aside.
+        let claimed = Set(records.filter { Self.verifiable.contains($0.status) }.map(\.filename))
+        for name in try store.strayFiles(keepingSidecarsOf: claimed) {
             report.quarantined += try store.quarantine(name)
         }
         for key in stored.sorted() where !known.contains(key) {
