@@ -28,8 +28,11 @@ extension BackupService {
     /// (``LocalStore/seal(_:sha256:)``): fsynced, with a complete sidecar.
     func reconcileHoldingLock(into report: inout ReconcileReport) throws(BackupError) {
         let store = localStore
-        let records = try catalog.allRecords().filter { $0.store == store.name }
-        let known = Set(records.map(\.filename))
+        let all = try catalog.allRecords()
+        // A file named by any record is never adopted or quarantined; only this store's records
+        // are recovered or found missing here.
+        let known = Set(all.map(\.filename))
+        let records = all.filter { $0.store == store.name }
         let stored = Set(try store.list().map(\.key))
 
         // A sidecar stays while its bundle is there or its record claims one (completed, or
