@@ -157,7 +157,7 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func downloadLink(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let (record, _) = try services.service.downloadableBundle(id: id)
+        let record = try services.service.downloadableBundle(id: id).record
         let signed = services.links.sign(id: id, sha256: record.sha256 ?? "", now: services.clock())
         return try .json(
             Link(

@@ -31,7 +31,7 @@ struct CreateCommand: AsyncParsableCommand {
             output.printJSON(info)
         } else {
             output.line("\(output.paint("created", .green)) \(info.id)  \(ByteCount.format(info.sizeBytes ?? 0))")
-            output.line(global.dataDirectory.backups.appendingPathComponent(info.filename).path)
+            output.line(service.bundleLocation(of: info))
         }
     }
 }

@@ -25,7 +25,7 @@ struct ImportCommand: AsyncParsableCommand {
             output.printJSON(info)
         } else {
             output.line(
-                "imported \(info.id) as \(service.dataDirectory.backups.appendingPathComponent(info.filename).path)")
+                "imported \(info.id) as \(service.bundleLocation(of: info))")
         }
     }
 }

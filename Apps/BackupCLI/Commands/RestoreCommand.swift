@@ -93,7 +93,7 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         if let safetyID = outcome.safetyBackupID, let safety = try? service.catalog.record(id: safetyID) {
             output.line(
-                "safety backup: \(safetyID)  \(service.dataDirectory.backups.appendingPathComponent(safety.filename).path)"
+                "safety backup: \(safetyID)  \(service.bundleLocation(of: safety.info))"
             )
         }
     }

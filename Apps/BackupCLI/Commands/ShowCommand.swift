@@ -20,7 +20,7 @@ struct ShowCommand: AsyncParsableCommand {
         }
         var lines: [(String, String)] = [
             ("id", info.id),
-            ("file", service.dataDirectory.backups.appendingPathComponent(info.filename).path),
+            ("file", service.bundleLocation(of: info)),
             ("type", info.type.rawValue),
             ("status", output.paint(statusOf: info)),
             ("size", info.sizeBytes.map { "\(ByteCount.format($0)) (\($0) bytes)" } ?? "-"),

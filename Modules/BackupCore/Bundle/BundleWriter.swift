@@ -3,7 +3,8 @@ import Foundation
 
 /// What was written: the finished bundle and its checksums.
 public struct WrittenBundle: Sendable, Equatable {
-    public var url: URL
+    /// Its key in the store that holds it.
+    public var key: String
     public var sizeBytes: Int64
     public var sha256: String
     public var manifest: Manifest
@@ -12,32 +13,26 @@ public struct WrittenBundle: Sendable, Equatable {
 /// Streams a backup's sources into a `.tar.gz` or `.tar.zst` bundle: each source's entries (the SQLite
 /// database's `database.sqlite`), then `manifest.json`.
 ///
-/// One pass over the data: each chunk is hashed for the manifest, framed as tar and deflated,
+/// One pass over the data: each chunk is hashed for the manifest, framed as tar and compressed,
 /// and the compressed bytes are hashed for the bundle as they are written. Memory stays at a few
-/// fixed buffers. The bundle is written in `backups/.tmp/`, fsynced, renamed into `backups/`
-/// with its sidecar, and the directory is fsynced: a crash leaves either nothing in `backups/`
-/// or a complete bundle.
+/// fixed buffers. The bundle is written in `backups/.tmp/` and handed to the store's
+/// ``BundleStore/put(partial:sha256:as:)``, which makes it durable: a crash leaves either nothing
+/// in the store or a complete bundle with its sidecar.
 struct BundleWriter {
     var codec: CodecName = .gzip
     var compressionLevel: Int
     var chunkSize = 256 * 1024
 
-    /// Bundles `sources` as `filename` into `directory`, using `temporary` for the partial file.
+    /// Bundles `sources` as `filename` into `store`, using `temporary` for the partial file.
     /// The manifest is `template` with the sources' records and every entry filled in;
     /// `progress` gets the bytes of source data written so far.
     func write(
-        sources: [any BackupSource], manifest template: Manifest, filename: String, temporary: URL, directory: URL,
+        sources: [any BackupSource], manifest template: Manifest, filename: String, temporary: URL,
+        store: some BundleStore,
         progress: (Int64) -> Void
     ) throws(BackupError) -> WrittenBundle {
         let partial = temporary.appendingPathComponent(filename + ".partial")
-        let partialSidecar = temporary.appendingPathComponent(BundleName.sidecar(for: filename) + ".partial")
-        var keepPartials = false
-        defer {
-            if !keepPartials {
-                FileOps.removeIfPresent(partial)
-                FileOps.removeIfPresent(partialSidecar)
-            }
-        }
+        defer { FileOps.removeIfPresent(partial) }
 
         let output = try OutputFile(creating: partial)
         var bundleHash = SHA256()
@@ -60,22 +55,13 @@ struct BundleWriter {
         manifest.entries = sink.entries
         try sink.finish(manifest: try manifest.encoded())
         try gzip.finish()
+        // Synced here too, so a full disk found by fsync reads as one (the store's sync is then cheap).
         try output.sync()
         output.close()
 
         let sha256 = bundleHash.finalize().hexString
-        let sidecar = try OutputFile(creating: partialSidecar)
-        try sidecar.write(Array("\(sha256)  \(filename)\n".utf8))
-        try sidecar.sync()
-        sidecar.close()
-
-        let destination = directory.appendingPathComponent(filename)
-        try FileOps.rename(partial, to: destination)
-        try FileOps.rename(partialSidecar, to: directory.appendingPathComponent(BundleName.sidecar(for: filename)))
-        keepPartials = true
-        try FileOps.fsyncDirectory(directory)
-        try FileOps.fsyncDirectory(temporary)
-        return WrittenBundle(url: destination, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
+        try store.put(partial: partial, sha256: sha256, as: filename)
+        return WrittenBundle(key: filename, sizeBytes: output.bytesWritten, sha256: sha256, manifest: manifest)
     }
 }
 

@@ -6,7 +6,10 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public static let databaseTableName = "backup"
 
     public var id: String
+    /// The bundle's file name, which is also its key in ``store``.
     public var filename: String
+    /// The name of the ``BundleStore`` that holds the bundle (``LocalStore/storeName``).
+    public var store: String
     public var type: BackupType
     public var status: BackupStatus
     public var sizeBytes: Int64?
@@ -31,7 +34,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var verificationError: String?
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
-        case id, filename, type, status
+        case id, filename, store, type, status
         case sizeBytes = "size_bytes"
         case sha256
         case createdAt = "created_at"
@@ -61,6 +64,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     ) {
         self.id = id
         self.filename = BundleName.make(id: id, type: type, createdAt: createdAt, codec: codec)
+        self.store = LocalStore.storeName
         self.type = type
         self.status = .pending
         self.createdAt = createdAt

@@ -97,6 +97,13 @@ extension Catalog {
                 table.add(column: "codec", .text).notNull().defaults(to: CodecName.gzip.rawValue)
             }
         }
+        migrator.registerMigration("v8: bundle store") { db in
+            // Where each bundle lives, so no caller joins `backups/` with a file name; every
+            // bundle so far is in the local store, under its file name.
+            try db.alter(table: "backup") { table in
+                table.add(column: "store", .text).notNull().defaults(to: LocalStore.storeName)
+            }
+        }
         migrator.registerMigration("v9: jobs in use and retention errors") { db in
             // The backups running jobs work on (see BackupUseRecord); gone with their backup.
             try db.create(table: "backup_use") { table in

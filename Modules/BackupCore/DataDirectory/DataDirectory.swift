@@ -32,14 +32,6 @@ public struct DataDirectory: Sendable, Equatable {
     public var serverLock: URL { backups.appendingPathComponent(".server.lock") }
     public var apiToken: URL { root.appendingPathComponent("api-token") }
 
-    /// The bundle file for `filename`, which must be a plain bundle name.
-    public func bundle(named filename: String) throws(BackupError) -> URL {
-        guard BundleName.isBundleFilename(filename) else {
-            throw .io(path: filename, reason: "not a bundle file name")
-        }
-        return backups.appendingPathComponent(filename)
-    }
-
     /// Fails with ``BackupError/dataDirectoryMissing(path:)`` unless the data directory exists:
     /// commands that only read, or that work on existing backups, never start a new one.
     public func requireExisting() throws(BackupError) {

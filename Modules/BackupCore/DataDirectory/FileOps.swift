@@ -16,6 +16,14 @@ enum FileOps {
         guard fsync(fd) == 0 else { throw .io(path: directory.path, reason: "fsync failed: \(errnoDescription())") }
     }
 
+    /// Flushes a file's data and size to disk.
+    static func fsyncFile(_ url: URL) throws(BackupError) {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: url.path, reason: "cannot open: \(errnoDescription())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw .io(path: url.path, reason: "fsync failed: \(errnoDescription())") }
+    }
+
     /// Renames `source` to `destination` atomically (same file system).
     static func rename(_ source: URL, to destination: URL) throws(BackupError) {
         guard Glibc.rename(source.path, destination.path) == 0 else {
@@ -49,6 +57,12 @@ enum FileOps {
         var info = stat()
         guard stat(url.path, &info) == 0 else { return nil }
         return Int64(info.st_size)
+    }
+
+    /// Whether anything (a file, a folder, a link) is at `url`, without following a link.
+    static func exists(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0
     }
 
     /// Whether a regular file exists at `url`.

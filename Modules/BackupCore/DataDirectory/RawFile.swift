@@ -105,7 +105,8 @@ final class InputFile {
         return total
     }
 
-    /// Fills `buffer` with the bytes at `offset` (`pread(2)`); fewer bytes only at end of file.
+    /// Fills `buffer` from `offset` on (`pread(2)`, the file position untouched); fewer bytes
+    /// only at end of file.
     func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(BackupError) -> Int {
         var total = 0
         while total < buffer.count {

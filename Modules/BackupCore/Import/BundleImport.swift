@@ -84,16 +84,7 @@ public final class BundleImport {
         var record = BackupRecord(
             id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: service.now(),
             codec: report.codec ?? .gzip)
-        let destination = try dataDirectory.bundle(named: record.filename)
-        let sidecar = dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: record.filename))
-        let sidecarPartial = dataDirectory.temporary.appendingPathComponent(BundleName.sidecar(for: record.filename))
-        let sidecarFile = try OutputFile(creating: sidecarPartial)
-        try sidecarFile.write(Array("\(report.bundleSHA256)  \(record.filename)\n".utf8))
-        try sidecarFile.sync()
-        sidecarFile.close()
-        try FileOps.rename(partial, to: destination)
-        try FileOps.rename(sidecarPartial, to: sidecar)
-        try FileOps.fsyncDirectory(dataDirectory.backups)
+        try service.store(for: record).put(partial: partial, sha256: report.bundleSHA256, as: record.filename)
 
         record.status = .completed
         record.sizeBytes = output.bytesWritten

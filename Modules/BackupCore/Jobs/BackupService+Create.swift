@@ -85,7 +85,7 @@ extension BackupService {
 
             let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
             let database = dataDirectory.database
-            let (filename, temporary, directory) = (record.filename, dataDirectory.temporary, dataDirectory.backups)
+            let (filename, temporary, store) = (record.filename, dataDirectory.temporary, localStore)
             let (codec, level) = (prepared.codec, prepared.compressionLevel)
             // The snapshot phase is the copy, when one is needed: reading in place skips it.
             let (snapshot, written) = try await snapshotEngine.withSnapshot(
@@ -99,7 +99,7 @@ extension BackupService {
                 let source = SQLiteSource(database: database, snapshot: (view.reader, view.result))
                 let written = try BundleWriter(codec: codec, compressionLevel: level).write(
                     sources: [source], manifest: template, filename: filename,
-                    temporary: temporary, directory: directory
+                    temporary: temporary, store: store
                 ) { bytes in
                     reporter.report(
                         phase: .compress, done: view.byteCount + bytes, total: 2 * view.byteCount, phaseDone: bytes,

@@ -17,16 +17,14 @@ extension BackupService {
     /// removed puts the record back and fails with ``BackupError/io(path:reason:)``, so the
     /// catalog never loses a backup whose file is still there.
     func deleteFinished(_ record: BackupRecord) throws(BackupError) {
+        let store = try store(for: record)
         let jobLock = dataDirectory.jobLock.path
         try catalog.deleteRecord(id: record.id) { AdvisoryLock.isHeld(at: jobLock) }
-        let bundle = try dataDirectory.bundle(named: record.filename)
         do throws(BackupError) {
-            try FileOps.remove(bundle)
+            try store.delete(record.filename)
         } catch {
             try catalog.insert(record)
             throw error
         }
-        FileOps.removeIfPresent(dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: record.filename)))
-        try? FileOps.fsyncDirectory(dataDirectory.backups)
     }
 }

@@ -70,33 +70,28 @@ extension BackupService {
         try record.ensure(.verify)
         try lease.use(id, for: .verify, at: now())
         defer { lease.endUse(of: id) }
-        let bundle = try dataDirectory.bundle(named: record.filename)
-        guard FileOps.isRegularFile(bundle) else {
+        let store = try store(for: record)
+        guard let total = try store.size(of: record.filename) else {
             // Honest about it: the backup is no longer restorable, so it no longer says completed.
             let reason = "the bundle file \(record.filename) is missing"
             try catalog.markMissing(id: id, reason: reason, at: now())
             throw .verificationFailed(reason: reason)
         }
-        let total = FileOps.size(of: bundle) ?? 0
-        var report = try BundleVerifier().verify(
-            bundle: bundle, expectedSHA256: record.sha256, expectedID: record.id, temporary: dataDirectory.temporary
-        ) { done in
-            progress(JobProgress(backupID: id, phase: .verify, doneBytes: done, totalBytes: total))
+        var report = try store.open(record.filename) { (bundle) throws(BackupError) in
+            try BundleVerifier().verify(
+                bundle: bundle, expectedSHA256: record.sha256, expectedID: record.id,
+                temporary: dataDirectory.temporary
+            ) { done in
+                progress(JobProgress(backupID: id, phase: .verify, doneBytes: done, totalBytes: total))
+            }
         }
-        if let sidecar = sidecarHash(for: record.filename), sidecar != report.bundleSHA256 {
+        if let sidecar = try store.checksum(of: record.filename), sidecar != report.bundleSHA256 {
             report.problems.append("the sidecar \(BundleName.sidecar(for: record.filename)) says \(sidecar)")
         }
         let failure = report.isValid ? nil : report.problems.joined(separator: "; ")
         try catalog.recordVerification(id: id, at: now(), error: failure)
         if let failure { throw .verificationFailed(reason: failure) }
         return report
-    }
-
-    /// The hash written in a bundle's `.sha256` sidecar, if the sidecar exists.
-    func sidecarHash(for filename: String) -> String? {
-        let url = dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: filename))
-        guard FileOps.isRegularFile(url), let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
-        return text.split(separator: " ", maxSplits: 1).first.map(String.init)
     }
 }
 

@@ -12,6 +12,8 @@ public struct BackupService: Sendable {
     let calendar: Calendar
     /// Free bytes on the file system of a path; tests replace it to simulate a full disk.
     public let freeSpace: @Sendable (URL) throws(BackupError) -> Int64
+    /// The data directory's `backups/`, where bundles are made and kept (see ``store(for:)``).
+    var localStore: LocalStore
 
     /// - Parameter clock: where time comes from; tests pass a fixed or advancing one.
     public init(
@@ -34,6 +36,7 @@ public struct BackupService: Sendable {
         self.clock = clock
         self.snapshotEngine = snapshotEngine
         self.freeSpace = freeSpace
+        self.localStore = LocalStore(dataDirectory: dataDirectory)
     }
 
     /// Opens the data directory's catalog and builds a service on it.

@@ -18,46 +18,39 @@ public struct ReconcileReport: Sendable, Equatable {
 }
 
 extension BackupService {
-    /// Files in `backups/` that belong there besides bundles and sidecars.
-    static let ownFiles: Set<String> = [
-        "catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "catalog.sqlite-journal", ".job.lock",
-        ".server.lock", ".tmp", "quarantine",
-    ]
-
-    /// Brings the catalog and `backups/` into agreement; the caller holds the job lock.
+    /// Brings the catalog and the local store (`backups/`) into agreement; the caller holds the
+    /// job lock.
     ///
     /// A bundle with no record is verified and adopted (type `imported`, its manifest's id and
-    /// time, recorded now) or, when it does not verify, quarantined with its sidecar; any other unknown file
-    /// is quarantined (never deleted); a completed record whose file vanished becomes `missing`.
+    /// time, recorded now) or, when it does not verify, quarantined with its sidecar; any other
+    /// unknown file is quarantined (never deleted); a completed record whose bundle vanished
+    /// becomes `missing`. An adopted or recovered bundle is sealed as a new one is put
+    /// (``LocalStore/seal(_:sha256:)``): fsynced, with a complete sidecar.
     func reconcileHoldingLock(into report: inout ReconcileReport) throws(BackupError) {
-        let records = try catalog.allRecords()
-        let known = Set(records.map(\.filename))
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.backups.path)) ?? []
-        let present = Set(names)
+        let store = localStore
+        let all = try catalog.allRecords()
+        // A file named by any record is never adopted or quarantined; only this store's records
+        // are recovered or found missing here.
+        let known = Set(all.map(\.filename))
+        let records = all.filter { $0.store == store.name }
+        let stored = Set(try store.list().map(\.key))
 
-        for name in names.sorted() where !Self.ownFiles.contains(name) && !known.contains(name) {
-            if name.hasSuffix(BundleName.sidecarExtension) {
-                let bundle = String(name.dropLast(BundleName.sidecarExtension.count))
-                if known.contains(bundle) || present.contains(bundle) { continue }
-                try quarantine(name, into: &report)
-            } else if BundleName.isBundleFilename(name),
-                FileOps.isRegularFile(dataDirectory.backups.appendingPathComponent(name))
-            {
-                if try !adopt(name, into: &report) {
-                    try quarantine(name, into: &report)
-                    if present.contains(BundleName.sidecar(for: name)) {
-                        try quarantine(BundleName.sidecar(for: name), into: &report)
-                    }
-                }
-            } else {
-                try quarantine(name, into: &report)
+        // A sidecar stays while its bundle is there or its record claims one (completed, or
+        // missing until it is back); the lone sidecar of a put killed before the bundle's rename
+        // (a record `failed` as interrupted) is set aside.
+        let claimed = Set(records.filter { $0.status.allows(.verify) }.map(\.filename))
+        for name in try store.strayFiles(keepingSidecarsOf: claimed) {
+            report.quarantined += try store.quarantine(name)
+        }
+        for key in stored.sorted() where !known.contains(key) {
+            if try !adopt(key, into: &report) {
+                report.quarantined += try store.quarantine(key, withSidecar: true)
             }
         }
-
-        for record in records where record.status != .completed && present.contains(record.filename) {
+        for record in records where record.status != .completed && stored.contains(record.filename) {
             try recover(record, into: &report)
         }
-        for record in records where record.status == .completed && !present.contains(record.filename) {
+        for record in records where record.status == .completed && !stored.contains(record.filename) {
             var missing = record
             missing.status = .missing
             missing.error = "the bundle file \(record.filename) has vanished"
@@ -66,53 +59,53 @@ extension BackupService {
         }
     }
 
-    /// Verifies an unrecorded bundle and records it; false when it does not verify or its id is taken.
-    private func adopt(_ name: String, into report: inout ReconcileReport) throws(BackupError) -> Bool {
-        let url = dataDirectory.backups.appendingPathComponent(name)
-        let verdict = try BundleVerifier().verify(
-            bundle: url, expectedSHA256: sidecarHash(for: name), expectedID: nil, temporary: dataDirectory.temporary)
+    /// Verifies an unrecorded bundle, seals it and records it; false when it does not verify or
+    /// its id is taken.
+    private func adopt(_ key: String, into report: inout ReconcileReport) throws(BackupError) -> Bool {
+        let store = localStore
+        let recorded = try store.checksum(of: key)
+        let verdict = try store.open(key) { (bundle) throws(BackupError) in
+            try BundleVerifier().verify(
+                bundle: bundle, expectedSHA256: recorded, expectedID: nil, temporary: dataDirectory.temporary)
+        }
         guard verdict.isValid, let manifest = verdict.manifest, BackupID.isValid(manifest.id),
             (try? catalog.record(id: manifest.id)) == nil
         else { return false }
+        try store.seal(key, sha256: verdict.bundleSHA256)
         var record = BackupRecord(
             id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: now())
-        record.filename = name
+        record.filename = key
+        record.store = store.name
         record.status = .completed
-        record.sizeBytes = FileOps.size(of: url)
+        record.sizeBytes = try store.size(of: key)
         record.sha256 = verdict.bundleSHA256
         record.completedAt = now()
         record.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
         record.verifiedAt = record.completedAt
-        if sidecarHash(for: name) == nil {
-            let sidecar = try OutputFile(
-                creating: dataDirectory.backups.appendingPathComponent(BundleName.sidecar(for: name)))
-            try sidecar.write(Array("\(verdict.bundleSHA256)  \(name)\n".utf8))
-            try sidecar.sync()
-        }
         try catalog.insert(record)
         report.adopted.append(manifest.id)
         return true
     }
 
-    /// A record that is not `completed` but whose bundle is in `backups/`: completed when the
-    /// bundle verifies as this backup, else the bundle and its sidecar go to quarantine.
+    /// A record that is not `completed` but whose bundle is in the store: completed (and its
+    /// bundle sealed) when the bundle verifies as this backup, else the bundle and its sidecar
+    /// go to quarantine.
     private func recover(_ record: BackupRecord, into report: inout ReconcileReport) throws(BackupError) {
-        let url = dataDirectory.backups.appendingPathComponent(record.filename)
-        let verdict = try BundleVerifier().verify(
-            bundle: url, expectedSHA256: sidecarHash(for: record.filename), expectedID: record.id,
-            temporary: dataDirectory.temporary)
+        let store = localStore
+        let verdict = try store.open(record.filename) { (bundle) throws(BackupError) in
+            try BundleVerifier().verify(
+                bundle: bundle, expectedSHA256: try store.checksum(of: record.filename), expectedID: record.id,
+                temporary: dataDirectory.temporary)
+        }
         guard verdict.isValid, let manifest = verdict.manifest else {
-            try quarantine(record.filename, into: &report)
-            let sidecar = BundleName.sidecar(for: record.filename)
-            if FileOps.isRegularFile(dataDirectory.backups.appendingPathComponent(sidecar)) {
-                try quarantine(sidecar, into: &report)
-            }
+            report.quarantined += try store.quarantine(record.filename, withSidecar: true)
             return
         }
+        try store.seal(record.filename, sha256: verdict.bundleSHA256)
         var completed = record
         completed.status = .completed
         completed.error = nil
-        completed.sizeBytes = FileOps.size(of: url)
+        completed.sizeBytes = try store.size(of: record.filename)
         completed.sha256 = verdict.bundleSHA256
         completed.completedAt = record.completedAt ?? now()
         completed.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
@@ -121,17 +114,5 @@ extension BackupService {
         completed.verificationError = nil
         try catalog.update(completed)
         report.recovered.append(record.id)
-    }
-
-    /// Moves a file from `backups/` into `quarantine/`, never overwriting what is there.
-    private func quarantine(_ name: String, into report: inout ReconcileReport) throws(BackupError) {
-        var target = dataDirectory.quarantine.appendingPathComponent(name)
-        var suffix = 1
-        while FileManager.default.fileExists(atPath: target.path) {
-            target = dataDirectory.quarantine.appendingPathComponent("\(name).\(suffix)")
-            suffix += 1
-        }
-        try FileOps.rename(dataDirectory.backups.appendingPathComponent(name), to: target)
-        report.quarantined.append(name)
     }
 }

@@ -35,33 +35,45 @@ extension BackupService {
     ) throws(BackupError) -> PreparedRestore {
         let lease = try beginJob()
         do throws(BackupError) {
-            let bundle: URL
-            var expectedSHA: String?
+            let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
             var expectedID: String?
+            /// Verifies the bundle at `bundle` (a local file) and keeps its database at `extracted`.
+            func verified(
+                _ bundle: URL, expectedSHA: String?, expectedID: String?
+            ) throws(BackupError)
+                -> VerificationReport
+            {
+                let total = FileOps.size(of: bundle) ?? 0
+                return try BundleVerifier().verify(
+                    bundle: bundle, expectedSHA256: expectedSHA, expectedID: expectedID,
+                    temporary: dataDirectory.temporary, keepDatabaseAt: extracted
+                ) { done in
+                    progress(
+                        .verifying(
+                            JobProgress(backupID: expectedID ?? "", phase: .verify, doneBytes: done, totalBytes: total))
+                    )
+                }
+            }
+            let report: VerificationReport
             switch source {
             case .backup(let id):
                 let record = try catalog.record(id: id)
                 try record.ensure(.restore)
                 try lease.use(id, for: .restore, at: now())
-                bundle = try dataDirectory.bundle(named: record.filename)
-                expectedSHA = record.sha256
                 expectedID = record.id
+                let store = try store(for: record)
+                guard try store.size(of: record.filename) != nil else {
+                    throw BackupError.verificationFailed(reason: "the bundle file \(record.filename) is missing")
+                }
+                report = try store.open(record.filename) { (bundle) throws(BackupError) in
+                    try verified(bundle, expectedSHA: record.sha256, expectedID: record.id)
+                }
             case .file(let url):
                 try BundleFile.check(url)
-                bundle = url
-            }
-            guard FileOps.isRegularFile(bundle) else {
-                throw BackupError.verificationFailed(reason: "the bundle file \(bundle.lastPathComponent) is missing")
-            }
-            let total = FileOps.size(of: bundle) ?? 0
-            let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
-            let report = try BundleVerifier().verify(
-                bundle: bundle, expectedSHA256: expectedSHA, expectedID: expectedID, temporary: dataDirectory.temporary,
-                keepDatabaseAt: extracted
-            ) { done in
-                progress(
-                    .verifying(
-                        JobProgress(backupID: expectedID ?? "", phase: .verify, doneBytes: done, totalBytes: total)))
+                guard FileOps.isRegularFile(url) else {
+                    throw BackupError.verificationFailed(reason: "the bundle file \(url.lastPathComponent) is missing")
+                }
+                report = try verified(url, expectedSHA: nil, expectedID: nil)
             }
             guard report.isValid, let manifest = report.manifest else {
                 throw BackupError.verificationFailed(reason: report.problems.joined(separator: "; "))

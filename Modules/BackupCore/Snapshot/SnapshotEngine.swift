@@ -173,7 +173,7 @@ public struct SnapshotEngine: Sendable {
         guard let size = FileOps.size(of: source), size >= byteCount else { return false }
         let mode = try String.fetchOne(database, sql: "PRAGMA journal_mode")?.lowercased()
         guard mode == "wal" else { return true }
-        return WALIndex.read(database: source)?.isFullyBackfilled ?? false
+        return WALIndex.read(connection: database)?.isFullyBackfilled ?? false
     }
 
     private static func runBackup(

@@ -1,10 +1,7 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import GRDB
+import GRDBSQLite
+import Synchronization
 
 /// What the wal-index (the `-shm` file beside a WAL-mode database) says about the WAL: how many
 /// frames it holds and how many of them a checkpoint has copied back into the database file.
@@ -29,24 +26,36 @@ struct WALIndex: Equatable {
     private static let backfillOffset = 96
     private static let walIndexVersion: UInt32 = 3_007_000
 
-    /// Reads the wal-index of the database at `database`; nil when there is none, or when it
-    /// cannot be trusted right now (not initialised, an unknown version, the two header copies
-    /// differ because a writer is updating them).
+    /// Reads the wal-index of `database`'s connection, through SQLite's own mapping of it
+    /// (`xShmMap` on the connection's file); nil when there is none, or when it cannot be
+    /// trusted right now (not initialised, an unknown version, the two header copies differ
+    /// because a writer is updating them).
+    ///
+    /// Never through a descriptor of ours: SQLite's WAL locks are POSIX locks on the `-shm`
+    /// file, and closing any descriptor of it would release every one this process holds (a
+    /// restore's write lock, the read mark that pins a snapshot).
     ///
     /// `nBackfill` is read before the header, on purpose: while the caller holds a read
     /// transaction, `nBackfill` only grows up to the caller's read mark and `mxFrame` is at
     /// least that mark, so equal values read in this order prove the database file holds every
     /// frame the caller's snapshot includes (see ``SnapshotEngine``).
-    static func read(database: URL) -> WALIndex? {
-        let descriptor = open(database.path + "-shm", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { _ = close(descriptor) }
+    static func read(connection database: Database) -> WALIndex? {
+        var pointer: UnsafeMutableRawPointer?
+        let rc = sqlite3_file_control(database.sqliteConnection, "main", SQLITE_FCNTL_FILE_POINTER, &pointer)
+        guard rc == SQLITE_OK, let file = pointer?.assumingMemoryBound(to: sqlite3_file.self),
+            let methods = file.pointee.pMethods, methods.pointee.iVersion >= 2,
+            let shmMap = methods.pointee.xShmMap
+        else { return nil }
+        var region: UnsafeMutableRawPointer?
+        // Region 0 is mapped already while the connection reads in WAL mode; 32 KiB is its size.
+        let mapped = withUnsafeMutablePointer(to: &region) { out in
+            out.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 1) { shmMap(file, 0, 32 * 1024, 0, $0) }
+        }
+        guard mapped == SQLITE_OK, let base = region else { return nil }
 
-        var backfill: UInt32 = 0
-        guard pread(descriptor, &backfill, 4, off_t(backfillOffset)) == 4 else { return nil }
-        var header = [UInt8](repeating: 0, count: 2 * headerSize)
-        let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, $0.count, 0) }
-        guard count == header.count else { return nil }
+        let backfill = base.load(fromByteOffset: backfillOffset, as: UInt32.self)
+        atomicMemoryFence(ordering: .acquiring)
+        let header = [UInt8](UnsafeRawBufferPointer(start: base, count: 2 * headerSize))
         guard header[0..<headerSize] == header[headerSize..<(2 * headerSize)] else { return nil }
         guard header[isInitOffset] == 1, word(header, at: versionOffset) == walIndexVersion else { return nil }
         return WALIndex(lastFrame: word(header, at: lastFrameOffset), backfilledFrames: backfill)
