@@ -84,7 +84,7 @@ func buildApplication(
     case .environment: logger.info("API token read from BACKUP_API_TOKEN")
     }
     let service = try BackupService(dataDirectory: dataDirectory, clock: { clock.now() })
-    let (reconciled, pruned) = try service.startUp()
+    let (reconciled, pruned) = try await BlockingWork.run { () throws(BackupError) in try service.startUp() }
     logger.info(
         "start-up reconciliation",
         metadata: [

@@ -15,13 +15,17 @@ struct DownloadController<Context: RequestContext> {
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let (record, url) = try services.service.downloadableBundle(id: id)
-        let path = url.path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-            let size = (attributes[.size] as? NSNumber)?.int64Value
-        else {
-            throw BackupError.notFound(id: id)
+        let service = services.service
+        let (record, url, size) = try await BlockingWork.run { () throws(BackupError) in
+            let (record, url) = try service.downloadableBundle(id: id)
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path),
+                let size = (attributes[.size] as? NSNumber)?.int64Value
+            else {
+                throw BackupError.notFound(id: id)
+            }
+            return (record, url, size)
         }
+        let path = url.path
         var headers: HTTPFields = [
             .contentType: "application/gzip",
             .eTag: "\"\(record.sha256 ?? "")\"",
