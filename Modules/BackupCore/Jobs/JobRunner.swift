@@ -134,6 +134,7 @@ public actor JobRunner {
                 throw error
             }
             let replacing = RestoreMilestone()
+            let failed = JobResult<RestoreOutcome>()
             do throws(BackupError) {
                 let outcome = try await service.runRestore(prepared, safetyBackup: safetyBackup) { step in
                     switch step {
@@ -152,6 +153,8 @@ public actor JobRunner {
                 } beforeLocking: {
                     gate.enterMaintenance()
                     _ = await gate.drain(timeout: drainTimeout)
+                } recorded: { outcome in
+                    if outcome.outcome == .failed { failed.keep(outcome) }
                 }
                 restarts.yield(outcome)
             } catch {
@@ -160,7 +163,7 @@ public actor JobRunner {
                 // nothing keeps state from before the attempt.
                 let unchanged: Bool
                 if case .databaseLocked = error { unchanged = true } else { unchanged = !replacing.isReached }
-                if !unchanged, let outcome = service.dataDirectory.lastRestore() {
+                if !unchanged, let outcome = try? failed.get() {
                     restarts.yield(outcome)
                 } else {
                     gate.leaveMaintenance()
@@ -357,6 +360,11 @@ public actor JobRunner {
 /// What a job that answers its caller (an import) ended with.
 private final class JobResult<Value: Sendable>: Sendable {
     private let result = Mutex<Result<Value, BackupError>?>(nil)
+
+    /// Keeps `value`.
+    func keep(_ value: Value) {
+        result.withLock { $0 = .success(value) }
+    }
 
     /// Runs `body`, keeping its value or its error, and rethrows the error.
     func keep(_ body: () throws(BackupError) -> Value) throws(BackupError) {
