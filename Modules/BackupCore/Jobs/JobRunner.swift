@@ -65,6 +65,8 @@ public actor JobRunner {
     /// A job is being prepared (lock, reconciliation, record) on the blocking threads: the runner
     /// is taken, though ``currentJob`` is still nil.
     private var preparing = false
+    /// ``shutdown()`` waiting for a preparation to end (and its job to launch).
+    private var preparationWaiters: [CheckedContinuation<Void, Never>] = []
     private var subscribers: [UUID: AsyncStream<RunnerEvent>.Continuation] = [:]
     private var closed = false
     /// Admission control of the server this runner serves; a restore puts it in maintenance.
@@ -238,6 +240,9 @@ public actor JobRunner {
     /// Cancels the running job, waits for it to clean up, and ends every event stream.
     public func shutdown() async {
         closed = true
+        // A job being prepared launches in the same turn its preparation ends, and is then
+        // cancelled below like any running job.
+        if preparing { await withCheckedContinuation { preparationWaiters.append($0) } }
         if let current {
             current.task.cancel()
             await current.task.value
@@ -269,7 +274,11 @@ public actor JobRunner {
     ) async throws(BackupError) -> T {
         try ensureIdle()
         preparing = true
-        defer { preparing = false }
+        defer {
+            preparing = false
+            for waiter in preparationWaiters { waiter.resume() }
+            preparationWaiters.removeAll()
+        }
         let service = self.service
         return try await BlockingWork.run { () throws(BackupError) -> T in try preparation(service) }
     }
@@ -310,8 +319,6 @@ public actor JobRunner {
             self.didFinish(outcome)
         }
         current = (status, task)
-        // A job prepared while the runner shut down ends at once, cleaning up after itself.
-        if closed { task.cancel() }
         publish(status)
         return task
     }
