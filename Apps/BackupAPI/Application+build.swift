@@ -68,7 +68,7 @@ struct AppServices: Sendable {
 /// Builds the real application: data directory, token, catalog, job runner, router. Every client
 /// connection is registered in `connections`, for ``DrainDeadline``.
 func buildApplication(
-    _ arguments: some AppArguments, clock: any WallClock = SystemClock(), restart: RestartRequest = RestartRequest(),
+    _ arguments: some AppArguments, clock: any WallClock = SystemClock(), restarts: RestartRequests = RestartRequests(),
     connections: OpenConnections = OpenConnections()
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "backup-api")
@@ -84,7 +84,7 @@ func buildApplication(
     case .environment: logger.info("API token read from BACKUP_API_TOKEN")
     }
     let service = try BackupService(dataDirectory: dataDirectory, clock: { clock.now() })
-    let (reconciled, pruned) = try service.startUp()
+    let (reconciled, pruned) = try await BlockingWork.run { () throws(BackupError) in try service.startUp() }
     logger.info(
         "start-up reconciliation",
         metadata: [
@@ -115,7 +115,7 @@ func buildApplication(
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
             SchedulerService(scheduler: services.scheduler),
             CatalogWatchService(runner: services.runner, interval: arguments.catalogPollInterval, logger: logger),
-            RestartWatcher(runner: services.runner, request: restart, logger: logger),
+            RestartWatcher(runner: services.runner, requests: restarts, logger: logger),
         ],
         onServerRunning: { channel in
             startLogger.notice(

@@ -104,27 +104,61 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     }
 
     func run() async throws {
-        RestartRequest.recordInheritedDescriptors()
-        let restart = RestartRequest()
+        RestartMode.recordInheritedDescriptors()
+        let restarts = RestartRequests()
         let connections = OpenConnections()
         do {
-            let app = try await buildApplication(self, restart: restart, connections: connections)
+            let app = try await buildApplication(self, restarts: restarts, connections: connections)
             let deadline = DrainDeadline(
                 connections: connections, timeout: .seconds(drainTimeoutSeconds), logger: app.logger)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [app, deadline], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
-            do {
-                try await group.run()
-            } catch  where restart.isRequested {
-                app.logger.warning("shutdown before the restart reported: \(error)")
-            }
-            if restart.isRequested {
-                restart.perform(RestartMode(rawValue: restartMode) ?? .exec, logger: app.logger)
+            if let outcome = try await Self.run(group, restartingOn: restarts.outcomes, logger: app.logger) {
+                (RestartMode(rawValue: restartMode) ?? .exec).perform(after: outcome, logger: app.logger)
             }
         } catch let error as BackupError {
             FileHandle.standardError.write(Data("backup-api: \(error.message)\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    /// Runs `group` until it stops; a restore's outcome arriving meanwhile shuts it down
+    /// gracefully and is returned, for the restart. A group that fails after the restore began
+    /// shutting it down still restarts (the failure is logged); one that fails otherwise throws.
+    private static func run(
+        _ group: ServiceGroup, restartingOn outcomes: AsyncStream<RestoreOutcome>, logger: Logger
+    ) async throws -> RestoreOutcome? {
+        enum Ended: Sendable {
+            case stopped((any Error)?)
+            case restore(RestoreOutcome)
+        }
+        return try await withThrowingTaskGroup(of: Ended.self) { tasks in
+            tasks.addTask {
+                do { try await group.run() } catch { return .stopped(error) }
+                return .stopped(nil)
+            }
+            tasks.addTask {
+                for await outcome in outcomes {
+                    await group.triggerGracefulShutdown()
+                    return .restore(outcome)
+                }
+                return .stopped(nil)
+            }
+            var outcome: RestoreOutcome?
+            while let ended = try await tasks.next() {
+                switch ended {
+                case .restore(let restored):
+                    outcome = restored
+                case .stopped(let error):
+                    // The server has stopped: stop waiting for a restore.
+                    tasks.cancelAll()
+                    guard let error else { continue }
+                    guard outcome != nil else { throw error }
+                    logger.warning("shutdown before the restart reported: \(error)")
+                }
+            }
+            return outcome
         }
     }
 }

@@ -137,6 +137,8 @@ def api_latency(ctx, data_dir, database, log, source):
     load = f"{ctx.api_requests} requests at {ctx.api_rate:g}/s"
     ctx.add("API", f"`GET /api/backups` p50 while backups run ({load})", busy["p50"], "the same load, idle server",
             idle["p50"])
+    # Issue 14: blocking work runs off the cooperative pool, so a running backup may cost a request
+    # no more than 3× its idle p99 (goal 2×; about 18× before).
     ctx.add("API", f"`GET /api/backups` p99 while backups run ({load})", busy["p99"], "the same load, idle server",
-            idle["p99"])
+            idle["p99"], target=("≤ 3× idle", 3.0))
     ctx.facts["api_backup_overlap"] = overlap

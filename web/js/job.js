@@ -124,7 +124,8 @@ export function render() {
   const phasePercent = current.phase_progress?.percent ?? percent;
   if (current.phase) say(text, `job.phase.${current.phase}`, { percent: formatPercent(phasePercent) });
   else say(text, 'job.starting');
-  $('#job-cancel').hidden = current.kind === 'restore';
+  // A restore cannot be cancelled once begun; an import's job has no record to delete yet.
+  $('#job-cancel').hidden = current.kind === 'restore' || current.kind === 'import';
 }
 
 async function backUpNow(event) {

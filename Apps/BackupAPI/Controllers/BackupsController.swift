@@ -52,7 +52,7 @@ struct BackupsController<Context: RequestContext> {
             }
             query.status = value
         }
-        var page = try services.service.catalog.page(query)
+        var page = try await services.service.catalog.async.page(query)
         let runner = services.runner
         page.items = await runner.withLiveProgress(page.items)
         return try .json(Page(items: page.items, nextCursor: page.nextCursor))
@@ -76,7 +76,8 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        return try .json(await services.runner.withLiveProgress(try services.service.catalog.record(id: id).info))
+        let record = try await services.service.catalog.async.record(id: id)
+        return try .json(await services.runner.withLiveProgress(record.info))
     }
 
     struct PatchBody: StrictBody {
@@ -101,10 +102,15 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func annotate(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        _ = try services.service.catalog.record(id: id)
+        let catalog = services.service.catalog
+        _ = try await catalog.async.record(id: id)
         var request = request
         let body = try await request.decodeJSON(PatchBody.self)
-        return try .json(try services.service.catalog.annotate(id: id, note: body.note, pinned: body.pinned).info)
+        let (note, pinned) = (body.note, body.pinned)
+        let record = try await BlockingWork.run { () throws(BackupError) in
+            try catalog.annotate(id: id, note: note, pinned: pinned)
+        }
+        return try .json(record.info)
     }
 
     @Sendable func delete(_ request: Request, context: Context) async throws -> Response {
@@ -157,7 +163,10 @@ struct BackupsController<Context: RequestContext> {
 
     @Sendable func downloadLink(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let record = try services.service.downloadableBundle(id: id).record
+        let service = services.service
+        let record = try await BlockingWork.run { () throws(BackupError) in
+            try service.downloadableBundle(id: id).record
+        }
         let signed = services.links.sign(id: id, sha256: record.sha256 ?? "", now: services.clock())
         return try .json(
             Link(
@@ -166,6 +175,7 @@ struct BackupsController<Context: RequestContext> {
     }
 
     @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
-        try .json(try services.service.stats())
+        let service = services.service
+        return try .json(try await BlockingWork.run { () throws(BackupError) in try service.stats() })
     }
 }

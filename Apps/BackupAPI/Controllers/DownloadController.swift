@@ -20,7 +20,8 @@ struct DownloadController<Context: RequestContext> {
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let bundle = try services.service.downloadableBundle(id: id)
+        let service = services.service
+        let bundle = try await BlockingWork.run { () throws(BackupError) in try service.downloadableBundle(id: id) }
         let record = bundle.record
         let size = bundle.sizeBytes
         var headers: HTTPFields = [

@@ -5,7 +5,9 @@ import Synchronization
 
 /// `POST /api/backups/import`: a bundle as the streamed body, written to `.tmp/` chunk by chunk
 /// (flat memory; the size limit and the free-space floor checked as it arrives), verified and
-/// recorded as `imported` under the job lock, which is taken only once the body is complete.
+/// recorded as `imported` by an import job (`current_job` shows its verification) under the job
+/// lock, which is taken only once the body is complete. Every write of the body runs on the
+/// blocking threads.
 /// An upload slower than the server's ``ImportPace`` is cut off with 408.
 struct ImportController<Context: RequestContext> {
     let services: AppServices
@@ -16,6 +18,7 @@ struct ImportController<Context: RequestContext> {
 
     @Sendable func importBundle(_ request: Request, context: Context) async throws -> Response {
         let service = services.service
+        let runner = services.runner
         let clock = services.wallClock
         let pace = services.importPace
         let expectedBytes = request.headers[.contentLength].flatMap(Int64.init)
@@ -23,16 +26,21 @@ struct ImportController<Context: RequestContext> {
         let arrival = Arrival(started: clock.now())
         let info = try await withThrowingTaskGroup(of: BackupInfo?.self) { group in
             group.addTask {
-                let session = try service.beginImport(expectedBytes: expectedBytes)
+                let session = try await BlockingWork.run { () throws(BackupError) in
+                    try service.beginImport(expectedBytes: expectedBytes)
+                }
                 do {
                     for try await chunk in body {
-                        try chunk.withUnsafeReadableBytes { (bytes) throws(BackupError) in try session.write(bytes) }
+                        try await BlockingWork.run { () throws(BackupError) in
+                            try chunk.withUnsafeReadableBytes { (bytes) throws(BackupError) in try session.write(bytes)
+                            }
+                        }
                         arrival.record(chunk.readableBytes, at: clock.now())
                     }
                     // A body cut short by the watchdog ends like a complete one: not finished.
                     try Task.checkCancellation()
                     arrival.complete()
-                    return try session.finish()
+                    return try await runner.runImport(session)
                 } catch {
                     session.abandon()
                     throw error

@@ -22,7 +22,9 @@ struct PruneController<Context: RequestContext> {
     }
 
     @Sendable func prune(_ request: Request, context: Context) async throws -> Response {
-        let report = try services.service.prune(dryRun: try request.flag("dry_run"))
+        let dryRun = try request.flag("dry_run")
+        let service = services.service
+        let report = try await BlockingWork.run { () throws(BackupError) in try service.prune(dryRun: dryRun) }
         return try .json(Report(deleted: report.deleted, kept: report.keptIDs, dryRun: report.dryRun))
     }
 }

@@ -19,19 +19,20 @@ struct SettingsController<Context: RequestContext> {
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
-        try .json(try services.service.catalog.settings())
+        try .json(try await services.service.catalog.async.settings())
     }
 
     @Sendable func update(_ request: Request, context: Context) async throws -> Response {
         let dryRun = try request.flag("dry_run")
         var request = request
         let patch = try await request.decodeJSON(SettingsPatch.self)
-        let settings = try patch.applied(to: try services.service.catalog.settings())
+        let settings = try patch.applied(to: try await services.service.catalog.async.settings())
+        let service = services.service
         if dryRun {
-            let preview = try services.service.previewSettings(settings)
+            let preview = try await BlockingWork.run { () throws(BackupError) in try service.previewSettings(settings) }
             return try .json(preview.asPreview)
         }
-        let change = try services.service.saveSettings(settings)
+        let change = try await BlockingWork.run { () throws(BackupError) in try service.saveSettings(settings) }
         await services.scheduler.reschedule()
         var response = try Response.json(change.settings)
         if !change.deleted.isEmpty {

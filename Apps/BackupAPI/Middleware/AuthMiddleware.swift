@@ -35,7 +35,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             }
             // The link names the bundle by id and SHA-256: a backup deleted since, or another bundle
             // imported under its id, does not answer to it.
-            let sha256 = (try? services.service.catalog.record(id: id))?.sha256 ?? ""
+            let sha256 = (try? await services.service.catalog.async.record(id: id))?.sha256 ?? ""
             switch services.links.check(
                 id: id, sha256: sha256, expires: expires, signature: signature, now: services.clock())
             {

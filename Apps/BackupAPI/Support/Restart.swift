@@ -2,7 +2,6 @@ import BackupCore
 import Foundation
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -18,37 +17,31 @@ enum RestartMode: String, Sendable, CaseIterable {
     static let exitStatus: Int32 = 75
 }
 
-/// Set once a restore asks for a restart; read after the server has shut down.
-final class RestartRequest: Sendable {
-    private let requested = Mutex(false)
-
-    init() {}
-
-    var isRequested: Bool { requested.withLock { $0 } }
-
-    func request() {
-        requested.withLock { $0 = true }
-    }
-
-    /// Restarts the process as `mode` says: never returns.
-    func perform(_ mode: RestartMode, logger: Logger) -> Never {
-        switch mode {
+extension RestartMode {
+    /// Restarts the process after `outcome`, as this mode says: never returns.
+    func perform(after outcome: RestoreOutcome, logger: Logger) -> Never {
+        let metadata: Logger.Metadata = [
+            "backup_id": "\(outcome.backupID ?? "-")", "outcome": "\(outcome.outcome.rawValue)",
+        ]
+        switch self {
         case .exit:
-            logger.notice("restarting: exiting with status \(RestartMode.exitStatus) for the supervisor")
-            Glibc.exit(RestartMode.exitStatus)
+            logger.notice(
+                "restarting after the restore: exiting with status \(Self.exitStatus) for the supervisor",
+                metadata: metadata)
+            Glibc.exit(Self.exitStatus)
         case .exec:
-            logger.notice("restarting: re-executing backup-api")
+            logger.notice("restarting after the restore: re-executing backup-api", metadata: metadata)
             Self.markDescriptorsCloseOnExec()
             let arguments = CommandLine.arguments
             let cArguments = arguments.map { strdup($0) } + [nil]
             execv("/proc/self/exe", cArguments)
             logger.critical("re-exec failed: \(String(cString: strerror(errno)))")
-            Glibc.exit(RestartMode.exitStatus)
+            Glibc.exit(Self.exitStatus)
         }
     }
 }
 
-extension RestartRequest {
+extension RestartMode {
     /// The descriptors this process was started with (a supervisor's sockets, the pipes and
     /// sockets of the process that started it): a re-exec keeps them, as a plain exec would.
     /// Read once, at start-up, before the server opens anything (``recordInheritedDescriptors()``).
@@ -77,11 +70,28 @@ extension RestartRequest {
     }
 }
 
-/// Waits for a finished restore, then shuts the server down gracefully (as SIGTERM would) so
-/// the command can restart it.
+/// Carries finished restores from the server to the command that runs it.
+///
+/// The command makes one, gives it to ``buildApplication(_:clock:restarts:connections:)`` and
+/// reads ``outcomes`` beside its service group: on a restore's outcome it triggers the group's
+/// graceful shutdown (ServiceLifecycle's `triggerGracefulShutdown()`) and, once the server has
+/// stopped, restarts with that outcome in hand. (`last-restore.json` stays the durable record
+/// that `/api/status` reports after the restart, whoever restarted the server: this process
+/// re-executed, a supervisor after exit 75, or a CLI restore made while no server ran.)
+struct RestartRequests: Sendable {
+    let outcomes: AsyncStream<RestoreOutcome>
+    fileprivate let continuation: AsyncStream<RestoreOutcome>.Continuation
+
+    init() {
+        (outcomes, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+}
+
+/// Hands the job runner's finished restores to the command's ``RestartRequests``, then waits
+/// for the graceful shutdown the command starts (a service may end only once shutdown has begun).
 struct RestartWatcher: Service {
     let runner: JobRunner
-    let request: RestartRequest
+    let requests: RestartRequests
     let logger: Logger
 
     func run() async throws {
@@ -89,9 +99,7 @@ struct RestartWatcher: Service {
             logger.notice(
                 "restore finished; restarting",
                 metadata: ["backup_id": "\(outcome.backupID ?? "-")", "outcome": "\(outcome.outcome.rawValue)"])
-            request.request()
-            kill(getpid(), SIGTERM)
-            // A service may only end once shutdown has begun; the signal begins it.
+            requests.continuation.yield(outcome)
             try? await gracefulShutdown()
             return
         }

@@ -19,7 +19,15 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = try global.service()
-        let info = try service.importBundle(from: URL(fileURLWithPath: path))
+        let bar = global.progressBar
+        let info: BackupInfo
+        do {
+            info = try service.importBundle(from: URL(fileURLWithPath: path)) { bar?.update($0) }
+        } catch {
+            bar?.finish()
+            throw error
+        }
+        bar?.finish()
         let output = global.output
         if global.json {
             output.printJSON(info)

@@ -95,34 +95,46 @@ extension Catalog {
 
     /// One page of backups, newest first, by keyset pagination on (created_at, id).
     public func page(_ query: BackupQuery) throws(BackupError) -> BackupPage {
+        let cursor = try Self.pageCursor(query)
+        return Self.page(query, rows: try read { db in try Self.fetchPage(db, query: query, cursor: cursor) })
+    }
+
+    /// The query's cursor, once its limit is checked.
+    static func pageCursor(_ query: BackupQuery) throws(BackupError) -> PageCursor? {
         guard (1...BackupQuery.maximumLimit).contains(query.limit) else {
             throw .invalidQuery(parameter: "limit", reason: "must be between 1 and \(BackupQuery.maximumLimit)")
         }
-        let cursor = try query.cursor.map { (text) throws(BackupError) in try PageCursor(decoding: text) }
-        let rows: [(BackupRecord, String)] = try read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let type = query.type {
-                conditions.append("type = ?")
-                arguments += [type.rawValue]
-            }
-            if let status = query.status {
-                conditions.append("status = ?")
-                arguments += [status.rawValue]
-            }
-            if let cursor {
-                conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
-                arguments += [cursor.createdAt, cursor.createdAt, cursor.id]
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let sql = """
-                SELECT *, created_at AS cursor_time FROM backup \(whereClause)
-                ORDER BY created_at DESC, id DESC LIMIT \(query.limit + 1)
-                """
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                (try BackupRecord(row: row), row["cursor_time"] as String)
-            }
+        return try query.cursor.map { (text) throws(BackupError) in try PageCursor(decoding: text) }
+    }
+
+    /// Up to `query.limit + 1` rows after `cursor`, each with its cursor time.
+    static func fetchPage(_ db: Database, query: BackupQuery, cursor: PageCursor?) throws -> [(BackupRecord, String)] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let type = query.type {
+            conditions.append("type = ?")
+            arguments += [type.rawValue]
         }
+        if let status = query.status {
+            conditions.append("status = ?")
+            arguments += [status.rawValue]
+        }
+        if let cursor {
+            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            arguments += [cursor.createdAt, cursor.createdAt, cursor.id]
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT *, created_at AS cursor_time FROM backup \(whereClause)
+            ORDER BY created_at DESC, id DESC LIMIT \(query.limit + 1)
+            """
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            (try BackupRecord(row: row), row["cursor_time"] as String)
+        }
+    }
+
+    /// The page that `rows` (from ``fetchPage(_:query:cursor:)``) make.
+    static func page(_ query: BackupQuery, rows: [(BackupRecord, String)]) -> BackupPage {
         let items = rows.prefix(query.limit)
         let next = rows.count > query.limit ? items.last.map { PageCursor(createdAt: $0.1, id: $0.0.id).encoded } : nil
         return BackupPage(items: items.map(\.0.info), nextCursor: next)

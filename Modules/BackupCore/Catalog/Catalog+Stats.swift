@@ -58,31 +58,33 @@ extension Catalog {
     /// Counts by type and status, bytes on disk, the last success and failure, and the history
     /// of the newest finished backups.
     public func stats() throws(BackupError) -> BackupStats {
-        try read { db in
-            var byType = Dictionary(uniqueKeysWithValues: BackupType.allCases.map { ($0.rawValue, 0) })
-            var byStatus = Dictionary(uniqueKeysWithValues: BackupStatus.allCases.map { ($0.rawValue, 0) })
-            for row in try Row.fetchAll(db, sql: "SELECT type, status, COUNT(*) AS n FROM backup GROUP BY type, status")
-            {
-                let count: Int = row["n"]
-                byType[row["type"], default: 0] += count
-                byStatus[row["status"], default: 0] += count
-            }
-            let total =
-                try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(size_bytes), 0) FROM backup WHERE status = 'completed'") ?? 0
-            let lastSuccess = try Date.fetchOne(
-                db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'completed'")
-            let lastFailure = try Date.fetchOne(db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'failed'")
-            let history = try BackupHistoryEntry.fetchAll(
-                db,
-                sql: """
-                    SELECT id, created_at, status, size_bytes, duration_ms FROM backup
-                    WHERE status NOT IN ('pending', 'running')
-                    ORDER BY created_at DESC, id DESC LIMIT ?
-                    """, arguments: [BackupStats.historyLimit])
-            return BackupStats(
-                count: byStatus.values.reduce(0, +), countsByType: byType, countsByStatus: byStatus, totalBytes: total,
-                lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil, history: history)
+        try read { db in try Self.fetchStats(db) }
+    }
+
+    /// ``stats()`` inside a read.
+    static func fetchStats(_ db: Database) throws -> BackupStats {
+        var byType = Dictionary(uniqueKeysWithValues: BackupType.allCases.map { ($0.rawValue, 0) })
+        var byStatus = Dictionary(uniqueKeysWithValues: BackupStatus.allCases.map { ($0.rawValue, 0) })
+        for row in try Row.fetchAll(db, sql: "SELECT type, status, COUNT(*) AS n FROM backup GROUP BY type, status") {
+            let count: Int = row["n"]
+            byType[row["type"], default: 0] += count
+            byStatus[row["status"], default: 0] += count
         }
+        let total =
+            try Int64.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(size_bytes), 0) FROM backup WHERE status = 'completed'") ?? 0
+        let lastSuccess = try Date.fetchOne(
+            db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'completed'")
+        let lastFailure = try Date.fetchOne(db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'failed'")
+        let history = try BackupHistoryEntry.fetchAll(
+            db,
+            sql: """
+                SELECT id, created_at, status, size_bytes, duration_ms FROM backup
+                WHERE status NOT IN ('pending', 'running')
+                ORDER BY created_at DESC, id DESC LIMIT ?
+                """, arguments: [BackupStats.historyLimit])
+        return BackupStats(
+            count: byStatus.values.reduce(0, +), countsByType: byType, countsByStatus: byStatus, totalBytes: total,
+            lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil, history: history)
     }
 }

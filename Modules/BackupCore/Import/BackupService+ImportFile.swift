@@ -4,7 +4,10 @@ extension BackupService {
     /// Imports the bundle at `file` (the CLI's `backup import PATH`): the same path as an upload,
     /// read in 1 MiB chunks, verified, and recorded as `imported`; nothing is left on refusal.
     /// A missing file or one that is no bundle at all is refused before anything is locked or copied.
-    public func importBundle(from file: URL) throws(BackupError) -> BackupInfo {
+    /// `progress` follows the copy (phase `copy`), then the verification (phase `verify`).
+    public func importBundle(
+        from file: URL, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) throws(BackupError) -> BackupInfo {
         try BundleFile.check(file)
         let handle: FileHandle
         let size: Int64
@@ -20,8 +23,10 @@ extension BackupService {
         do throws(BackupError) {
             while let chunk = try Self.nextChunk(of: handle, at: file) {
                 try Array(chunk).withBytes { (bytes) throws(BackupError) in try session.write(bytes) }
+                progress(
+                    JobProgress(backupID: session.id, phase: .copy, doneBytes: session.bytesReceived, totalBytes: size))
             }
-            return try session.finish()
+            return try session.finish(progress: progress)
         } catch {
             session.abandon()
             throw error

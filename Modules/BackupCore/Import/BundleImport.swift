@@ -13,11 +13,19 @@ import Foundation
 /// mebibyte, against the free space (a floor of ``BackupService/spaceMargin`` must stay free),
 /// whether the upload announced its length or not: crossing either is
 /// ``BackupError/payloadTooLarge(size:limit:)`` at once, and nothing is left behind.
-public final class BundleImport {
+///
+/// `@unchecked Sendable`: an import is driven by one task at a time, in sequence (writes, then
+/// ``finish(progress:)`` or ``abandon()``), only handed from the receiving task to the blocking
+/// threads or to the job that finishes it while that task waits for them; nothing touches it
+/// concurrently.
+public final class BundleImport: @unchecked Sendable {
     /// How often (in bytes received) the free space is measured again.
     static let spaceCheckInterval: Int64 = 1 << 20
 
     private let service: BackupService
+    /// The import's own id (its partial file's name) until the manifest gives the backup's:
+    /// the `backup_id` its job shows while it runs.
+    public let id = BackupID.make()
     private let maximumBytes: Int64
     private let partial: URL
     private let output: OutputFile
@@ -28,7 +36,7 @@ public final class BundleImport {
         self.service = service
         self.maximumBytes = maximumBytes
         try service.dataDirectory.prepare()
-        partial = service.dataDirectory.temporary.appendingPathComponent("import-\(BackupID.make()).partial")
+        partial = service.dataDirectory.temporary.appendingPathComponent("import-\(id).partial")
         output = try OutputFile(creating: partial)
         guard output.lock() else {
             output.close()
@@ -59,8 +67,11 @@ public final class BundleImport {
     /// Verifies what was received as a bundle and records it as `imported`, under the
     /// manifest's id and time (`created_at`; `recorded_at` is now, by this machine's clock), holding the
     /// job lock (``BackupError/backupInProgress`` while another job runs). Anything else is refused and
-    /// leaves nothing behind.
-    public func finish() throws(BackupError) -> BackupInfo {
+    /// leaves nothing behind. `progress` follows the verification (phase `verify`, bytes of the
+    /// bundle read).
+    public func finish(
+        progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) throws(BackupError) -> BackupInfo {
         defer { abandon() }
         guard output.bytesWritten > 0 else { throw .invalidInput(fields: ["body": "is empty; send a bundle"]) }
         try output.sync()
@@ -70,8 +81,10 @@ public final class BundleImport {
         defer { lease.release() }
         output.close()
         let dataDirectory = service.dataDirectory
+        let (id, total) = (self.id, output.bytesWritten)
         let report = try BundleVerifier().verify(
-            bundle: partial, expectedSHA256: nil, expectedID: nil, temporary: dataDirectory.temporary)
+            bundle: partial, expectedSHA256: nil, expectedID: nil, temporary: dataDirectory.temporary
+        ) { done in progress(JobProgress(backupID: id, phase: .verify, doneBytes: done, totalBytes: total)) }
         guard report.isValid, let manifest = report.manifest else {
             throw .verificationFailed(reason: report.problems.joined(separator: "; "))
         }

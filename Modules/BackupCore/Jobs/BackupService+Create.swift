@@ -107,6 +107,11 @@ extension BackupService {
                 }
                 return (view.result, written)
             }
+            // A cancel accepted while the bundle was being finished still wins.
+            if Task.isCancelled {
+                try? localStore.delete(written.key)
+                throw BackupError.cancelled
+            }
             let total = 2 * snapshot.byteCount
 
             record.status = .completed

@@ -3,6 +3,8 @@ public struct JobProgress: Sendable, Equatable {
     public enum Phase: String, Sendable, Codable {
         case snapshot
         case compress
+        /// An import copies its file into the data directory (the CLI's `backup import`).
+        case copy
         case verify
         /// A restore waits for the write lock on the live database (the application's transactions).
         case waitingForLock = "waiting_for_lock"

@@ -46,8 +46,9 @@ extension JobRunner {
     }
 
     /// Publishes the catalog's current ``CatalogChange`` to every subscriber.
-    public func catalogDidChange() {
-        publish(.catalog(catalogChange()))
+    public nonisolated func catalogDidChange() async {
+        let change = await catalogChange()
+        await publish(.catalog(change))
     }
 
     /// The catalog as a change event shows it now (also the first event a new subscriber gets).
@@ -55,15 +56,19 @@ extension JobRunner {
     /// A `pending` or `running` record belongs to another process only when this runner has no
     /// job (its own job's records, a restore's safety backup included, are its own) and someone
     /// holds the job lock (else it was left behind by a process that died, and the next holder
-    /// of the lock marks it failed). Reading the records and this runner's job inside one actor
-    /// call keeps both consistent: a job starts and inserts its record in one call too.
-    public func catalogChange() -> CatalogChange {
-        let count = (try? service.catalog.stats().count) ?? 0
-        guard currentJob == nil else { return CatalogChange(count: count, foreignJob: nil) }
-        let active =
-            ((try? service.catalog.records(status: .running)) ?? [])
-            + ((try? service.catalog.records(status: .pending)) ?? [])
-        guard let record = active.first, AdvisoryLock.isHeld(at: service.dataDirectory.jobLock.path) else {
+    /// of the lock marks it failed). The records are read first (GRDB's async reads, off the
+    /// actor), this runner's job after: a job of ours that started in between has its record
+    /// read and is seen as ours; one that ended in between has released the lock.
+    public nonisolated func catalogChange() async -> CatalogChange {
+        let catalog = service.catalog
+        let count = (try? await catalog.async.stats().count) ?? 0
+        let running = (try? await catalog.async.records(status: .running)) ?? []
+        let pending = (try? await catalog.async.records(status: .pending)) ?? []
+        guard await !hasJob, let record = (running + pending).first else {
+            return CatalogChange(count: count, foreignJob: nil)
+        }
+        let lock = service.dataDirectory.jobLock.path
+        guard await BlockingWork.run({ AdvisoryLock.isHeld(at: lock) }) else {
             return CatalogChange(count: count, foreignJob: nil)
         }
         return CatalogChange(count: count, foreignJob: record.info)

@@ -21,12 +21,18 @@ public struct ServerStatus: Encodable, Equatable, Sendable {
 extension JobRunner {
     /// `maintenance` during a restore; `busy` while a job runs here or another process (the
     /// CLI) holds the job lock; `ready` otherwise.
-    public func status() -> ServerStatus {
-        let busy = currentJob != nil || AdvisoryLock.isHeld(at: service.dataDirectory.jobLock.path)
+    /// The job comes from the actor; the lock and the last restore are read on the blocking
+    /// threads, outside it.
+    public nonisolated func status() async -> ServerStatus {
+        let (job, hasJob) = await (currentJob, self.hasJob)
+        let dataDirectory = service.dataDirectory
+        let (lockHeld, lastRestore) = await BlockingWork.run {
+            (AdvisoryLock.isHeld(at: dataDirectory.jobLock.path), dataDirectory.lastRestore())
+        }
+        let busy = hasJob || lockHeld
         let state: ServerStatus.State = gate.isInMaintenance ? .maintenance : busy ? .busy : .ready
         return ServerStatus(
-            version: BackupManagerVersion.current, state: state, currentJob: currentJob,
-            lastRestore: service.dataDirectory.lastRestore())
+            version: BackupManagerVersion.current, state: state, currentJob: job, lastRestore: lastRestore)
     }
 
     /// `info` with the in-memory progress of this process's running job, fresher than the

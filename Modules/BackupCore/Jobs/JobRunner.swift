@@ -43,10 +43,18 @@ public struct JobStatus: Codable, Equatable, Sendable {
 ///
 /// "One at a time" holds across processes too: every job takes the data directory's job lock,
 /// so a CLI backup and a server backup exclude each other.
+///
+/// The actor only coordinates: a job's preparation and its work run on ``BlockingWork``'s
+/// threads, so a request that asks the runner something never waits behind a backup.
 public actor JobRunner {
     public nonisolated let service: BackupService
     private let alerts: AlertNotifier?
     private var current: (status: JobStatus, task: Task<Void, Never>)?
+    /// A job is being prepared (lock, reconciliation, record) on the blocking threads: the runner
+    /// is taken, though ``currentJob`` is still nil.
+    private var preparing = false
+    /// ``shutdown()`` waiting for a preparation to end (and its job to launch).
+    private var preparationWaiters: [CheckedContinuation<Void, Never>] = []
     private var subscribers: [UUID: AsyncStream<RunnerEvent>.Continuation] = [:]
     private var closed = false
     /// Admission control of the server this runner serves; a restore puts it in maintenance.
@@ -68,9 +76,10 @@ public actor JobRunner {
     public var currentJob: JobStatus? { current?.status }
 
     /// Starts a backup and returns its `pending` record at once.
-    public func startBackup(type: BackupType = .manual, note: String?) throws(BackupError) -> BackupInfo {
-        try ensureIdle()
-        let prepared = try service.prepareBackup(type: type, note: note)
+    public func startBackup(type: BackupType = .manual, note: String?) async throws(BackupError) -> BackupInfo {
+        let prepared = try await prepare { (service) throws(BackupError) in
+            try service.prepareBackup(type: type, note: note)
+        }
         launch(kind: .backup, backupID: prepared.record.id) { service, progress throws(BackupError) in
             try await service.run(prepared, progress: progress)
         }
@@ -78,9 +87,8 @@ public actor JobRunner {
     }
 
     /// Starts verifying a completed backup and returns its record at once.
-    public func startVerification(id: String) throws(BackupError) -> BackupInfo {
-        try ensureIdle()
-        let prepared = try service.prepareVerification(id: id)
+    public func startVerification(id: String) async throws(BackupError) -> BackupInfo {
+        let prepared = try await prepare { (service) throws(BackupError) in try service.prepareVerification(id: id) }
         launch(kind: .verify, backupID: prepared.record.id) { service, progress throws(BackupError) in
             try service.runVerification(prepared, progress: progress)
         }
@@ -93,10 +101,12 @@ public actor JobRunner {
     /// that fails before writing into the database (a bundle that does not verify, a lock that
     /// does not come within `restore_lock_timeout_seconds`) leaves maintenance again and requests
     /// no restart.
-    public func startRestore(id: String, safetyBackup: Bool) throws(BackupError) -> BackupInfo {
-        try ensureIdle()
-        let record = try service.catalog.record(id: id)
-        try record.ensure(.restore)
+    public func startRestore(id: String, safetyBackup: Bool) async throws(BackupError) -> BackupInfo {
+        let record = try await prepare { (service) throws(BackupError) in
+            let record = try service.catalog.record(id: id)
+            try record.ensure(.restore)
+            return record
+        }
         let gate = self.gate
         let drainTimeout = self.drainTimeout
         let restarts = self.restarts.continuation
@@ -111,6 +121,7 @@ public actor JobRunner {
                 throw error
             }
             let replacing = RestoreMilestone()
+            let failed = JobResult<RestoreOutcome>()
             do throws(BackupError) {
                 let outcome = try await service.runRestore(prepared, safetyBackup: safetyBackup) { step in
                     switch step {
@@ -129,6 +140,8 @@ public actor JobRunner {
                 } beforeLocking: {
                     gate.enterMaintenance()
                     _ = await gate.drain(timeout: drainTimeout)
+                } recorded: { outcome in
+                    if outcome.outcome == .failed { failed.keep(outcome) }
                 }
                 restarts.yield(outcome)
             } catch {
@@ -137,7 +150,7 @@ public actor JobRunner {
                 // nothing keeps state from before the attempt.
                 let unchanged: Bool
                 if case .databaseLocked = error { unchanged = true } else { unchanged = !replacing.isReached }
-                if !unchanged, let outcome = service.dataDirectory.lastRestore() {
+                if !unchanged, let outcome = try? failed.get() {
                     restarts.yield(outcome)
                 } else {
                     gate.leaveMaintenance()
@@ -146,6 +159,20 @@ public actor JobRunner {
             }
         }
         return record.info
+    }
+
+    /// Verifies and records a received import as a job (kind `import`, phase `verify` with the
+    /// bytes of the bundle read, under the import's own id until its manifest is read), and
+    /// returns its record when the job ends. ``BackupError/backupInProgress`` while another job
+    /// runs, here or in another process.
+    public func runImport(_ session: BundleImport) async throws(BackupError) -> BackupInfo {
+        try ensureIdle()
+        let result = JobResult<BackupInfo>()
+        let task = launch(kind: .import, backupID: session.id) { _, progress throws(BackupError) in
+            try result.keep { () throws(BackupError) in try session.finish(progress: progress) }
+        }
+        await task.value
+        return try result.get()
     }
 
     /// Restores that finished and want the process restarted (the server re-executes itself or
@@ -162,10 +189,11 @@ public actor JobRunner {
     /// Deletes a finished backup, or cancels the job still making it in this process. A backup
     /// another process makes, or that a job verifies or restores (here or elsewhere), is
     /// ``BackupError/backupInUse(id:job:)``.
-    public func delete(id: String) throws(BackupError) -> Deletion {
-        let record = try service.catalog.record(id: id)
+    public func delete(id: String) async throws(BackupError) -> Deletion {
+        let service = self.service
+        let record = try await service.catalog.async.record(id: id)
         guard record.status.isActive else {
-            try service.delete(id: id)
+            try await BlockingWork.run { () throws(BackupError) in try service.delete(id: id) }
             return .deleted
         }
         guard cancel(backupID: id) else {
@@ -198,6 +226,9 @@ public actor JobRunner {
     /// Cancels the running job, waits for it to clean up, and ends every event stream.
     public func shutdown() async {
         closed = true
+        // A job being prepared launches in the same turn its preparation ends, and is then
+        // cancelled below like any running job.
+        if preparing { await withCheckedContinuation { preparationWaiters.append($0) } }
         if let current {
             current.task.cancel()
             await current.task.value
@@ -215,35 +246,67 @@ public actor JobRunner {
         guard !closed else { throw .shuttingDown }
         // During a restore's maintenance (until the restart) no new job starts; the scheduler
         // treats this like any busy data directory and waits.
-        guard current == nil, !gate.isInMaintenance else { throw .backupInProgress }
+        guard current == nil, !preparing, !gate.isInMaintenance else { throw .backupInProgress }
     }
 
+    /// Whether a job runs or is being prepared here.
+    var hasJob: Bool { current != nil || preparing }
+
+    /// Takes the runner (or fails with ``BackupError/backupInProgress``) and runs a job's
+    /// preparation (the job lock, reconciliation, the record) on the blocking threads, leaving
+    /// the actor free meanwhile; the caller launches the job right after, in the same turn.
+    private func prepare<T: Sendable>(
+        _ preparation: @escaping @Sendable (BackupService) throws(BackupError) -> T
+    ) async throws(BackupError) -> T {
+        try ensureIdle()
+        preparing = true
+        defer {
+            preparing = false
+            for waiter in preparationWaiters { waiter.resume() }
+            preparationWaiters.removeAll()
+        }
+        let service = self.service
+        return try await BlockingWork.run { () throws(BackupError) -> T in try preparation(service) }
+    }
+
+    @discardableResult
     private func launch(
         kind: JobKind, backupID: String,
         work:
             @escaping @Sendable (BackupService, @escaping @Sendable (JobProgress) -> Void) async throws(BackupError) ->
             some Sendable
-    ) {
+    ) -> Task<Void, Never> {
         let status = JobStatus(
             kind: kind, backupID: backupID, state: .running, startedAt: service.now(), phase: nil, progress: nil,
             error: nil)
         let (updates, continuation) = AsyncStream<JobProgress>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let service = self.service
         let task = Task {
-            // Progress arrives on database threads; the stream keeps it ordered into the actor.
+            // Progress arrives on the work's threads; the stream keeps it ordered into the actor.
             let forwarder = Task { for await step in updates { self.didProgress(step) } }
             var outcome: Result<Void, BackupError> = .success(())
             do throws(BackupError) {
-                _ = try await work(service) { continuation.yield($0) }
+                // The work, and every wait of it, on the blocking threads: never on this actor.
+                try await BlockingWork.run { () async throws(BackupError) in
+                    _ = try await work(service) { continuation.yield($0) }
+                }
             } catch {
                 outcome = .failure(error)
             }
             continuation.finish()
             await forwarder.value
+            if kind == .backup, case .failure(let error) = outcome, error != .cancelled, let alerts = self.alerts {
+                // The alert reads the catalog: off the actor too.
+                await BlockingWork.run {
+                    let info = try? service.catalog.record(id: backupID).info
+                    alerts.backupFailed(info, message: error.message)
+                }
+            }
             self.didFinish(outcome)
         }
         current = (status, task)
         publish(status)
+        return task
     }
 
     private func didProgress(_ step: JobProgress) {
@@ -269,10 +332,6 @@ public actor JobRunner {
         case .failure(let error):
             status.state = .failed
             status.error = error.message
-            if status.kind == .backup {
-                let info = try? service.catalog.record(id: status.backupID).info
-                alerts?.backupFailed(info, message: error.message)
-            }
         }
         current = nil
         publish(status)
@@ -288,6 +347,36 @@ public actor JobRunner {
 
     private func unsubscribe(_ id: UUID) {
         subscribers.removeValue(forKey: id)
+    }
+}
+
+/// What a job that answers its caller (an import) ended with.
+private final class JobResult<Value: Sendable>: Sendable {
+    private let result = Mutex<Result<Value, BackupError>?>(nil)
+
+    /// Keeps `value`.
+    func keep(_ value: Value) {
+        result.withLock { $0 = .success(value) }
+    }
+
+    /// Runs `body`, keeping its value or its error, and rethrows the error.
+    func keep(_ body: () throws(BackupError) -> Value) throws(BackupError) {
+        do {
+            let value = try body()
+            result.withLock { $0 = .success(value) }
+        } catch {
+            result.withLock { $0 = .failure(error) }
+            throw error
+        }
+    }
+
+    /// The value kept; the error kept; ``BackupError/cancelled`` when the job never ran `keep`.
+    func get() throws(BackupError) -> Value {
+        switch result.withLock({ $0 }) {
+        case .success(let value): return value
+        case .failure(let error): throw error
+        case nil: throw .cancelled
+        }
     }
 }
 

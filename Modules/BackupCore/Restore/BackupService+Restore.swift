@@ -98,13 +98,17 @@ extension BackupService {
     /// The outcome (with how long writers waited) is recorded whether the restore succeeded or
     /// failed; a failure before ``RestoreStep/replacing`` leaves the live database as it was.
     ///
-    /// - Parameter beforeLocking: runs right before the wait for the lock (the server enters
-    ///   maintenance and drains there).
+    /// - Parameters:
+    ///   - beforeLocking: runs right before the wait for the lock (the server enters
+    ///     maintenance and drains there).
+    ///   - recorded: gets the outcome as soon as it is recorded, a failure's too (which the
+    ///     call then throws): the server restarts with it.
     @discardableResult
     public func runRestore(
         _ prepared: PreparedRestore, safetyBackup: Bool = true,
         progress: @escaping @Sendable (RestoreStep) -> Void = { _ in },
-        beforeLocking: @Sendable () async -> Void = {}
+        beforeLocking: @Sendable () async -> Void = {},
+        recorded: @Sendable (RestoreOutcome) -> Void = { _ in }
     ) async throws(BackupError) -> RestoreOutcome {
         defer {
             SnapshotEngine.removeDatabaseFiles(at: prepared.extracted)
@@ -140,12 +144,14 @@ extension BackupService {
                 backupID: prepared.backupID, finishedAt: now(), outcome: .succeeded, error: nil,
                 safetyBackupID: safetyID, writersWaitedMs: writersWaited)
             try dataDirectory.recordRestore(outcome)
+            recorded(outcome)
             return outcome
         } catch {
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .failed, error: error.message,
                 safetyBackupID: safetyID, writersWaitedMs: writersWaited)
             try? dataDirectory.recordRestore(outcome)
+            recorded(outcome)
             throw error
         }
     }

@@ -38,7 +38,8 @@ public actor Scheduler {
         while !Task.isCancelled {
             let due: Date?
             do {
-                due = try runner.service.nextAutomaticBackup()
+                let service = runner.service
+                due = try await BlockingWork.run { () throws(BackupError) in try service.nextAutomaticBackup() }
             } catch {
                 logger.error("cannot read the schedule", metadata: ["error": "\(error.message)"])
                 due = clock.now().addingTimeInterval(Self.busyRetry)
