@@ -65,7 +65,7 @@ struct ZstdLiveTests {
         #expect(Array(bundle.prefix(4)) == [0x28, 0xB5, 0x2F, 0xFD])
         let (_, verified) = try await server.request("POST", "/api/backups/\(info.id)/verify")
         #expect(verified.statusCode == 202 || verified.statusCode == 200)
-        #expect(try await server.waitForCompletion(id: info.id).verification?.ok == true)
+        #expect(try await server.waitForVerification(id: info.id).ok)
 
         // Another server imports it, sent as application/zstd.
         let other = TemporaryDirectory("live-zstd-import")

@@ -75,6 +75,17 @@ public final class LiveServer {
         throw CancellationError()
     }
 
+    /// Polls a backup until a verification outcome is recorded for it (a verification job's
+    /// 202 comes before its outcome).
+    public func waitForVerification(id: String) async throws -> VerificationSummary {
+        for _ in 0..<6000 {
+            let info = try decode(BackupInfo.self, try await request("GET", "/api/backups/\(id)").0)
+            if let verification = info.verification { return verification }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw CancellationError()
+    }
+
     /// Starts a backup and waits until it has ended.
     public func backupAndWait() async throws -> BackupInfo {
         let pending = try decode(BackupInfo.self, try await request("POST", "/api/backups").0)

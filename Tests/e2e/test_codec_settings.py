@@ -18,7 +18,7 @@ def test_codec_choice_guides_the_level_and_makes_zstd_bundles(server, browser):
     sign_in(browser, server.base, harness.TOKEN)
     codec = Select(browser.find_element(By.ID, "codec"))
     level = browser.find_element(By.ID, "compression_level")
-    wait(browser).until(lambda d: level.get_attribute("value") == "6")
+    wait(browser).until(lambda d: level.get_attribute("value") == "1")
     assert codec.first_selected_option.get_attribute("value") == "gzip"  # the default
     assert level.get_attribute("max") == "9"
     assert browser.find_element(By.ID, "compression_level-hint").text == EN["settings.compression_hint"]

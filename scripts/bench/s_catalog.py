@@ -30,15 +30,15 @@ def seed(ctx, data_dir, database, count):
         kind = "auto" if index % 4 else "manual"
         filename = f"backup-{created:%Y%m%d-%H%M%S}-{kind}-{backup_id}.tar.gz"
         stamp = created.strftime("%Y-%m-%d %H:%M:%S.000")
-        rows.append((backup_id, filename, kind, "completed", 1000 + index, "0" * 64, stamp, stamp, None, 1,
-                     1000, 1000, 10, 100, None))
+        rows.append((backup_id, filename, kind, "completed", 1000 + index, "0" * 64, stamp, stamp, stamp, None,
+                     1, 1000, 1000, 10, 100, None))
         open(os.path.join(backups, filename), "w").close()
     catalog = sqlite3.connect(os.path.join(backups, "catalog.sqlite"), timeout=30)
     with catalog:
         catalog.executemany(
-            "INSERT INTO backup (id, filename, type, status, size_bytes, sha256, created_at, completed_at, note, "
-            "pinned, done_bytes, total_bytes, duration_ms, source_page_count, error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO backup (id, filename, type, status, size_bytes, sha256, created_at, completed_at, recorded_at, "
+            "note, pinned, done_bytes, total_bytes, duration_ms, source_page_count, error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     catalog.close()
 
 

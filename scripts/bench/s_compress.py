@@ -78,7 +78,7 @@ def run(ctx, source, small_source):
             target=("≤ 0.5× the script", 0.5))
     for key in ["pigz", "vacuum", "zstd", "cp"]:
         ctx.add(SECTION, "backup create, gzip level 1", ours, REFERENCES[key][0], times[key])
-    ctx.add(SECTION, "backup create, default level 6", times["ours6"], REFERENCES["script"][0], times["script"])
+    ctx.add(SECTION, "backup create, gzip level 6", times["ours6"], REFERENCES["script"][0], times["script"])
     ctx.add(SECTION, "backup create, zstd level 1", times["ourszstd1"], REFERENCES["zstd"][0], times["zstd"],
             target=("≤ 0.75× the script", 0.75))
     ctx.add(SECTION, "backup create, zstd level 1", times["ourszstd1"], REFERENCES["script"][0], times["script"])

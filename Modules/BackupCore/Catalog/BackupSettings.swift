@@ -69,7 +69,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
 
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
-        codec: CodecName = .gzip, compressionLevel: Int = 6, webhookURL: String? = nil,
+        codec: CodecName = .gzip, compressionLevel: Int = CodecName.gzip.defaultLevel, webhookURL: String? = nil,
         restoreLockTimeoutSeconds: Int = 30,
         maxImportBytes: Int64 = defaultMaxImportBytes
     ) {

@@ -5,7 +5,7 @@ struct GzipCodec: BundleCodec {
     var contentType: String { "application/gzip" }
     var magic: [UInt8] { [0x1F, 0x8B] }
     var levels: ClosedRange<Int> { 1...9 }
-    var defaultLevel: Int { 6 }
+    var defaultLevel: Int { 1 }
 
     func writer(level: Int, sink: @escaping CompressedSink) -> any CompressingWriter {
         ParallelGzipWriter(level: level, sink: sink)
