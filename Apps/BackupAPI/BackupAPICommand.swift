@@ -126,12 +126,15 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     /// Runs `group` until it stops; a restore's outcome arriving meanwhile shuts it down
     /// gracefully and is returned, for the restart. A group that fails after the restore began
     /// shutting it down still restarts (the failure is logged); one that fails otherwise throws.
+    /// A SIGTERM or SIGINT (the operator stopping the server) wins over a restart in progress:
+    /// nothing is returned and the server exits instead of coming back.
     private static func run(
         _ group: ServiceGroup, restartingOn outcomes: AsyncStream<RestoreOutcome>, logger: Logger
     ) async throws -> RestoreOutcome? {
         enum Ended: Sendable {
             case stopped((any Error)?)
             case restore(RestoreOutcome)
+            case signalled
         }
         return try await withThrowingTaskGroup(of: Ended.self) { tasks in
             tasks.addTask {
@@ -145,9 +148,17 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
                 }
                 return .stopped(nil)
             }
+            tasks.addTask {
+                // The service group shuts down on these too; this only remembers that it was asked.
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { return .signalled }
+                return .stopped(nil)
+            }
             var outcome: RestoreOutcome?
+            var signalled = false
             while let ended = try await tasks.next() {
                 switch ended {
+                case .signalled:
+                    signalled = true
                 case .restore(let restored):
                     outcome = restored
                 case .stopped(let error):
@@ -158,7 +169,8 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
                     logger.warning("shutdown before the restart reported: \(error)")
                 }
             }
-            return outcome
+            if signalled, outcome != nil { logger.notice("stopped by a signal: no restart after the restore") }
+            return signalled ? nil : outcome
         }
     }
 }
