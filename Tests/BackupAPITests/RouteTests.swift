@@ -129,6 +129,12 @@ struct RouteTests {
     @Test("DELETE on a running job cancels it: 202, then the record ends cancelled with no file")
     func cancelRunningJob() async throws {
         let directory = try Self.dataDirectory("api-cancel", megabytes: 60)
+        // The slowest gzip level keeps the backup compressing for seconds: a snapshot read in
+        // place at the fast default would leave a loaded machine's DELETE nothing to cancel.
+        let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+        var settings = try catalog.settings()
+        settings.compressionLevel = 9
+        _ = try catalog.saveSettings(settings, now: Date())
         try await Self.app(directory).test(.router) { client in
             let info = try await client.execute(uri: "/api/backups", method: .post, headers: .auth).json(
                 BackupInfo.self)
