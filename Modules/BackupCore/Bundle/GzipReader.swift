@@ -4,13 +4,11 @@ import Foundation
 /// Pulls decompressed bytes out of a gzip file, one member, and refuses what is not exactly that:
 /// corrupt deflate data, a truncated stream, or bytes after the trailer.
 final class GzipReader {
-    private let file: InputFile
+    private let input: CompressedInput
     private let stream: UnsafeMutablePointer<z_stream>
-    private let input: UnsafeMutableRawBufferPointer
-    private let onCompressed: (UnsafeRawBufferPointer) -> Void
-    private var inputExhausted = false
-    private(set) var compressedBytesRead: Int64 = 0
     private var ended = false
+    var compressedBytesRead: Int64 { input.bytesRead }
+    private var inputExhausted: Bool { input.isExhausted }
 
     /// - Parameter onCompressed: sees every compressed byte read from the file, in order
     ///   (the bundle hash is computed there).
@@ -19,14 +17,11 @@ final class GzipReader {
     )
         throws(BackupError)
     {
-        self.file = file
-        self.onCompressed = onCompressed
+        input = CompressedInput(file: file, bufferSize: bufferSize, onCompressed: onCompressed)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        input = .allocate(byteCount: bufferSize, alignment: 16)
         let rc = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else {
-            input.deallocate()
             stream.deallocate()
             throw .io(path: file.url.path, reason: "cannot start inflate (zlib error \(rc))")
         }
@@ -63,32 +58,19 @@ final class GzipReader {
 
     /// Reads and hashes what is left of the file without inflating it, so the bundle hash
     /// can still be reported after a decompression failure.
-    func drain() {
-        while !inputExhausted {
-            do { try refill() } catch { return }
-        }
-    }
+    func drain() { input.drain() }
 
     private func refill() throws(BackupError) {
-        let count = try file.read(into: input)
-        if count == 0 {
-            inputExhausted = true
+        guard let chunk = try input.next() else {
             stream.pointee.avail_in = 0
             return
         }
-        compressedBytesRead += Int64(count)
-        let chunk = UnsafeRawBufferPointer(rebasing: input[0..<count])
-        onCompressed(chunk)
-        stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
-        stream.pointee.avail_in = uInt(count)
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: chunk.baseAddress!.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(chunk.count)
     }
 
     private func ensureNothingFollows() throws(BackupError) {
-        var trailing = Int64(stream.pointee.avail_in)
-        while !inputExhausted {
-            try refill()
-            trailing += Int64(stream.pointee.avail_in)
-        }
+        let trailing = Int64(stream.pointee.avail_in) + (try input.remainingBytes())
         if trailing > 0 {
             throw .verificationFailed(reason: "\(trailing) unexpected bytes follow the gzip stream")
         }
@@ -97,6 +79,5 @@ final class GzipReader {
     deinit {
         inflateEnd(stream)
         stream.deallocate()
-        input.deallocate()
     }
 }

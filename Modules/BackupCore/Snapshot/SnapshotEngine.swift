@@ -57,12 +57,8 @@ public struct SnapshotView: Sendable {
 public struct SnapshotEngine: Sendable {
     /// Pages copied per `sqlite3_backup_step`; progress and cancellation are checked between steps.
     public var pagesPerStep: Int32
-    /// Whether ``withSnapshot(source:scratch:progress:body:)`` may read the live file in place.
-    public var readsInPlace: Bool
-
-    public init(pagesPerStep: Int32 = 2048, readsInPlace: Bool = true) {
+    public init(pagesPerStep: Int32 = 2048) {
         self.pagesPerStep = pagesPerStep
-        self.readsInPlace = readsInPlace
     }
 
     /// Copies `source` to `destination`, which must not exist. On failure or cancellation the
@@ -85,7 +81,7 @@ public struct SnapshotEngine: Sendable {
         body: @escaping @Sendable (SnapshotView) throws(BackupError) -> T
     ) async throws(BackupError) -> T {
         defer { Self.removeDatabaseFiles(at: scratch) }
-        return try await pinned(source: source, scratch: scratch, inPlace: readsInPlace, progress: progress, body: body)
+        return try await pinned(source: source, scratch: scratch, inPlace: true, progress: progress, body: body)
     }
 
     private func pinned<T: Sendable>(

@@ -4,14 +4,12 @@ import Foundation
 /// Pulls decompressed bytes out of a zstd file, one frame, and refuses what is not exactly that:
 /// corrupt data, a wrong content checksum, a truncated frame, or bytes after the frame.
 final class ZstdReader: DecompressingReader {
-    private let file: InputFile
+    private let input: CompressedInput
     private let stream: OpaquePointer
-    private let input: UnsafeMutableRawBufferPointer
     private var inBuffer = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
-    private let onCompressed: (UnsafeRawBufferPointer) -> Void
-    private var inputExhausted = false
-    private(set) var compressedBytesRead: Int64 = 0
     private var ended = false
+    var compressedBytesRead: Int64 { input.bytesRead }
+    private var inputExhausted: Bool { input.isExhausted }
 
     /// - Parameter onCompressed: sees every compressed byte read from the file, in order.
     init(
@@ -22,15 +20,12 @@ final class ZstdReader: DecompressingReader {
         guard let stream = ZSTD_createDStream() else {
             throw .io(path: file.url.path, reason: "cannot create a zstd decompression context")
         }
-        self.file = file
         self.stream = stream
-        self.onCompressed = onCompressed
-        input = .allocate(byteCount: bufferSize, alignment: 16)
+        input = CompressedInput(file: file, bufferSize: bufferSize, onCompressed: onCompressed)
     }
 
     deinit {
         ZSTD_freeDStream(stream)
-        input.deallocate()
     }
 
     /// Fills as much of `buffer` as the frame allows; returns 0 at its end.
@@ -57,30 +52,18 @@ final class ZstdReader: DecompressingReader {
         return out.pos
     }
 
-    func drain() {
-        while !inputExhausted {
-            do { try refill() } catch { return }
-        }
-    }
+    func drain() { input.drain() }
 
     private func refill() throws(BackupError) {
-        let count = try file.read(into: input)
-        if count == 0 {
-            inputExhausted = true
+        guard let chunk = try input.next() else {
             inBuffer = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
             return
         }
-        compressedBytesRead += Int64(count)
-        onCompressed(UnsafeRawBufferPointer(rebasing: input[0..<count]))
-        inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: count, pos: 0)
+        inBuffer = ZSTD_inBuffer(src: chunk.baseAddress, size: chunk.count, pos: 0)
     }
 
     private func ensureNothingFollows() throws(BackupError) {
-        var trailing = Int64(inBuffer.size - inBuffer.pos)
-        while !inputExhausted {
-            try refill()
-            trailing += Int64(inBuffer.size)
-        }
+        let trailing = Int64(inBuffer.size - inBuffer.pos) + (try input.remainingBytes())
         if trailing > 0 {
             throw .verificationFailed(reason: "\(trailing) unexpected bytes follow the zstd frame")
         }
