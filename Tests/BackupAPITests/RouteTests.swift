@@ -107,7 +107,11 @@ struct RouteTests {
 
     @Test("a second POST while a job runs is 409 backup_in_progress, also when another process holds the lock")
     func busy() async throws {
-        let directory = try Self.dataDirectory("api-busy", megabytes: 40)
+        let directory = try Self.dataDirectory("api-busy", megabytes: 4)
+        // The first job waits on this lock (rollback-journal mode), so it runs while we ask.
+        let database = directory.dataDirectory.database.path
+        try TestDB.setJournalMode(database, "delete")
+        let application = try HeldTransaction(path: database, exclusive: true)
         try await Self.app(directory).test(.router) { client in
             let first = try await client.execute(uri: "/api/backups", method: .post, headers: .auth)
             #expect(first.status == .accepted)
@@ -116,6 +120,7 @@ struct RouteTests {
             #expect(second.errorCode == "backup_in_progress")
             let status = try await client.execute(uri: "/api/status", method: .get, headers: .auth)
             #expect(String(buffer: status.body).contains("\"state\":\"busy\""))
+            try application.release()
             _ = try await waitUntilSettled(client, id: try first.json(BackupInfo.self).id)
 
             // The CLI (another process) holds the job lock: the API is busy too.
@@ -128,18 +133,18 @@ struct RouteTests {
 
     @Test("DELETE on a running job cancels it: 202, then the record ends cancelled with no file")
     func cancelRunningJob() async throws {
-        let directory = try Self.dataDirectory("api-cancel", megabytes: 60)
-        // The slowest gzip level keeps the backup compressing for seconds: a snapshot read in
-        // place at the fast default would leave a loaded machine's DELETE nothing to cancel.
-        let catalog = try Catalog(dataDirectory: directory.dataDirectory)
-        var settings = try catalog.settings()
-        settings.compressionLevel = 9
-        _ = try catalog.saveSettings(settings, now: Date())
+        let directory = try Self.dataDirectory("api-cancel", megabytes: 4)
+        // In rollback-journal mode an exclusive lock keeps the snapshot's first read waiting, so
+        // the DELETE lands while the job runs, however slowly the machine answers it.
+        let database = directory.dataDirectory.database.path
+        try TestDB.setJournalMode(database, "delete")
+        let lock = try HeldTransaction(path: database, exclusive: true)
         try await Self.app(directory).test(.router) { client in
             let info = try await client.execute(uri: "/api/backups", method: .post, headers: .auth).json(
                 BackupInfo.self)
             let cancel = try await client.execute(uri: "/api/backups/\(info.id)", method: .delete, headers: .auth)
             #expect(cancel.status == .accepted)
+            try lock.release()
             let settled = try await waitUntilSettled(client, id: info.id)
             #expect(settled.status == .cancelled)
         }
