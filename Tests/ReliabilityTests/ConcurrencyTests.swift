@@ -37,29 +37,32 @@ extension Reliability {
 
         @Test("server and CLI create at once: one job, one busy error, in both orders; a burst of POSTs gives one 202")
         func concurrentCreates() async throws {
-            let directory = try Harness.dataDirectory("concurrent-creates", megabytes: 48)
+            let directory = try Harness.dataDirectory("concurrent-creates", megabytes: 4)
+            // In rollback-journal mode an exclusive lock keeps a job waiting at its snapshot: it
+            // stays running while the other side asks, however fast or loaded the machine is.
+            let database = directory.dataDirectory.database.path
+            try TestDB.setJournalMode(database, "delete")
             let server = try await Harness.server(directory)
             defer { _ = server.terminate() }
             let catalog = try Catalog(dataDirectory: directory.dataDirectory)
             func running() throws -> BackupInfo? {
-                try catalog.page(BackupQuery(limit: 1)).items.first {
-                    $0.status == .running && ($0.progress?.doneBytes ?? 0) > 0
-                }
+                try catalog.page(BackupQuery(limit: 1)).items.first { $0.status == .running }
             }
             var busy = 0
             for _ in 0..<Intensity.count(short: 2, long: 6) {
-                // The CLI first, held mid-copy: the server is busy.
+                // The CLI first, held at its snapshot: the server is busy.
+                var application = try HeldTransaction(path: database, exclusive: true)
                 let cli = try Harness.backup.start(["create", "--data-dir", directory.path])
                 #expect(try waitUntil { try running() != nil })
-                cli.signal(SIGSTOP)
                 let (body, post) = try await server.request("POST", "/api/backups")
                 #expect(post.statusCode == 409, "\(String(decoding: body, as: UTF8.self))")
                 #expect(String(decoding: body, as: UTF8.self).contains("backup_in_progress"))
                 busy += post.statusCode == 409 ? 1 : 0
-                cli.signal(SIGCONT)
+                try application.release()
                 #expect(cli.wait().status == 0)
 
                 // The server first: the CLI exits 4.
+                application = try HeldTransaction(path: database, exclusive: true)
                 let (createdBody, created) = try await server.request("POST", "/api/backups")
                 #expect(created.statusCode == 202)
                 let pending = try server.decode(BackupInfo.self, createdBody)
@@ -67,13 +70,16 @@ extension Reliability {
                 let refused = try Harness.cli(["create"], directory)
                 #expect(refused.status == 4, "\(refused.stderr)")
                 busy += refused.status == 4 ? 1 : 0
+                try application.release()
                 #expect(try await server.waitForCompletion(id: pending.id).status == .completed)
             }
-            // A burst of concurrent POSTs: exactly one starts a job.
+            // A burst of concurrent POSTs while the first job waits: exactly one starts a job.
+            let application = try HeldTransaction(path: database, exclusive: true)
             let codes = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<16 { group.addTask { try await server.request("POST", "/api/backups").1.statusCode } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
+            try application.release()
             #expect(codes.filter { $0 == 202 }.count == 1, "\(codes)")
             #expect(codes.filter { $0 == 409 }.count == 15, "\(codes)")
             busy += codes.filter { $0 == 409 }.count
