@@ -355,6 +355,70 @@ struct S3ClientTests {
         #expect(pauses.all == [.milliseconds(100)])
     }
 
+    @Test("TLS: verified against offsite.ca_file; an unknown CA or no CA is a tls failure")
+    func tls() async throws {
+        let directory = TemporaryDirectory("s3-tls")
+        let moto = try await MotoServer(tlsDirectory: directory.url)
+        let client = try Self.client(moto.location, moto.credentials)
+        defer { Task { await client.shutdown() } }
+        try await client.probe(prefix: "backups")
+        try await client.put(
+            key: "backups/over-tls", bytes: [1, 2, 3], contentType: "application/octet-stream", metadata: [:])
+        #expect(try moto.read(key: "backups/over-tls").size == 3)
+
+        for caFile in [nil, directory.url.appendingPathComponent("other-ca.pem").path] {
+            var location = moto.location
+            location.caFile = caFile
+            let untrusting = try Self.client(location, moto.credentials)
+            defer { Task { await untrusting.shutdown() } }
+            do {
+                try await untrusting.probe(prefix: "backups")
+                Issue.record("a certificate from an unknown CA was accepted (ca_file \(caFile ?? "none"))")
+            } catch {
+                #expect(Self.kind(of: error) == .tls)
+            }
+        }
+
+        var unreadable = moto.location
+        unreadable.caFile = directory.url.appendingPathComponent("missing.pem").path
+        #expect(throws: BackupError.self) { _ = try Self.client(unreadable, moto.credentials) }
+    }
+
+    @Test("cancelling an upload aborts its multipart upload")
+    func cancelled() async throws {
+        let moto = try await MotoServer()
+        let proxy = try await FaultProxy(
+            before: moto, rules: [.init(method: "PUT", match: "partNumber=2&", action: .stall, times: 1, seconds: 60)])
+        let directory = TemporaryDirectory("s3-cancel")
+        let file = try Self.file(directory, size: 40 << 20)
+        var location = moto.location
+        location.endpoint = proxy.endpoint
+        var tuning = S3Client.Tuning()
+        tuning.partsInFlight = 1
+        let client = try Self.client(location, moto.credentials, tuning: tuning)
+        defer { Task { await client.shutdown() } }
+        let firstPart = AsyncStream<Void>.makeStream()
+        let upload = Task {
+            try await client.upload(
+                file: file, key: "backups/cancelled.tar.gz", contentType: "application/gzip", metadata: [:]
+            ) {
+                _ in firstPart.continuation.yield()
+            }
+        }
+        for await _ in firstPart.stream { break }
+        // Part 2 is stalled at the proxy now; the multipart upload exists.
+        #expect(try moto.multipartUploads().map(\.key) == ["backups/cancelled.tar.gz"])
+        upload.cancel()
+        do {
+            _ = try await upload.value
+            Issue.record("a cancelled upload completed")
+        } catch {
+            #expect(error as? BackupError == .cancelled)
+        }
+        #expect(try moto.multipartUploads().isEmpty)
+        #expect(try moto.keys(prefix: "backups/").isEmpty)
+    }
+
     @Test("a server that stalls times out within the configured idle time")
     func stalled() async throws {
         let moto = try await MotoServer()
