@@ -419,6 +419,24 @@ struct S3ClientTests {
         #expect(try moto.keys(prefix: "backups/").isEmpty)
     }
 
+    @Test("virtual-hosted addressing: the bucket in the host name, signed and accepted")
+    func virtualHosted() async throws {
+        let moto = try await MotoServer()
+        let location = S3Location(
+            endpoint: URL(string: "http://localhost:\(moto.port)")!, region: moto.region, bucket: moto.bucket,
+            pathStyle: false)
+        var tuning = S3Client.Tuning()
+        tuning.dnsOverride = ["\(moto.bucket).localhost": "127.0.0.1"]
+        let client = try Self.client(location, moto.credentials, tuning: tuning)
+        defer { Task { await client.shutdown() } }
+        try await client.put(
+            key: "backups/virtual", bytes: Array("hosted".utf8), contentType: "text/plain", metadata: [:])
+        #expect(try await client.list(prefix: "backups/").map(\.key) == ["backups/virtual"])
+        #expect(try await client.get(key: "backups/virtual", range: nil) == Array("hosted".utf8))
+        // boto3 reads it path-style from the same bucket.
+        #expect(try moto.read(key: "backups/virtual").size == 6)
+    }
+
     @Test("a server that stalls times out within the configured idle time")
     func stalled() async throws {
         let moto = try await MotoServer()
