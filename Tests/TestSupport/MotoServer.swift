@@ -50,7 +50,7 @@ public final class MotoServer {
         self.bucket = bucket
         var arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
         if let tlsDirectory {
-            _ = try MotoServer.python(["make_tls.py", tlsDirectory.path], environment: [:])
+            _ = try await MotoServer.python(["make_tls.py", tlsDirectory.path], environment: [:])
             arguments += [
                 "-c", tlsDirectory.appendingPathComponent("server.pem").path,
                 "-k", tlsDirectory.appendingPathComponent("server-key.pem").path,
@@ -67,7 +67,7 @@ public final class MotoServer {
             try await MotoServer.waitForAnswer(
                 url: URL(string: "http://127.0.0.1:\(port)/moto-api/")!, process: process)
         }
-        let setup = try MotoServer.python(
+        let setup = try await MotoServer.python(
             ["moto_setup.py", "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)", region, bucket],
             environment: caFile.map { ["AWS_CA_BUNDLE": $0] } ?? [:])
         let keys = try JSONSerialization.jsonObject(with: Data(setup.utf8)) as? [String: String] ?? [:]
@@ -100,38 +100,38 @@ public final class MotoServer {
     }
 
     /// Reads the object with boto3 (the independent reader): size, SHA-256, metadata.
-    public func read(key: String) throws -> Read {
-        try JSONDecoder().decode(Read.self, from: Data(boto3(["object", key]).utf8))
+    public func read(key: String) async throws -> Read {
+        try await JSONDecoder().decode(Read.self, from: Data(boto3(["object", key]).utf8))
     }
 
     /// The keys boto3 lists under `prefix`.
-    public func keys(prefix: String) throws -> [String] {
+    public func keys(prefix: String) async throws -> [String] {
         struct Listing: Decodable { var keys: [String] }
-        return try JSONDecoder().decode(Listing.self, from: Data(boto3(["list", prefix]).utf8)).keys
+        return try await JSONDecoder().decode(Listing.self, from: Data(boto3(["list", prefix]).utf8)).keys
     }
 
     /// The multipart uploads boto3 sees in the bucket (key, upload id).
-    public func multipartUploads() throws -> [(key: String, uploadID: String)] {
+    public func multipartUploads() async throws -> [(key: String, uploadID: String)] {
         struct Upload: Decodable {
             var key: String
             var upload_id: String
         }
         struct Listing: Decodable { var uploads: [Upload] }
-        return try JSONDecoder().decode(Listing.self, from: Data(boto3(["uploads"]).utf8)).uploads
+        return try await JSONDecoder().decode(Listing.self, from: Data(boto3(["uploads"]).utf8)).uploads
             .map { (key: $0.key, uploadID: $0.upload_id) }
     }
 
     /// boto3's presigned GetObject URL for `key` (the independent signer).
-    public func presignedURL(key: String, expires: Int) throws -> URL {
+    public func presignedURL(key: String, expires: Int) async throws -> URL {
         struct Presigned: Decodable { var url: String }
-        let url = try JSONDecoder().decode(
+        let url = try await JSONDecoder().decode(
             Presigned.self, from: Data(boto3(["presign", key, "\(expires)"]).utf8)
         ).url
         return URL(string: url)!
     }
 
-    private func boto3(_ arguments: [String]) throws -> String {
-        try MotoServer.python(
+    private func boto3(_ arguments: [String]) async throws -> String {
+        try await MotoServer.python(
             ["s3_read.py", endpoint.absoluteString, region, bucket] + arguments,
             environment: [
                 "AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
@@ -139,10 +139,20 @@ public final class MotoServer {
     }
 
     /// Runs a script of `scripts/test/` with the venv's Python; returns its standard output.
-    static func python(_ arguments: [String], environment: [String: String]) throws -> String {
+    /// The child runs to its end on a thread of its own, never blocking the cooperative pool
+    /// (other suites' requests run there meanwhile).
+    static func python(_ arguments: [String], environment: [String: String]) async throws -> String {
         let script = repository.appendingPathComponent("scripts/test/\(arguments[0])").path
-        let result = try ChildProcess(executablePath: venv.appendingPathComponent("python").path)
-            .run([script] + arguments.dropFirst(), environment: environment)
+        let python = venv.appendingPathComponent("python").path
+        let result = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        try ChildProcess(executablePath: python).run(
+                            [script] + arguments.dropFirst(), environment: environment)
+                    })
+            }
+        }
         guard result.status == 0 else {
             throw MissingTool(message: "\(arguments[0]) failed (\(result.status)): \(result.stderr.suffix(2000))")
         }
