@@ -15,7 +15,11 @@ struct OffsiteSettingsLiveTests {
     func secretNeverShown() async throws {
         let directory = TemporaryDirectory("live-offsite-settings")
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
-        let server = try LiveServer(dataDirectory: directory.path, extraArguments: ["--log-level", "trace"])
+        // The environment's secret too must stay out of every answer and log line.
+        let environmentSecret = "EnvironmentSecret/9876543210zyxwvutsrqponm"
+        let server = try LiveServer(
+            dataDirectory: directory.path, extraArguments: ["--log-level", "trace"],
+            environment: ["AWS_SECRET_ACCESS_KEY": environmentSecret])
         try await server.waitUntilReady()
         var bodies: [String] = []
         func send(_ method: String, _ path: String, _ json: String? = nil) async throws -> (String, Int) {
@@ -57,10 +61,15 @@ struct OffsiteSettingsLiveTests {
         }
         #expect(!bad.contains("two words"))
 
+        #expect(settings.offsite.credentialsFromEnvironment)
+
         let result = server.terminate()
-        for body in bodies { #expect(!body.contains(Self.secret), "a response holds the secret: \(body)") }
-        #expect(!result.stdout.contains(Self.secret), "stdout holds the secret")
-        #expect(!result.stderr.contains(Self.secret), "stderr holds the secret")
+        let output = result.stdout + result.stderr
+        #expect(output.contains(" trace "), "the server logged at trace level")
+        for secret in [Self.secret, environmentSecret] {
+            for body in bodies { #expect(!body.contains(secret), "a response holds a secret: \(body)") }
+            #expect(!output.contains(secret), "the log holds a secret")
+        }
         #expect(
             try String(contentsOf: directory.dataDirectory.offsiteSecret, encoding: .utf8) == Self.secret + "\n")
     }
