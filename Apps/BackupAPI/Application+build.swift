@@ -114,6 +114,7 @@ func buildApplication(
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
             SchedulerService(scheduler: services.scheduler),
+            UploadRetryService(retrier: UploadRetrier(runner: services.runner, clock: clock, logger: logger)),
             CatalogWatchService(runner: services.runner, interval: arguments.catalogPollInterval, logger: logger),
             RestartWatcher(runner: services.runner, requests: restarts, logger: logger),
         ],
@@ -176,5 +177,14 @@ struct SchedulerService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await scheduler.run() }
+    }
+}
+
+/// Runs the off-site start-up and the upload retries until graceful shutdown.
+struct UploadRetryService: Service {
+    let retrier: UploadRetrier
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await retrier.run() }
     }
 }

@@ -24,5 +24,6 @@ func buildRouter(_ services: AppServices, assets: WebAssets? = nil) -> Router<Ba
     BackupsController<BasicRequestContext>(services: services).addRoutes(to: backups)
     DownloadController<BasicRequestContext>(services: services).addRoutes(to: backups)
     SettingsController<BasicRequestContext>(services: services).addRoutes(to: api.group("settings"))
+    RemoteController<BasicRequestContext>(services: services).addRoutes(to: api.group("remote"))
     return router
 }

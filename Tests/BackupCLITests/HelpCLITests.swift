@@ -44,7 +44,7 @@ struct HelpCLITests {
             #expect(
                 Self.subcommands(in: result.stdout) == [
                     "create", "list", "show", "verify", "delete", "pin", "unpin", "prune", "stats", "settings",
-                    "restore", "import",
+                    "restore", "import", "remote",
                 ], "\(arguments)")
         }
         // Global options before --help are accepted too.
@@ -69,8 +69,9 @@ struct HelpCLITests {
             #expect(!nested.isEmpty || long.stdout.contains("--data-dir"), "\(path)")
             pending += nested.map { path + [$0] }
         }
-        #expect(seen.count == 14)
+        #expect(seen.count == 19)
         #expect(seen.contains("settings show") && seen.contains("settings set"))
+        #expect(["remote list", "remote push", "remote pull", "remote prune"].allSatisfy(seen.contains))
         // A command group without its subcommand prints its own help.
         expectHelp(try backup.run(["settings"]), for: ["settings"], ["settings"])
     }

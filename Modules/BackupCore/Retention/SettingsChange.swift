@@ -39,8 +39,8 @@ extension BackupService {
     /// between the preview and the save can change the answer (its own prune runs first).
     public func previewSettings(_ settings: BackupSettings) throws(BackupError) -> SettingsChange {
         let settings = try settings.validated()
-        let records = try catalog.allRecords()
-        let plan = Retention.plan(records, policy: settings.retention, now: now(), calendar: calendar)
+        let records = try catalog.allRecords().filter { $0.store == localStore.name }
+        let plan = try localRetentionPlan(records, policy: settings.retention)
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         return SettingsChange(settings: settings, deleted: plan.deleted.compactMap { byID[$0]?.info })
     }
