@@ -54,6 +54,33 @@ struct OffsiteStateTests {
         #expect(try service.catalog.record(id: oldest.id).store == S3Store.storeName)
     }
 
+    @Test(
+        "while off-site copies are on, local retention keeps the only copy of a backup waiting for its upload",
+        arguments: [OffsiteStatus.pending, .uploading, .failed])
+    func retentionKeepsAwaitingUpload(status: OffsiteStatus) async throws {
+        let directory = TemporaryDirectory("offsite-awaiting")
+        let (service, made) = try await Self.service(directory, backups: 3)
+        let (oldest, middle) = (made[0], made[1])
+        try service.catalog.setOffsite(id: oldest.id, OffsiteCopy(status: status, key: "b/\(oldest.filename)"))
+        var settings = try service.catalog.settings()
+        settings.retention = RetentionPolicy(keepLast: 1, includeManual: true)
+        settings.offsite.enabled = true
+        settings.offsite.endpoint = "http://127.0.0.1:9"
+        settings.offsite.bucket = "bucket"
+        settings.offsite.accessKeyID = "key"
+        // Whether the secret is set is judged from the data directory; the catalog takes it as told.
+        settings.offsite.secretAccessKeySet = true
+        try service.catalog.saveSettings(settings, now: Date())
+        #expect(try service.prune(dryRun: true).deleted.map(\.id) == [middle.id])
+        #expect(try service.prune().deleted.map(\.id) == [middle.id])
+        #expect(try service.catalog.record(id: oldest.id).store == LocalStore.storeName)
+        #expect(directory.backupFiles().contains(oldest.filename))
+        // Off-site copies off: the rules alone decide again.
+        settings.offsite.enabled = false
+        try service.catalog.saveSettings(settings, now: Date())
+        #expect(try service.prune().deleted.map(\.id) == [oldest.id])
+    }
+
     @Test("reconciliation leaves remote-only records alone: not missing, nothing adopted or quarantined")
     func reconciliationIgnoresRemoteOnly() async throws {
         let directory = TemporaryDirectory("offsite-reconcile")

@@ -37,14 +37,16 @@ public struct ChildProcess {
         executable = URL(fileURLWithPath: executablePath)
     }
 
-    /// Runs to the end with `arguments`, standard input closed.
-    public func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let running = try start(arguments, environment: environment)
+    /// Runs to the end with `arguments`; standard input gives `input`, or is closed when nil.
+    public func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
+        let running = try start(arguments, environment: environment, input: input)
         return running.wait()
     }
 
-    /// Starts the process and returns at once.
-    public func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Running {
+    /// Starts the process and returns at once; standard input gives `input`, or is closed when nil.
+    public func start(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) throws -> Running {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -57,8 +59,13 @@ public struct ChildProcess {
         let stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        let stdin = input.map { _ in Pipe() }
+        if let stdin { process.standardInput = stdin } else { process.standardInput = FileHandle.nullDevice }
         try process.run()
+        if let stdin, let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         return Running(process: process, stdout: stdout, stderr: stderr)
     }
 

@@ -18,14 +18,14 @@ public final class LiveServer {
 
     public init(
         dataDirectory: String, token: String = "live-test-token-0123456789", port: Int? = nil,
-        extraArguments: [String] = []
+        extraArguments: [String] = [], environment: [String: String] = [:]
     ) throws {
         self.port = try port ?? LiveServer.freePort()
         self.dataDirectory = dataDirectory
         self.token = token
         process = try ChildProcess(product: "backup-api").start(
             ["--port", "\(self.port)", "--data-dir", dataDirectory, "--log-level", "info"] + extraArguments,
-            environment: ["BACKUP_API_TOKEN": token])
+            environment: environment.merging(["BACKUP_API_TOKEN": token]) { $1 })
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 60
         session = URLSession(configuration: configuration)

@@ -1,11 +1,13 @@
 // The REST API, with the session cookie the server issues at sign-in (never the token itself).
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields = {}) {
+  constructor(status, code, message, fields = {}, kind = undefined) {
     super(message);
     this.status = status;
     this.code = code;
     this.fields = fields;
+    // What kind of off-site failure (`offsite_failed`): dns, tls, signature, bucket, permission…
+    this.kind = kind;
   }
 }
 
@@ -51,7 +53,9 @@ async function request(method, path, body) {
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const detail = data?.error ?? {};
-    const error = new ApiError(response.status, detail.code ?? 'unknown', detail.message ?? '', detail.fields ?? {});
+    const error = new ApiError(
+      response.status, detail.code ?? 'unknown', detail.message ?? '', detail.fields ?? {}, detail.kind,
+    );
     if (response.status === 401 && path !== '/api/session') listeners.forEach((callback) => callback(error));
     throw error;
   }

@@ -1,7 +1,7 @@
 // The list of backups: paged, with download, pin, delete and restore; each shown by its short id.
 import { api, ApiError } from './api.js';
 import { $, element, notify, errorKey, say, value } from './dom.js';
-import { formatBytes, formatDate, formatPercent, language, plural, t } from './i18n.js';
+import { formatBytes, formatDate, formatPercent, has, language, plural, t } from './i18n.js';
 import { shortId } from './format.js';
 import { noteNode } from './notes.js';
 import { openRestore } from './restore.js';
@@ -85,6 +85,21 @@ function badge(key, className) {
   return element('span', { class: `badge ${className}` }, t(key));
 }
 
+/**
+ * The off-site copy's state (`BackupInfo.offsite`): pending, uploading, uploaded or failed (its
+ * error beside it). Nothing for a server without off-site copies or a backup kept only here.
+ */
+function offsiteBadge(offsite) {
+  if (!offsite || !offsite.status || offsite.status === 'none') return null;
+  const key = `offsite.status.${offsite.status}`;
+  if (!has(key)) return null;
+  return element(
+    'span',
+    { class: `badge offsite offsite-${offsite.status}`, 'data-offsite': offsite.status },
+    '☁ ', t(key),
+  );
+}
+
 function row(item) {
   const active = item.status === 'pending' || item.status === 'running';
   const status = [badge(`status.${item.status}`, `status-${item.status}`)];
@@ -98,6 +113,11 @@ function row(item) {
       '⚠ ', t('backups.verify_failed'),
     ));
     if (item.verification.error) status.push(' ', element('span', { class: 'verify-reason' }, value(item.verification.error)));
+  }
+  const offsite = offsiteBadge(item.offsite);
+  if (offsite) status.push(' ', offsite);
+  if (offsite && item.offsite.status === 'failed' && item.offsite.error) {
+    status.push(' ', element('span', { class: 'offsite-reason' }, value(item.offsite.error)));
   }
   // The server decides what a backup's state allows (`actions`); the page only offers it.
   const allows = (action) => (item.actions ?? []).includes(action);

@@ -5,6 +5,7 @@ import { loadBackups } from './backups.js';
 import { $, say, sayError, unsay } from './dom.js';
 import { has } from './i18n.js';
 import { confirmDeletions } from './prune-confirm.js';
+import { collectOffsite, fillOffsite } from './offsite.js';
 import { loadStats } from './stats.js';
 
 const form = () => $('#settings-form');
@@ -50,6 +51,7 @@ function fill(settings) {
   followCodec();
   input('compression_level').value = settings.compression_level;
   input('webhook_url').value = settings.webhook_url ?? '';
+  fillOffsite(settings.offsite);
 }
 
 function showErrors(fields) {
@@ -78,6 +80,7 @@ function collect() {
   settings.enabled = input('enabled').checked;
   settings.retention.include_manual = input('retention.include_manual').checked;
   settings.webhook_url = input('webhook_url').value.trim() || null;
+  settings.offsite = collectOffsite(local);
   return { settings, local };
 }
 

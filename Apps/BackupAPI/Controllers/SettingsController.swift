@@ -2,7 +2,8 @@ import BackupCore
 import HTTPTypes
 import Hummingbird
 
-/// `GET/PUT /api/settings/backup`. A PUT may send only the fields it changes.
+/// `GET/PUT /api/settings/backup`. A PUT may send only the fields it changes; the off-site
+/// secret (`offsite.secret_access_key`) is taken, never answered (`secret_access_key_set`).
 ///
 /// A change that makes retention delete backups is never silent: `?dry_run=true` answers the
 /// settings as they would be with `would_delete` and saves nothing (the page asks the operator
@@ -19,7 +20,8 @@ struct SettingsController<Context: RequestContext> {
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
-        try .json(try await services.service.catalog.async.settings())
+        let service = services.service
+        return try .json(service.withCredentialState(try await service.catalog.async.settings()))
     }
 
     @Sendable func update(_ request: Request, context: Context) async throws -> Response {
@@ -29,10 +31,14 @@ struct SettingsController<Context: RequestContext> {
         let settings = try patch.applied(to: try await services.service.catalog.async.settings())
         let service = services.service
         if dryRun {
-            let preview = try await BlockingWork.run { () throws(BackupError) in try service.previewSettings(settings) }
+            let preview = try await BlockingWork.run { () throws(BackupError) in
+                try service.previewSettings(settings, secretChange: patch.secretChange)
+            }
             return try .json(preview.asPreview)
         }
-        let change = try await BlockingWork.run { () throws(BackupError) in try service.saveSettings(settings) }
+        let change = try await BlockingWork.run { () throws(BackupError) in
+            try service.saveSettings(settings, secretChange: patch.secretChange)
+        }
         await services.scheduler.reschedule()
         var response = try Response.json(change.settings)
         if !change.deleted.isEmpty {

@@ -35,4 +35,5 @@ extension StrictBody {
 
 extension SettingsPatch: StrictBody {
     static var writableFields: [String] { BackupSettings.fieldNames }
+    static var readOnlyFields: [String] { BackupSettings.readOnlyFieldNames }
 }

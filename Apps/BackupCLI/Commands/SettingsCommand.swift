@@ -13,14 +13,16 @@ struct SettingsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let settings = try global.readOnlyService().catalog.settings()
+            let settings = try global.readOnlyService().settings()
             let output = global.output
             if global.json {
                 output.printJSON(settings)
                 return
             }
-            for (key, value) in SettingsKeys.describe(settings) {
-                output.line(key.padding(toLength: 26, withPad: " ", startingAt: 0) + value)
+            let lines = SettingsKeys.describe(settings)
+            let width = (lines.map(\.0.count).max() ?? 0) + 2
+            for (key, value) in lines {
+                output.line(key.padding(toLength: width, withPad: " ", startingAt: 0) + value)
             }
         }
     }
@@ -31,6 +33,11 @@ struct SettingsCommand: AsyncParsableCommand {
             discussion: """
                 Keys: \(SettingsPatch.keys.joined(separator: ", ")). An empty webhook_url removes it. \
                 codec is gzip or zstd; compression_level is 1-9 with gzip, 1-19 with zstd.
+
+                offsite.secret_access_key=- reads the secret from one line of standard input, so it \
+                stays out of shell history and process listings; an empty value removes it. \
+                AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment override the stored \
+                key id and secret.
 
                 When the new retention settings would delete backups now, they are listed and \
                 nothing is saved unless you confirm: on a terminal you are asked, otherwise pass \
@@ -53,11 +60,11 @@ struct SettingsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let patch = try SettingsPatch(assignments: assignments)
+            let patch = try SettingsPatch(assignments: assignments) { readLine(strippingNewline: true) }
             let service = try global.service()
             let settings = try patch.applied(to: try service.catalog.settings())
             let output = global.output
-            let preview = try service.previewSettings(settings)
+            let preview = try service.previewSettings(settings, secretChange: patch.secretChange)
             if dryRun {
                 if global.json {
                     output.printJSON(preview.asPreview)
@@ -67,7 +74,7 @@ struct SettingsCommand: AsyncParsableCommand {
                 return
             }
             if !preview.deleted.isEmpty, !yes { try confirm(preview.deleted) }
-            let change = try service.saveSettings(settings)
+            let change = try service.saveSettings(settings, secretChange: patch.secretChange)
             if global.json {
                 output.printJSON(change.settings)
             } else {
@@ -122,6 +129,25 @@ enum SettingsKeys {
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
             ("max_import_bytes", "\(settings.maxImportBytes)"),
+        ] + offsite(settings.offsite)
+    }
+
+    /// The off-site fields; the secret only as whether one is set.
+    private static func offsite(_ offsite: OffsiteSettings) -> [(String, String)] {
+        [
+            ("offsite.enabled", "\(offsite.enabled)"),
+            ("offsite.endpoint", offsite.endpoint.isEmpty ? "-" : offsite.endpoint),
+            ("offsite.region", offsite.region), ("offsite.bucket", offsite.bucket.isEmpty ? "-" : offsite.bucket),
+            ("offsite.prefix", offsite.prefix.isEmpty ? "-" : offsite.prefix),
+            ("offsite.path_style", "\(offsite.pathStyle)"),
+            ("offsite.access_key_id", offsite.accessKeyID.isEmpty ? "-" : offsite.accessKeyID),
+            ("offsite.secret_access_key_set", "\(offsite.secretAccessKeySet)"),
+            ("offsite.credentials_from_environment", "\(offsite.credentialsFromEnvironment)"),
+            ("offsite.ca_file", offsite.caFile ?? "-"), ("offsite.keep_last", "\(offsite.retention.keepLast)"),
+            ("offsite.keep_days", "\(offsite.retention.keepDays)"),
+            ("offsite.keep_daily", "\(offsite.retention.keepDaily)"),
+            ("offsite.keep_weekly", "\(offsite.retention.keepWeekly)"),
+            ("offsite.keep_monthly", "\(offsite.retention.keepMonthly)"),
         ]
     }
 }

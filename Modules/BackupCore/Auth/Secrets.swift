@@ -7,8 +7,9 @@ import Foundation
 
 /// Secret files in the data directory: created with mode 0600, refused when others can read them.
 enum SecretFile {
-    /// Reads a secret, refusing a file that group or others may read.
-    static func read(_ url: URL) throws(BackupError) -> String {
+    /// Reads a secret, refusing a file that group or others may read, or one shorter than
+    /// `minimumLength` characters (an S3 secret is the provider's, not ours to lengthen).
+    static func read(_ url: URL, minimumLength: Int = 16) throws(BackupError) -> String {
         var info = stat()
         guard stat(url.path, &info) == 0 else {
             throw .io(path: url.path, reason: "cannot read: \(errnoDescription())")
@@ -23,8 +24,8 @@ enum SecretFile {
             throw .io(path: url.path, reason: "cannot read")
         }
         let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard secret.utf8.count >= 16 else {
-            throw .io(path: url.path, reason: "holds no usable secret (16 characters at least)")
+        guard secret.utf8.count >= max(1, minimumLength) else {
+            throw .io(path: url.path, reason: "holds no usable secret (\(minimumLength) characters at least)")
         }
         return secret
     }
@@ -34,14 +35,25 @@ enum SecretFile {
     static func readOrCreate(_ url: URL) throws(BackupError) -> (secret: String, created: Bool) {
         if FileManager.default.fileExists(atPath: url.path) { return (try read(url), false) }
         let secret = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }.hexString
+        try write(secret, to: url)
+        return (secret, true)
+    }
+
+    /// Writes `secret` to `url` atomically (a 0600 file beside it, synced, then renamed over it).
+    static func write(_ secret: String, to url: URL) throws(BackupError) {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).new")
         FileOps.removeIfPresent(temporary)
         let file = try OutputFile(creating: temporary, mode: 0o600)
-        try file.write(Array((secret + "\n").utf8))
-        try file.sync()
+        do throws(BackupError) {
+            try file.write(Array((secret + "\n").utf8))
+            try file.sync()
+        } catch {
+            file.close()
+            FileOps.removeIfPresent(temporary)
+            throw error
+        }
         file.close()
         try FileOps.rename(temporary, to: url)
-        return (secret, true)
     }
 }
 

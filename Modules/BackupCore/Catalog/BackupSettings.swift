@@ -41,11 +41,14 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let maximumCount = 100_000
     /// Every field a client sets, as JSON paths: the API's PUT body and the CLI's `settings set`
     /// keys (without `retention.`) name exactly these.
-    public static let fieldNames = [
-        "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
-        "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "codec",
-        "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
-    ]
+    public static let fieldNames =
+        [
+            "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
+            "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "codec",
+            "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
+        ] + OffsiteSettings.fieldNames.map { "offsite.\($0)" }
+    /// The fields only the server sets, as JSON paths (a PUT naming one is refused as read-only).
+    public static let readOnlyFieldNames = OffsiteSettings.readOnlyFieldNames.map { "offsite.\($0)" }
     public static let restoreLockTimeoutRange = 1...3600
     /// The bounds of ``maxImportBytes``: 1 MiB to 1 PiB.
     public static let importLimitRange: ClosedRange<Int64> = (1 << 20)...(1 << 50)
@@ -67,11 +70,14 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     /// The largest bundle an import accepts, in bytes; a larger upload is cut off with 413.
     public var maxImportBytes: Int64
 
+    /// The off-site copy: the S3 bucket and remote retention.
+    public var offsite: OffsiteSettings
+
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
         codec: CodecName = .gzip, compressionLevel: Int = CodecName.gzip.defaultLevel, webhookURL: String? = nil,
         restoreLockTimeoutSeconds: Int = 30,
-        maxImportBytes: Int64 = defaultMaxImportBytes
+        maxImportBytes: Int64 = defaultMaxImportBytes, offsite: OffsiteSettings = OffsiteSettings()
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
@@ -81,6 +87,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         self.webhookURL = webhookURL
         self.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds
         self.maxImportBytes = maxImportBytes
+        self.offsite = offsite
     }
 
     enum CodingKeys: String, CodingKey {
@@ -92,6 +99,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case webhookURL = "webhook_url"
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
         case maxImportBytes = "max_import_bytes"
+        case offsite
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -126,6 +134,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         if !Self.importLimitRange.contains(maxImportBytes) {
             fields["max_import_bytes"] = "must be between 1048576 (1 MiB) and 1125899906842624 (1 PiB) bytes"
         }
+        fields.merge(offsite.problems) { own, _ in own }
         return fields
     }
 
@@ -135,6 +144,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
         var settings = self
         if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
+        settings.offsite = settings.offsite.normalized
         return settings
     }
 }

@@ -121,6 +121,13 @@ extension Catalog {
                 table.column("error", .text).notNull()
             }
         }
+        migrator.registerMigration("v10_offsite_settings") { db in
+            // The off-site settings, one JSON object (OffsiteSettings); `{}` reads as the
+            // defaults: copies off. The secret access key is never in the catalog.
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "offsite", .jsonText).notNull().defaults(to: "{}")
+            }
+        }
         migrator.registerMigration("v11_offsite_copies") { db in
             // The off-site copy of each backup (see OffsiteCopy); a record whose bundle is only in
             // the bucket has store = 's3'.

@@ -19,6 +19,9 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     var webhookURL: String?
     var restoreLockTimeoutSeconds: Int
     var maxImportBytes: Int64
+    /// The off-site settings as one JSON object (catalog v10), without the credentials' state,
+    /// which is read from the secret file and the environment; the secret is never here.
+    var offsite: OffsiteSettings
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -39,6 +42,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case maxImportBytes = "max_import_bytes"
         case enabledAt = "enabled_at"
         case updatedAt = "updated_at"
+        case offsite
     }
 
     init(_ settings: BackupSettings, enabledAt: Date?, updatedAt: Date?) {
@@ -55,6 +59,9 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         webhookURL = settings.webhookURL
         restoreLockTimeoutSeconds = settings.restoreLockTimeoutSeconds
         maxImportBytes = settings.maxImportBytes
+        offsite = settings.offsite
+        offsite.secretAccessKeySet = false
+        offsite.credentialsFromEnvironment = false
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -66,7 +73,8 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
                 keepLast: keepLast, keepDays: keepDays, keepDaily: keepDaily, keepWeekly: keepWeekly,
                 keepMonthly: keepMonthly, includeManual: includeManual),
             codec: codec, compressionLevel: compressionLevel, webhookURL: webhookURL,
-            restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes)
+            restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes,
+            offsite: offsite)
     }
 }
 

@@ -34,6 +34,7 @@ public struct SettingsPatch: Decodable, Sendable {
     var webhookURL: String??
     var restoreLockTimeoutSeconds: Int?
     var maxImportBytes: Int64?
+    var offsite: Offsite?
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -44,6 +45,7 @@ public struct SettingsPatch: Decodable, Sendable {
         compressionLevel = try container.decodeIfPresent(Int.self, forKey: .compressionLevel)
         restoreLockTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .restoreLockTimeoutSeconds)
         maxImportBytes = try container.decodeIfPresent(Int64.self, forKey: .maxImportBytes)
+        offsite = try container.decodeIfPresent(Offsite.self, forKey: .offsite)
         if container.contains(.webhookURL) {
             webhookURL =
                 try container.decodeNil(forKey: .webhookURL)
@@ -55,7 +57,13 @@ public struct SettingsPatch: Decodable, Sendable {
     /// ``BackupSettings/fieldNames``, the retention ones with or without `retention.`; booleans
     /// are `true`/`false` (or yes/no, on/off, 1/0); an empty `webhook_url` removes it. Problems
     /// are ``BackupError/invalidInput(fields:)`` keyed by the JSON field, as the API names them.
-    public init(assignments: [String]) throws(BackupError) {
+    ///
+    /// The value `-` of `offsite.secret_access_key` is read with `readSecret` (the CLI reads a
+    /// line of standard input, which stays out of shell history and process listings); `-` is
+    /// refused for every other key.
+    public init(
+        assignments: [String], readSecret: () -> String? = { nil }
+    ) throws(BackupError) {
         var problems: [String: String] = [:]
         for assignment in assignments {
             let parts = assignment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -68,10 +76,26 @@ public struct SettingsPatch: Decodable, Sendable {
                 problems[key] = "is not a setting; use one of \(Self.keys.joined(separator: ", "))"
                 continue
             }
-            if let problem = set(field, to: String(parts[1])) { problems[field] = problem }
+            var value = String(parts[1])
+            if value == "-" {
+                guard field == Self.secretField else {
+                    problems[field] = "only \(Self.secretField) reads - from standard input"
+                    continue
+                }
+                guard let secret = readSecret(), !secret.isEmpty else {
+                    problems[field] =
+                        "standard input gave no secret (\(Self.secretField)= with nothing after = removes it)"
+                    continue
+                }
+                value = secret
+            }
+            if let problem = set(field, to: value) { problems[field] = problem }
         }
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
     }
+
+    /// The one write-only setting: the off-site secret access key.
+    public static let secretField = "offsite.secret_access_key"
 
     /// The keys `KEY=VALUE` accepts, as short as they may be written (`keep_last`).
     public static let keys = BackupSettings.fieldNames.map {
@@ -92,6 +116,12 @@ public struct SettingsPatch: Decodable, Sendable {
             case "false", "no", "off", "0": false
             default: nil
             }
+        if field.hasPrefix("offsite.") {
+            var offsite = self.offsite ?? Offsite()
+            let problem = offsite.set(String(field.dropFirst("offsite.".count)), to: value, number: number, flag: flag)
+            self.offsite = offsite
+            return problem
+        }
         if Self.booleanFields.contains(field) {
             guard flag != nil else { return "must be true or false" }
         } else if !Self.textFields.contains(field) {
@@ -137,6 +167,7 @@ public struct SettingsPatch: Decodable, Sendable {
         if let webhookURL { settings.webhookURL = webhookURL }
         if let restoreLockTimeoutSeconds { settings.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds }
         if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
+        if let offsite { settings.offsite = offsite.applied(to: settings.offsite) }
         if let retention {
             if let value = retention.keepLast { settings.retention.keepLast = value }
             if let value = retention.keepDays { settings.retention.keepDays = value }

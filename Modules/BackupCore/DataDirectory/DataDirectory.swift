@@ -31,6 +31,8 @@ public struct DataDirectory: Sendable, Equatable {
     /// Held (flock) by a running backup-api for its whole life.
     public var serverLock: URL { backups.appendingPathComponent(".server.lock") }
     public var apiToken: URL { root.appendingPathComponent("api-token") }
+    /// The off-site secret access key (mode 0600; see ``OffsiteSecret``).
+    public var offsiteSecret: URL { root.appendingPathComponent("offsite-secret") }
 
     /// Fails with ``BackupError/dataDirectoryMissing(path:)`` unless the data directory exists:
     /// commands that only read, or that work on existing backups, never start a new one.

@@ -14,6 +14,9 @@ public struct BackupService: Sendable {
     public let freeSpace: @Sendable (URL) throws(BackupError) -> Int64
     /// The data directory's `backups/`, where bundles are made and kept (see ``store(for:)``).
     var localStore: LocalStore
+    /// The off-site credentials the environment gives (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`); tests set their own.
+    public var offsiteEnvironment = OffsiteEnvironment.process
 
     /// - Parameter clock: where time comes from; tests pass a fixed or advancing one.
     public init(

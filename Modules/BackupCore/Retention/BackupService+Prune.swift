@@ -69,11 +69,15 @@ extension BackupService {
 
     /// Local retention's plan over `records` (the local store's): while off-site copies are
     /// on, a backup whose copy is not made yet keeps its only bundle whatever the rules say.
+    /// `offsiteEnabled` gives the off-site switch of settings about to be saved (a preview); by
+    /// default the catalog's.
     func localRetentionPlan(
-        _ records: [BackupRecord], policy: RetentionPolicy, justMade: String? = nil, inUse: Set<String> = []
+        _ records: [BackupRecord], policy: RetentionPolicy, justMade: String? = nil, inUse: Set<String> = [],
+        offsiteEnabled: Bool? = nil
     ) throws(BackupError) -> RetentionPlan {
-        let awaiting =
-            try offsiteCopiesEnabled() ? Set(records.filter { $0.offsiteStatus.isAwaitingUpload }.map(\.id)) : []
+        let enabled: Bool
+        if let offsiteEnabled { enabled = offsiteEnabled } else { enabled = try offsiteCopiesEnabled() }
+        let awaiting = enabled ? Set(records.filter { $0.offsiteStatus.isAwaitingUpload }.map(\.id)) : []
         return Retention.plan(
             records, policy: policy, now: now(), calendar: calendar, justMade: justMade, inUse: inUse,
             awaitingUpload: awaiting)

@@ -33,14 +33,17 @@ extension SettingsChange {
 
 extension BackupService {
     /// What saving `settings` would do now: the settings as they would be stored and the
-    /// backups retention would delete at once under them.
+    /// backups retention would delete at once under them (`secretChange` is judged, not stored).
     ///
     /// A preview only: it validates and reads, takes no lock and writes nothing. A job that ends
     /// between the preview and the save can change the answer (its own prune runs first).
-    public func previewSettings(_ settings: BackupSettings) throws(BackupError) -> SettingsChange {
-        let settings = try settings.validated()
+    public func previewSettings(
+        _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil
+    ) throws(BackupError) -> SettingsChange {
+        let settings = try judged(settings, secretChange: secretChange)
         let records = try catalog.allRecords().filter { $0.store == localStore.name }
-        let plan = try localRetentionPlan(records, policy: settings.retention)
+        let plan = try localRetentionPlan(
+            records, policy: settings.retention, offsiteEnabled: settings.offsite.enabled)
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         return SettingsChange(settings: settings, deleted: plan.deleted.compactMap { byID[$0]?.info })
     }

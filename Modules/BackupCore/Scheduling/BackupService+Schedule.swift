@@ -21,12 +21,17 @@ extension BackupService {
         return stats
     }
 
-    /// Validates and stores settings, then applies retention if no job holds the lock (a
+    /// Validates and stores settings (and `secretChange`, the off-site secret's, in its own file),
+    /// then applies retention if no job holds the lock (a
     /// running job applies it when it ends). The answer names what retention deleted; call
     /// ``previewSettings(_:)`` first to ask before anything is deleted. A retention failure
     /// does not undo the saved settings: it is logged and shown in the stats.
     @discardableResult
-    public func saveSettings(_ settings: BackupSettings) throws(BackupError) -> SettingsChange {
+    public func saveSettings(
+        _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil
+    ) throws(BackupError) -> SettingsChange {
+        let settings = try judged(settings, secretChange: secretChange)
+        if let secretChange { try OffsiteSecret(dataDirectory: dataDirectory).apply(secretChange) }
         let saved = try catalog.saveSettings(settings, now: now())
         var deleted: [BackupInfo] = []
         if let lease = try? acquireJobLock() {

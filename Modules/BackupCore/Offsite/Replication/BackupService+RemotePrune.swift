@@ -14,7 +14,7 @@ extension BackupService {
     }
 
     /// Remote retention: the same rules as local retention (``Retention/plan``: pins hold, the
-    /// newest is kept, `include_manual` as set for local retention) over the backups whose copy
+    /// newest is kept; every type of backup is covered) over the backups whose copy
     /// is uploaded, with `offsite.keep_*`. A deleted copy loses its bundle and sidecar in the
     /// bucket; a backup with no local bundle left loses its record too, else its copy becomes
     /// `none`. Nothing happens while off-site copies are off. The caller holds the job lock (a
@@ -22,8 +22,7 @@ extension BackupService {
     func pruneRemoteHoldingLock(dryRun: Bool) async throws(BackupError) -> PruneReport {
         guard let target = try offsiteTarget() else { return PruneReport(deleted: [], keptIDs: [], dryRun: dryRun) }
         let remote = S3Store(target: target, temporary: dataDirectory.temporary)
-        var policy = target.retention
-        policy.includeManual = try catalog.settings().retention.includeManual
+        let policy = target.retention
         let records = try catalog.allRecords().filter { $0.status == .completed && $0.offsiteStatus == .uploaded }
         let plan = Retention.plan(
             records, policy: policy, now: now(), calendar: calendar, inUse: try catalog.usedBackupIDs())

@@ -134,3 +134,11 @@ extension BackupService {
 
     static let offsiteLogger = Logger(label: "offsite")
 }
+
+extension BackupService {
+    /// Whether `offsite.enabled` is on: completed backups are then copied to the bucket, and
+    /// local retention keeps the only copy of those still waiting.
+    func offsiteCopiesEnabled() throws(BackupError) -> Bool {
+        try catalog.settings().offsite.enabled
+    }
+}

@@ -62,6 +62,4 @@ public struct OffsiteTarget: Sendable {
 
 extension BackupService {
     public func offsiteTarget() throws(BackupError) -> OffsiteTarget? { nil }
-    /// Whether `offsite.enabled` is on.
-    func offsiteCopiesEnabled() throws(BackupError) -> Bool { false }
 }

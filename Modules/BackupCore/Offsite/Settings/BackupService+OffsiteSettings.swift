@@ -1,0 +1,43 @@
+import Foundation
+
+extension BackupService {
+    /// The current settings, saying whether an off-site secret is set and whether the
+    /// environment gives the credentials (``OffsiteSettings/secretAccessKeySet``).
+    public func settings() throws(BackupError) -> BackupSettings {
+        withCredentialState(try catalog.settings())
+    }
+
+    /// `settings` with the off-site credentials' state filled in: whether a secret is set (stored,
+    /// or from the environment) and whether the environment overrides the stored ones. With
+    /// `change`, the state as it will be once that change of the secret is applied.
+    public func withCredentialState(
+        _ settings: BackupSettings, secretChange change: OffsiteSecret.Change? = nil
+    ) -> BackupSettings {
+        var settings = settings
+        let environment = offsiteEnvironment
+        let stored: Bool =
+            switch change {
+            case .set: true
+            case .remove: false
+            case nil: OffsiteSecret(dataDirectory: dataDirectory).isStored
+            }
+        settings.offsite.secretAccessKeySet = stored || environment.secretAccessKey != nil
+        settings.offsite.credentialsFromEnvironment = environment.isSet
+        settings.offsite.accessKeyIDFromEnvironment = environment.accessKeyID != nil
+        return settings
+    }
+
+    /// `settings` ready to be saved with `change` of the secret, or every field's problem (the
+    /// secret's own included) as ``BackupError/invalidInput(fields:)``.
+    func judged(
+        _ settings: BackupSettings, secretChange change: OffsiteSecret.Change?
+    ) throws(BackupError) -> BackupSettings {
+        let settings = withCredentialState(settings, secretChange: change)
+        var problems = settings.problems
+        if case .set(let secret) = change, let problem = OffsiteSecret.problem(with: secret) {
+            problems["offsite.secret_access_key"] = problem
+        }
+        guard problems.isEmpty else { throw .invalidInput(fields: problems) }
+        return try settings.validated()
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+
+extension SettingsPatch {
+    /// A partial change of ``OffsiteSettings`` (`offsite` in a PUT, `offsite.KEY=VALUE` words).
+    /// `secret_access_key` is taken here and only here: an empty or `null` one removes it.
+    public struct Offsite: Decodable, Sendable {
+        var enabled: Bool?
+        var endpoint: String?
+        var region: String?
+        var bucket: String?
+        var prefix: String?
+        var pathStyle: Bool?
+        var accessKeyID: String?
+        var caFile: String??
+        var keepLast: Int?
+        var keepDays: Int?
+        var keepDaily: Int?
+        var keepWeekly: Int?
+        var keepMonthly: Int?
+        /// The change of the stored secret, if any.
+        var secret: OffsiteSecret.Change?
+
+        init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case enabled, endpoint, region, bucket, prefix
+            case pathStyle = "path_style"
+            case accessKeyID = "access_key_id"
+            case secretAccessKey = "secret_access_key"
+            case caFile = "ca_file"
+            case keepLast = "keep_last"
+            case keepDays = "keep_days"
+            case keepDaily = "keep_daily"
+            case keepWeekly = "keep_weekly"
+            case keepMonthly = "keep_monthly"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
+            endpoint = try container.decodeIfPresent(String.self, forKey: .endpoint)
+            region = try container.decodeIfPresent(String.self, forKey: .region)
+            bucket = try container.decodeIfPresent(String.self, forKey: .bucket)
+            prefix = try container.decodeIfPresent(String.self, forKey: .prefix)
+            pathStyle = try container.decodeIfPresent(Bool.self, forKey: .pathStyle)
+            accessKeyID = try container.decodeIfPresent(String.self, forKey: .accessKeyID)
+            if container.contains(.caFile) {
+                caFile = .some(try container.decodeIfPresent(String.self, forKey: .caFile))
+            }
+            keepLast = try container.decodeIfPresent(Int.self, forKey: .keepLast)
+            keepDays = try container.decodeIfPresent(Int.self, forKey: .keepDays)
+            keepDaily = try container.decodeIfPresent(Int.self, forKey: .keepDaily)
+            keepWeekly = try container.decodeIfPresent(Int.self, forKey: .keepWeekly)
+            keepMonthly = try container.decodeIfPresent(Int.self, forKey: .keepMonthly)
+            if container.contains(.secretAccessKey) {
+                let secret = try container.decodeIfPresent(String.self, forKey: .secretAccessKey) ?? ""
+                self.secret = secret.isEmpty ? .remove : .set(SecretText(secret))
+            }
+        }
+
+        /// Sets `field` (below `offsite.`) from its text; the problem when the text is not of
+        /// the field's type. `number` and `flag` are the text read as an integer and a boolean.
+        mutating func set(_ field: String, to value: String, number: Int?, flag: Bool?) -> String? {
+            switch field {
+            case "enabled", "path_style":
+                guard let flag else { return "must be true or false" }
+                if field == "enabled" { enabled = flag } else { pathStyle = flag }
+            case "keep_last", "keep_days", "keep_daily", "keep_weekly", "keep_monthly":
+                guard let number else { return "must be an integer" }
+                switch field {
+                case "keep_last": keepLast = number
+                case "keep_days": keepDays = number
+                case "keep_daily": keepDaily = number
+                case "keep_weekly": keepWeekly = number
+                default: keepMonthly = number
+                }
+            case "endpoint": endpoint = value
+            case "region": region = value
+            case "bucket": bucket = value
+            case "prefix": prefix = value
+            case "access_key_id": accessKeyID = value
+            case "ca_file": caFile = .some(value.isEmpty ? nil : value)
+            case "secret_access_key": secret = value.isEmpty ? .remove : .set(SecretText(value))
+            default: return "is not a setting"
+            }
+            return nil
+        }
+
+        /// `settings` with this patch's fields replaced.
+        func applied(to settings: OffsiteSettings) -> OffsiteSettings {
+            var settings = settings
+            if let enabled { settings.enabled = enabled }
+            if let endpoint { settings.endpoint = endpoint }
+            if let region { settings.region = region }
+            if let bucket { settings.bucket = bucket }
+            if let prefix { settings.prefix = prefix }
+            if let pathStyle { settings.pathStyle = pathStyle }
+            if let accessKeyID { settings.accessKeyID = accessKeyID }
+            if let caFile { settings.caFile = caFile }
+            if let keepLast { settings.retention.keepLast = keepLast }
+            if let keepDays { settings.retention.keepDays = keepDays }
+            if let keepDaily { settings.retention.keepDaily = keepDaily }
+            if let keepWeekly { settings.retention.keepWeekly = keepWeekly }
+            if let keepMonthly { settings.retention.keepMonthly = keepMonthly }
+            return settings
+        }
+    }
+
+    /// The change of the off-site secret this patch carries (`offsite.secret_access_key`), to
+    /// pass to ``BackupService/saveSettings(_:secretChange:)``; nil leaves it as it is.
+    public var secretChange: OffsiteSecret.Change? { offsite?.secret }
+}

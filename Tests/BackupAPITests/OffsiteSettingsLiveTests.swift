@@ -1,0 +1,76 @@
+import BackupCore
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+@Suite("Off-site settings through the real backup-api: the secret goes in and never comes out")
+struct OffsiteSettingsLiveTests {
+    static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+    @Test("PUT takes the secret; no response, no log line at trace level holds it; read-only and bad fields are 422")
+    func secretNeverShown() async throws {
+        let directory = TemporaryDirectory("live-offsite-settings")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        // The environment's secret too must stay out of every answer and log line.
+        let environmentSecret = "EnvironmentSecret/9876543210zyxwvutsrqponm"
+        let server = try LiveServer(
+            dataDirectory: directory.path, extraArguments: ["--log-level", "trace"],
+            environment: ["AWS_SECRET_ACCESS_KEY": environmentSecret])
+        try await server.waitUntilReady()
+        var bodies: [String] = []
+        func send(_ method: String, _ path: String, _ json: String? = nil) async throws -> (String, Int) {
+            let (data, response) = try await server.request(method, path, body: json.map { Data($0.utf8) })
+            let body = String(decoding: data, as: UTF8.self)
+            bodies.append(body)
+            return (body, response.statusCode)
+        }
+
+        let change = """
+            {"offsite": {"enabled": true, "endpoint": "http://127.0.0.1:9", "bucket": "team-backups",
+             "prefix": "prod/", "path_style": true, "access_key_id": "AKIAIOSFODNN7EXAMPLE", "keep_last": 3,
+             "secret_access_key": "\(Self.secret)"}}
+            """
+        let (preview, previewStatus) = try await send("PUT", "/api/settings/backup?dry_run=true", change)
+        #expect(previewStatus == 200, "\(preview)")
+        #expect(!FileManager.default.fileExists(atPath: directory.dataDirectory.offsiteSecret.path))
+        let (saved, savedStatus) = try await send("PUT", "/api/settings/backup", change)
+        #expect(savedStatus == 200, "\(saved)")
+        let settings = try server.decode(BackupSettings.self, Data(saved.utf8))
+        #expect(settings.offsite.enabled && settings.offsite.secretAccessKeySet)
+        #expect(settings.offsite.prefix == "prod" && settings.offsite.retention.keepLast == 3)
+        #expect(saved.contains(#""secret_access_key_set":true"#))
+
+        let (shown, _) = try await send("GET", "/api/settings/backup")
+        #expect(try server.decode(BackupSettings.self, Data(shown.utf8)) == settings)
+
+        let (readOnly, readOnlyStatus) = try await send(
+            "PUT", "/api/settings/backup", #"{"offsite": {"secret_access_key_set": false}}"#)
+        #expect(readOnlyStatus == 422)
+        #expect(readOnly.contains(#""offsite.secret_access_key_set":"read-only field""#))
+        let (bad, badStatus) = try await send(
+            "PUT", "/api/settings/backup",
+            #"{"offsite": {"bucket": "Bad_Bucket", "endpoint": "https://s3.example.com/x", "secret_access_key": "two words"}}"#
+        )
+        #expect(badStatus == 422)
+        for field in ["offsite.bucket", "offsite.endpoint", "offsite.secret_access_key"] {
+            #expect(bad.contains("\"\(field)\""), "\(field) in \(bad)")
+        }
+        #expect(!bad.contains("two words"))
+
+        #expect(settings.offsite.credentialsFromEnvironment)
+
+        let result = server.terminate()
+        let output = result.stdout + result.stderr
+        #expect(output.contains(" trace "), "the server logged at trace level")
+        for secret in [Self.secret, environmentSecret] {
+            for body in bodies { #expect(!body.contains(secret), "a response holds a secret: \(body)") }
+            #expect(!output.contains(secret), "the log holds a secret")
+        }
+        #expect(
+            try String(contentsOf: directory.dataDirectory.offsiteSecret, encoding: .utf8) == Self.secret + "\n")
+    }
+}

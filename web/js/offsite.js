@@ -1,0 +1,49 @@
+// The "Off-site copy" part of the settings form: the bucket, the write-only secret (the field
+// never holds the stored value: its placeholder says whether one is set, and empty leaves it
+// unchanged) and remote retention.
+import { $, say } from './dom.js';
+import { t } from './i18n.js';
+
+const form = () => $('#settings-form');
+const input = (name) => form().elements.namedItem(`offsite.${name}`);
+const textFields = ['endpoint', 'region', 'bucket', 'prefix', 'access_key_id'];
+const keepFields = ['keep_last', 'keep_days', 'keep_daily', 'keep_weekly', 'keep_monthly'];
+
+/** Shows the saved off-site settings; the secret field stays empty whatever is stored. */
+export function fillOffsite(offsite) {
+  if (!offsite) return;
+  input('enabled').checked = offsite.enabled;
+  input('path_style').checked = offsite.path_style;
+  for (const name of textFields) input(name).value = offsite[name] ?? '';
+  input('ca_file').value = offsite.ca_file ?? '';
+  for (const name of keepFields) input(name).value = offsite[name];
+  const secret = input('secret_access_key');
+  secret.value = '';
+  const key = offsite.secret_access_key_set ? 'offsite.secret_set' : 'offsite.secret_not_set';
+  secret.dataset.i18nPlaceholder = key;
+  secret.placeholder = t(key);
+  say(
+    $('#offsite-secret-access-key-hint'),
+    offsite.credentials_from_environment ? 'offsite.secret_from_environment' : 'offsite.secret_access_key_hint',
+  );
+}
+
+/** The `offsite` object of a PUT; `local` gets the names of number fields that hold no integer. */
+export function collectOffsite(local = {}) {
+  const offsite = {
+    enabled: input('enabled').checked,
+    path_style: input('path_style').checked,
+    ca_file: input('ca_file').value.trim() || null,
+  };
+  for (const name of textFields) offsite[name] = input(name).value.trim();
+  for (const name of keepFields) {
+    const text = input(name).value.trim();
+    const number = Number(text);
+    if (text === '' || !Number.isSafeInteger(number)) local[`offsite.${name}`] = true;
+    offsite[name] = number;
+  }
+  // Sent only when typed: an empty field keeps the stored secret.
+  const secret = input('secret_access_key').value;
+  if (secret !== '') offsite.secret_access_key = secret;
+  return offsite;
+}
