@@ -9,19 +9,22 @@ struct APIError: HTTPResponseError {
     let code: String
     let message: String
     var fields: [String: String]? = nil
+    /// The off-site failure's kind (`dns`, `tls`, `signature`, …), only for `offsite_failed`.
+    var kind: String? = nil
 
     private struct Body: Encodable {
         struct Detail: Encodable {
             var code: String
             var message: String
             var fields: [String: String]?
+            var kind: String?
         }
         var error: Detail
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try Response.json(
-            Body(error: .init(code: code, message: message, fields: fields)), status: status)
+            Body(error: .init(code: code, message: message, fields: fields, kind: kind)), status: status)
         if status == .unauthorized {
             response.headers[HTTPField.Name("WWW-Authenticate")!] = "Bearer"
         }
@@ -44,6 +47,7 @@ extension APIError {
     init(_ error: BackupError) {
         let status: HTTPResponse.Status
         var fields: [String: String]?
+        var kind: String?
         switch error {
         case .backupInProgress, .notCompleted, .backupInUse, .duplicateBackup, .pageSizeMismatch, .cancelled,
             .serverHoldsDataDirectory, .serverAlreadyRunning, .retentionWouldDelete, .databaseLocked:
@@ -59,8 +63,12 @@ extension APIError {
             status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .payloadTooLarge: status = .contentTooLarge
         case .sourceUnavailable, .io, .dataDirectoryMissing: status = .internalServerError
+        case .offsite(let failure):
+            // The storage behind this server failed, not the request: a bad gateway.
+            status = .badGateway
+            kind = failure.kind.rawValue
         }
-        self.init(status: status, code: error.code, message: error.message, fields: fields)
+        self.init(status: status, code: error.code, message: error.message, fields: fields, kind: kind)
     }
 }
 

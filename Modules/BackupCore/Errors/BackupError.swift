@@ -62,6 +62,8 @@ public enum BackupError: Error, Equatable, Sendable {
     /// A restore waited `seconds` (`restore_lock_timeout_seconds`) for the application to release
     /// the live database and gave up; the database is unchanged.
     case databaseLocked(seconds: Int)
+    /// The off-site (S3-compatible) storage failed; ``OffsiteFailure/kind`` names how.
+    case offsite(OffsiteFailure)
 
     /// A stable snake_case code shared by the API's `error.code` and the CLI's messages.
     public var code: String {
@@ -92,6 +94,7 @@ public enum BackupError: Error, Equatable, Sendable {
         case .dataDirectoryMissing: "data_directory_missing"
         case .fileNotFound: "file_not_found"
         case .databaseLocked: "database_locked"
+        case .offsite: "offsite_failed"
         }
     }
 
@@ -159,6 +162,8 @@ public enum BackupError: Error, Equatable, Sendable {
         case .databaseLocked(let seconds):
             "the application kept the database locked for \(seconds) s (restore_lock_timeout_seconds); nothing was "
                 + "restored and the database is unchanged; try again when its transactions are shorter"
+        case .offsite(let failure):
+            "off-site storage: \(failure.detail)"
         }
     }
 }

@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+extension S3Client {
+    /// Streams a local file to `key`: PutObject below the multipart threshold, else a multipart
+    /// upload (parts of 16 MiB or more, three in flight, each part's MD5 sent for the server to
+    /// check, its SHA-256 signed, and its ETag checked). Memory stays at about the parts in
+    /// flight. On any failure or cancellation the multipart upload is aborted. `progress` hears
+    /// the bytes sent so far. Returns the object's size.
+    public func upload(
+        file: URL, key: String, contentType: String, metadata: [String: String],
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws(BackupError) -> Int64 {
+        let size = try await BlockingWork.run { () throws(BackupError) -> Int64 in try S3Client.size(of: file) }
+        if size < tuning.multipartThreshold {
+            let (body, digests) = try await BlockingWork.run { () throws(BackupError) -> (ByteBuffer, Digests) in
+                let body = try S3Client.read(file, offset: 0, count: Int(size))
+                return (body, S3Client.digests(of: body))
+            }
+            try await put(key: key, body: body, digests: digests, contentType: contentType, metadata: metadata)
+            progress(size)
+            return size
+        }
+        let partSize = S3Client.partSize(fileSize: size, minimum: tuning.partSize)
+        let partCount = Int((size + partSize - 1) / partSize)
+        let uploadID = try await createMultipartUpload(key: key, contentType: contentType, metadata: metadata)
+        do {
+            let eTags = try await uploadParts(
+                file: file, key: key, uploadID: uploadID, size: size, partSize: partSize, partCount: partCount,
+                progress: progress)
+            try await completeMultipartUpload(key: key, uploadID: uploadID, eTags: eTags)
+        } catch {
+            await abortQuietly(key: key, uploadID: uploadID)
+            throw Task.isCancelled ? .cancelled : error
+        }
+        return size
+    }
+
+    /// The part size for a file: `minimum`, or more (in whole MiB) when the file would need more
+    /// than S3's 10,000 parts.
+    static func partSize(fileSize: Int64, minimum: Int64) -> Int64 {
+        let needed = (fileSize + 9_999) / 10_000
+        let mebibyte: Int64 = 1 << 20
+        return max(minimum, (needed + mebibyte - 1) / mebibyte * mebibyte)
+    }
+
+    /// Uploads every part, `partsInFlight` at a time; returns their ETags in part order.
+    private func uploadParts(
+        file: URL, key: String, uploadID: String, size: Int64, partSize: Int64, partCount: Int,
+        progress: @escaping @Sendable (Int64) -> Void
+    ) async throws(BackupError) -> [String] {
+        let sent = ByteCounter()
+        do {
+            return try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                var next = 1
+                var eTags = [String](repeating: "", count: partCount)
+                func addPart() {
+                    let number = next
+                    next += 1
+                    group.addTask {
+                        let offset = Int64(number - 1) * partSize
+                        let count = Int(min(partSize, size - offset))
+                        let eTag = try await self.uploadPart(
+                            file: file, key: key, uploadID: uploadID, number: number, offset: offset, count: count)
+                        sent.add(Int64(count), reporting: progress)
+                        return (number, eTag)
+                    }
+                }
+                for _ in 0..<min(tuning.partsInFlight, partCount) { addPart() }
+                while let (number, eTag) = try await group.next() {
+                    eTags[number - 1] = eTag
+                    if next <= partCount { addPart() }
+                }
+                return eTags
+            }
+        } catch let error as BackupError {
+            throw error
+        } catch {
+            throw Task.isCancelled ? .cancelled : .offsite(OffsiteFailure(kind: .connection, detail: "\(error)"))
+        }
+    }
+
+    /// Reads one part from the file, hashes it (both on a blocking thread), then sends it with
+    /// retries (UploadPart); returns its ETag.
+    private func uploadPart(
+        file: URL, key: String, uploadID: String, number: Int, offset: Int64, count: Int
+    ) async throws(BackupError) -> String {
+        let (body, digests) = try await BlockingWork.run { () throws(BackupError) -> (ByteBuffer, Digests) in
+            let body = try S3Client.read(file, offset: offset, count: count)
+            return (body, S3Client.digests(of: body))
+        }
+        let request = S3Request(
+            method: .PUT, key: key,
+            query: [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadID)],
+            headers: [(name: "content-md5", value: digests.md5Base64)], body: body, payloadHash: digests.sha256Hex,
+            operation: "UploadPart")
+        return try await withRetries { () async throws(S3AttemptFailure) -> String in
+            try await self.attempt(request, accepting: []) { response throws(S3AttemptFailure) in
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                guard let eTag = response.headers.first(name: "etag").map(S3Client.unquoted) else {
+                    throw .offsite(.server, "UploadPart \(number) of \"\(key)\" returned no ETag", retryable: true)
+                }
+                try self.checkETag(response.headers, digests: digests, key: key)
+                return eTag
+            }
+        }
+    }
+
+    static func size(of file: URL) throws(BackupError) -> Int64 {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+            return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        } catch {
+            throw FileManager.default.fileExists(atPath: file.path)
+                ? .io(path: file.path, reason: "cannot read its size") : .fileNotFound(path: file.path)
+        }
+    }
+
+    /// `count` bytes of `file` from `offset`, straight into a buffer the request sends as is.
+    static func read(_ file: URL, offset: Int64, count: Int) throws(BackupError) -> ByteBuffer {
+        let input = try InputFile(reading: file)
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        var failure: BackupError?
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
+            do throws(BackupError) {
+                return try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: pointer[..<count]), at: offset)
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        guard buffer.readableBytes == count else {
+            throw .io(path: file.path, reason: "the file became shorter while it was uploaded")
+        }
+        return buffer
+    }
+}
+
+/// Bytes done so far, added to from several tasks.
+final class ByteCounter: Sendable {
+    private let total = Mutex<Int64>(0)
+
+    /// Adds `count` and tells `progress` the new total; under the lock, so the totals it hears
+    /// only grow.
+    func add(_ count: Int64, reporting progress: (Int64) -> Void) {
+        total.withLock {
+            $0 += count
+            progress($0)
+        }
+    }
+}

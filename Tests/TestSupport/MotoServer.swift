@@ -1,0 +1,200 @@
+import BackupCore
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A real S3-compatible server for tests: moto's server from `.venv`, on a free loopback port,
+/// **with signature checking on** (`INITIAL_NO_AUTH_ACTION_COUNT=3`: the first three requests
+/// create an IAM user, its access key and an allow-all policy; every later request must be
+/// signed by that key, so a wrong secret fails as on AWS). A bucket is created with the key.
+///
+/// boto3 (`scripts/test/s3_read.py`) is the independent reader of what a test wrote.
+public final class MotoServer {
+    public let port: Int
+    public let region: String
+    public let bucket: String
+    public let credentials: S3Credentials
+    public let process: ChildProcess.Running
+
+    /// The repository's root (this file is `Tests/TestSupport/MotoServer.swift`).
+    public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static var venv: URL { repository.appendingPathComponent(".venv/bin") }
+
+    /// Starts moto and prepares the user, key and bucket. Fails (never skips) when `.venv` lacks
+    /// moto: run `make venv` (`make test` does it).
+    /// `checksSignatures: false` leaves moto's default (no request is checked): only for what
+    /// moto cannot check, a presigned URL (its query-string authentication fails with a 500).
+    public init(
+        region: String = "us-east-1", bucket: String = "backup-test-bucket", checksSignatures: Bool = true
+    ) async throws {
+        let server = MotoServer.venv.appendingPathComponent("moto_server")
+        guard FileManager.default.isExecutableFile(atPath: server.path) else {
+            throw MissingTool(
+                message: "\(server.path) is missing: run `make venv` (or `make test`) to install moto[server] and boto3"
+            )
+        }
+        port = try LiveServer.freePort()
+        self.region = region
+        self.bucket = bucket
+        process = try ChildProcess(executablePath: server.path).start(
+            ["-H", "127.0.0.1", "-p", "\(port)"],
+            environment: checksSignatures ? ["INITIAL_NO_AUTH_ACTION_COUNT": "3"] : [:])
+        try await MotoServer.waitForAnswer(url: URL(string: "http://127.0.0.1:\(port)/moto-api/")!, process: process)
+        let setup = try MotoServer.python(
+            ["moto_setup.py", "http://127.0.0.1:\(port)", region, bucket], environment: [:])
+        let keys = try JSONSerialization.jsonObject(with: Data(setup.utf8)) as? [String: String] ?? [:]
+        credentials = S3Credentials(
+            accessKeyID: keys["access_key_id"] ?? "", secretAccessKey: keys["secret_access_key"] ?? "")
+    }
+
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// The bucket, path-style (what a loopback endpoint needs).
+    public var location: S3Location {
+        S3Location(endpoint: endpoint, region: region, bucket: bucket, pathStyle: true)
+    }
+
+    /// Kills the server.
+    public func stop() {
+        guard process.process.isRunning else { return }
+        process.signal(SIGKILL)
+        _ = process.wait()
+    }
+
+    deinit { stop() }
+
+    /// What boto3 reads at `key`.
+    public struct Read: Decodable, Sendable {
+        public var size: Int64
+        public var sha256: String
+        public var metadata: [String: String]
+        public var content_type: String?
+    }
+
+    /// Reads the object with boto3 (the independent reader): size, SHA-256, metadata.
+    public func read(key: String) throws -> Read {
+        try JSONDecoder().decode(Read.self, from: Data(boto3(["object", key]).utf8))
+    }
+
+    /// The keys boto3 lists under `prefix`.
+    public func keys(prefix: String) throws -> [String] {
+        struct Listing: Decodable { var keys: [String] }
+        return try JSONDecoder().decode(Listing.self, from: Data(boto3(["list", prefix]).utf8)).keys
+    }
+
+    /// The multipart uploads boto3 sees in the bucket (key, upload id).
+    public func multipartUploads() throws -> [(key: String, uploadID: String)] {
+        struct Upload: Decodable {
+            var key: String
+            var upload_id: String
+        }
+        struct Listing: Decodable { var uploads: [Upload] }
+        return try JSONDecoder().decode(Listing.self, from: Data(boto3(["uploads"]).utf8)).uploads
+            .map { (key: $0.key, uploadID: $0.upload_id) }
+    }
+
+    /// boto3's presigned GetObject URL for `key` (the independent signer).
+    public func presignedURL(key: String, expires: Int) throws -> URL {
+        struct Presigned: Decodable { var url: String }
+        let url = try JSONDecoder().decode(
+            Presigned.self, from: Data(boto3(["presign", key, "\(expires)"]).utf8)
+        ).url
+        return URL(string: url)!
+    }
+
+    private func boto3(_ arguments: [String]) throws -> String {
+        try MotoServer.python(
+            ["s3_read.py", endpoint.absoluteString, region, bucket] + arguments,
+            environment: [
+                "AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+            ])
+    }
+
+    /// Runs a script of `scripts/test/` with the venv's Python; returns its standard output.
+    static func python(_ arguments: [String], environment: [String: String]) throws -> String {
+        let script = repository.appendingPathComponent("scripts/test/\(arguments[0])").path
+        let result = try ChildProcess(executablePath: venv.appendingPathComponent("python").path)
+            .run([script] + arguments.dropFirst(), environment: environment)
+        guard result.status == 0 else {
+            throw MissingTool(message: "\(arguments[0]) failed (\(result.status)): \(result.stderr.suffix(2000))")
+        }
+        return result.stdout
+    }
+
+    /// Polls `url` until it answers (any status) or the process exits.
+    static func waitForAnswer(url: URL, process: ChildProcess.Running) async throws {
+        let session = URLSession(configuration: .ephemeral)
+        for _ in 0..<600 {
+            if (try? await session.data(from: url)) != nil { return }
+            guard process.process.isRunning else {
+                let output = process.wait()
+                throw MissingTool(message: "\(url) did not start: \(output.stderr.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw MissingTool(message: "\(url) did not answer within 30 s")
+    }
+
+    /// A tool the tests need is missing or failed.
+    public struct MissingTool: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+}
+
+/// A fault-injecting HTTP proxy (`scripts/test/fault_proxy.py`) in front of a ``MotoServer``:
+/// a rule answers 500, stalls, or corrupts the body of the requests it matches, a set number of
+/// times; everything else passes through unchanged.
+public final class FaultProxy {
+    public struct Rule: Encodable, Sendable {
+        public enum Action: String, Encodable, Sendable {
+            case internalError = "500"
+            case stall
+            case corrupt
+        }
+
+        public var method: String?
+        /// A regular expression searched in the request's path and query.
+        public var match: String
+        public var action: Action
+        public var times: Int
+        /// How long a stall lasts.
+        public var seconds: Int
+
+        public init(method: String? = nil, match: String, action: Action, times: Int = 1, seconds: Int = 30) {
+            self.method = method
+            self.match = match
+            self.action = action
+            self.times = times
+            self.seconds = seconds
+        }
+    }
+
+    public let port: Int
+    public let process: ChildProcess.Running
+
+    public init(before server: MotoServer, rules: [Rule]) async throws {
+        port = try LiveServer.freePort()
+        let rulesJSON = String(decoding: try JSONEncoder().encode(rules), as: UTF8.self)
+        process = try ChildProcess(executablePath: MotoServer.venv.appendingPathComponent("python").path).start(
+            [
+                MotoServer.repository.appendingPathComponent("scripts/test/fault_proxy.py").path, "\(port)",
+                "\(server.port)", rulesJSON,
+            ])
+        try await MotoServer.waitForAnswer(url: URL(string: "http://127.0.0.1:\(port)/moto-api/")!, process: process)
+    }
+
+    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// The faults injected so far, one line each (`fault 500 PUT /bucket/key?partNumber=2…`).
+    public func stop() -> [String] {
+        if process.process.isRunning { process.signal(SIGKILL) }
+        return process.wait().stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("fault ") }
+    }
+
+    deinit { _ = stop() }
+}
