@@ -208,6 +208,6 @@ public struct S3Store: BundleStore {
     }
 
     static func integrity(_ detail: String) -> BackupError {
-        .io(path: "s3", reason: detail)
+        .offsite(OffsiteFailure(kind: .integrity, detail: detail))
     }
 }
