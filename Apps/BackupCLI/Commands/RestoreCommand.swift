@@ -86,6 +86,11 @@ struct RestoreCommand: AsyncParsableCommand {
             try await service.runRestore(prepared, safetyBackup: !noSafetyBackup, progress: report)
         }
         bar?.finish()
+        // With off-site copies on, the safety backup is uploaded too (a failure is retried later).
+        var safety: BackupInfo?
+        if let id = outcome.safetyBackupID, let info = try? service.catalog.record(id: id).info {
+            safety = await service.uploadIfPending(info)
+        }
         if global.json {
             output.printJSON(outcome)
             return
@@ -95,10 +100,8 @@ struct RestoreCommand: AsyncParsableCommand {
         if let waited = outcome.writersWaitedMs {
             output.line("writers waited: \(waited) ms (the database's write lock, safety backup and replacement)")
         }
-        if let safetyID = outcome.safetyBackupID, let safety = try? service.catalog.record(id: safetyID) {
-            output.line(
-                "safety backup: \(safetyID)  \(service.bundleLocation(of: safety.info))"
-            )
+        if let safety {
+            output.line("safety backup: \(safety.id)  \(service.bundleLocation(of: safety))")
         }
     }
 }

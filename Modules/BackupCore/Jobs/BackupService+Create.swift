@@ -185,12 +185,6 @@ extension BackupService {
             }
             throw error
         }
-        guard info.offsite.status == .pending else { return info }
-        do throws(BackupError) {
-            return try await push(id: info.id, alerts: alerts, progress: progress)
-        } catch {
-            // The backup is made whatever became of its copy (cancelled too: it stays to retry).
-            return (try? catalog.record(id: info.id).info) ?? info
-        }
+        return await uploadIfPending(info, alerts: alerts, progress: progress)
     }
 }

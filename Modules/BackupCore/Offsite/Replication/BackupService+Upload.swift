@@ -41,6 +41,22 @@ extension BackupService {
         }
     }
 
+    /// Makes the off-site copy of a backup just completed when it is `pending` (a command's
+    /// path: `create`, `import`, a restore's safety backup), and returns the backup as it then
+    /// is. Never fails: a failed or cancelled upload leaves the copy `failed` or `pending`, retried
+    /// later, and the backup as it was.
+    public func uploadIfPending(
+        _ info: BackupInfo, alerts: AlertNotifier? = nil,
+        progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) async -> BackupInfo {
+        guard info.offsite.status == .pending else { return info }
+        do throws(BackupError) {
+            return try await push(id: info.id, alerts: alerts, progress: progress)
+        } catch {
+            return (try? catalog.record(id: info.id).info) ?? info
+        }
+    }
+
     /// Takes the job lock (``BackupError/backupInProgress`` when another job runs), marks the
     /// backup in use (a delete waits) and checks that it can be uploaded: a completed local
     /// backup, with off-site copies on.
