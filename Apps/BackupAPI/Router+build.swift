@@ -23,7 +23,9 @@ func buildRouter(_ services: AppServices, assets: WebAssets? = nil) -> Router<Ba
     PruneController<BasicRequestContext>(services: services).addRoutes(to: backups)
     BackupsController<BasicRequestContext>(services: services).addRoutes(to: backups)
     DownloadController<BasicRequestContext>(services: services).addRoutes(to: backups)
-    SettingsController<BasicRequestContext>(services: services).addRoutes(to: api.group("settings"))
+    let settings = api.group("settings")
+    SettingsController<BasicRequestContext>(services: services).addRoutes(to: settings)
+    OffsiteTestController<BasicRequestContext>(services: services).addRoutes(to: settings)
     RemoteController<BasicRequestContext>(services: services).addRoutes(to: api.group("remote"))
     return router
 }

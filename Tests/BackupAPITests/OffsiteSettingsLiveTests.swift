@@ -47,6 +47,9 @@ struct OffsiteSettingsLiveTests {
         let (shown, _) = try await send("GET", "/api/settings/backup")
         #expect(try server.decode(BackupSettings.self, Data(shown.utf8)) == settings)
 
+        // GET's answer goes back as it is; a read-only flag that says otherwise is refused.
+        let (again, againStatus) = try await send("PUT", "/api/settings/backup", shown)
+        #expect(againStatus == 200, "\(again)")
         let (readOnly, readOnlyStatus) = try await send(
             "PUT", "/api/settings/backup", #"{"offsite": {"secret_access_key_set": false}}"#)
         #expect(readOnlyStatus == 422)

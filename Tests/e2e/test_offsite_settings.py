@@ -3,6 +3,13 @@ back after a reload, the secret goes to the server but never into the page (its 
 empty, the placeholder only says a secret is saved), field errors from the API sit beside their
 fields, and "Test connection" names what failed."""
 
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -85,3 +92,63 @@ def test_offsite_section_saves_reloads_and_never_shows_the_secret(server, browse
     server.api("PUT", "/api/settings/backup", {"offsite": {"enabled": False, "secret_access_key": ""}})
     assert not (server.data_dir / "offsite-secret").exists()
     assert console_errors(browser, expected=["/api/settings/backup?dry_run=true:422"]) == []
+
+
+def start_moto(workdir):
+    """moto's S3 server with signature checking on; returns (process, endpoint, keys)."""
+    port = harness.free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    venv = harness.ROOT / ".venv" / "bin"
+    log = open(workdir / "moto.log", "ab")
+    process = subprocess.Popen([str(venv / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="3"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=2).close()
+            break
+        except urllib.error.HTTPError:
+            break
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.1)  # polling a condition with a deadline, not timing an assertion
+    setup = subprocess.run([str(venv / "python"), str(harness.ROOT / "scripts/test/moto_setup.py"), endpoint,
+                            "us-east-1", "e2e-bucket"], capture_output=True, text=True, check=True)
+    return process, endpoint, json.loads(setup.stdout)
+
+
+def test_connection_button_names_the_outcome(server, browser, workdir):
+    sign_in(browser, server.base, harness.TOKEN)
+    wait(browser).until(lambda d: field(d, "region").get_attribute("value") == "us-east-1")
+    # Nothing listens there: a connection failure, named; the form's values are tried, not saved.
+    set_field(browser, "#offsite-endpoint", f"http://127.0.0.1:{harness.free_port()}")
+    set_field(browser, "#offsite-bucket", "nobody-home")
+    if not field(browser, "path-style").is_selected():
+        field(browser, "path-style").click()
+    set_field(browser, "#offsite-access-key-id", "AKIAIOSFODNN7EXAMPLE")
+    set_field(browser, "#offsite-secret-access-key", SECRET)
+    browser.find_element(By.ID, "offsite-test").click()
+    wait(browser).until(lambda d: field(d, "test-result").get_attribute("data-kind") == "connection")
+    assert field(browser, "test-result").text.startswith(EN["offsite.kind.connection"])
+    assert server.api("GET", "/api/settings/backup")["offsite"]["bucket"] != "nobody-home"
+
+    process, endpoint, keys = start_moto(workdir)
+    try:
+        set_field(browser, "#offsite-endpoint", endpoint)
+        set_field(browser, "#offsite-bucket", "e2e-bucket")
+        set_field(browser, "#offsite-access-key-id", keys["access_key_id"])
+        set_field(browser, "#offsite-secret-access-key", "WrongSecret0123456789")
+        browser.find_element(By.ID, "offsite-test").click()
+        wait(browser).until(lambda d: field(d, "test-result").get_attribute("data-kind") == "signature")
+        assert field(browser, "test-result").text.startswith(EN["offsite.kind.signature"])
+
+        set_field(browser, "#offsite-secret-access-key", keys["secret_access_key"])
+        browser.find_element(By.ID, "offsite-test").click()
+        text_is(browser, "#offsite-test-result", EN["offsite.test_ok"])
+        Select(browser.find_element(By.ID, "language")).select_by_value("ru")
+        text_is(browser, "#offsite-test-result", RU["offsite.test_ok"])
+        Select(browser.find_element(By.ID, "language")).select_by_value("en")
+    finally:
+        process.kill()
+        process.wait()
+    assert console_errors(browser, expected=["/api/settings/offsite/test:502"]) == []

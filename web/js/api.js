@@ -85,4 +85,5 @@ export const api = {
   settings: () => request('GET', '/api/settings/backup'),
   saveSettings: (settings) => request('PUT', '/api/settings/backup', settings),
   previewSettings: (settings) => request('PUT', '/api/settings/backup?dry_run=true', settings),
+  testOffsite: (offsite) => request('POST', '/api/settings/offsite/test', { offsite }),
 };

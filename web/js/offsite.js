@@ -1,8 +1,9 @@
 // The "Off-site copy" part of the settings form: the bucket, the write-only secret (the field
 // never holds the stored value: its placeholder says whether one is set, and empty leaves it
-// unchanged) and remote retention.
-import { $, say } from './dom.js';
-import { t } from './i18n.js';
+// unchanged), remote retention, and the "Test connection" button with its named outcome.
+import { api, ApiError } from './api.js';
+import { $, say, sayError, unsay, value } from './dom.js';
+import { has, t } from './i18n.js';
 
 const form = () => $('#settings-form');
 const input = (name) => form().elements.namedItem(`offsite.${name}`);
@@ -46,4 +47,37 @@ export function collectOffsite(local = {}) {
   const secret = input('secret_access_key').value;
   if (secret !== '') offsite.secret_access_key = secret;
   return offsite;
+}
+
+/** Tests the connection with the form's values (saved ones where the form leaves them). */
+async function testConnection() {
+  const result = $('#offsite-test-result');
+  const button = $('#offsite-test');
+  result.classList.remove('error', 'ok');
+  delete result.dataset.kind;
+  say(result, 'offsite.testing');
+  button.disabled = true;
+  try {
+    await api.testOffsite(collectOffsite());
+    say(result, 'offsite.test_ok');
+    result.classList.add('ok');
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    result.classList.add('error');
+    if (error.code === 'offsite_failed') {
+      const kind = has(`offsite.kind.${error.kind}`) ? error.kind : 'unknown';
+      say(result, `offsite.kind.${kind}`);
+      result.dataset.kind = error.kind ?? 'unknown';
+      if (error.message) result.append(' ', value(error.message));
+    } else {
+      sayError(result, error);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export function setUpOffsite() {
+  $('#offsite-test').addEventListener('click', testConnection);
+  unsay($('#offsite-test-result'));
 }

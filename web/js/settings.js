@@ -5,7 +5,7 @@ import { loadBackups } from './backups.js';
 import { $, say, sayError, unsay } from './dom.js';
 import { has } from './i18n.js';
 import { confirmDeletions } from './prune-confirm.js';
-import { collectOffsite, fillOffsite } from './offsite.js';
+import { collectOffsite, fillOffsite, setUpOffsite } from './offsite.js';
 import { loadStats } from './stats.js';
 
 const form = () => $('#settings-form');
@@ -124,4 +124,5 @@ async function save(event) {
 export function setUpSettings() {
   form().addEventListener('submit', save);
   input('codec').addEventListener('change', followCodec);
+  setUpOffsite();
 }

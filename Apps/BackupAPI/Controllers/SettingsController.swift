@@ -28,8 +28,8 @@ struct SettingsController<Context: RequestContext> {
         let dryRun = try request.flag("dry_run")
         var request = request
         let patch = try await request.decodeJSON(SettingsPatch.self)
-        let settings = try patch.applied(to: try await services.service.catalog.async.settings())
         let service = services.service
+        let settings = try patch.applied(to: service.withCredentialState(try await service.catalog.async.settings()))
         if dryRun {
             let preview = try await BlockingWork.run { () throws(BackupError) in
                 try service.previewSettings(settings, secretChange: patch.secretChange)

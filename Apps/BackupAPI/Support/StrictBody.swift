@@ -34,6 +34,7 @@ extension StrictBody {
 }
 
 extension SettingsPatch: StrictBody {
-    static var writableFields: [String] { BackupSettings.fieldNames }
-    static var readOnlyFields: [String] { BackupSettings.readOnlyFieldNames }
+    /// The read-only flags too: a GET's answer may be sent back as it is (the core refuses a
+    /// flag that differs from the state).
+    static var writableFields: [String] { BackupSettings.fieldNames + BackupSettings.readOnlyFieldNames }
 }

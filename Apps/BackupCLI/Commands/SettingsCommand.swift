@@ -62,7 +62,7 @@ struct SettingsCommand: AsyncParsableCommand {
         func run() async throws {
             let patch = try SettingsPatch(assignments: assignments) { readLine(strippingNewline: true) }
             let service = try global.service()
-            let settings = try patch.applied(to: try service.catalog.settings())
+            let settings = try patch.applied(to: try service.settings())
             let output = global.output
             let preview = try service.previewSettings(settings, secretChange: patch.secretChange)
             if dryRun {

@@ -167,7 +167,7 @@ public struct SettingsPatch: Decodable, Sendable {
         if let webhookURL { settings.webhookURL = webhookURL }
         if let restoreLockTimeoutSeconds { settings.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds }
         if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
-        if let offsite { settings.offsite = offsite.applied(to: settings.offsite) }
+        if let offsite { settings.offsite = try offsite.applied(to: settings.offsite) }
         if let retention {
             if let value = retention.keepLast { settings.retention.keepLast = value }
             if let value = retention.keepDays { settings.retention.keepDays = value }

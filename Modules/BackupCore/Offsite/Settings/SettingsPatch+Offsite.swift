@@ -19,6 +19,10 @@ extension SettingsPatch {
         var keepMonthly: Int?
         /// The change of the stored secret, if any.
         var secret: OffsiteSecret.Change?
+        /// The read-only flags as sent back from a GET: accepted when they repeat the current
+        /// state (so a GET's answer can be PUT as it is), refused as read-only otherwise.
+        var secretAccessKeySet: Bool?
+        var credentialsFromEnvironment: Bool?
 
         init() {}
 
@@ -33,6 +37,8 @@ extension SettingsPatch {
             case keepDaily = "keep_daily"
             case keepWeekly = "keep_weekly"
             case keepMonthly = "keep_monthly"
+            case secretAccessKeySet = "secret_access_key_set"
+            case credentialsFromEnvironment = "credentials_from_environment"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -52,6 +58,8 @@ extension SettingsPatch {
             keepDaily = try container.decodeIfPresent(Int.self, forKey: .keepDaily)
             keepWeekly = try container.decodeIfPresent(Int.self, forKey: .keepWeekly)
             keepMonthly = try container.decodeIfPresent(Int.self, forKey: .keepMonthly)
+            secretAccessKeySet = try container.decodeIfPresent(Bool.self, forKey: .secretAccessKeySet)
+            credentialsFromEnvironment = try container.decodeIfPresent(Bool.self, forKey: .credentialsFromEnvironment)
             if container.contains(.secretAccessKey) {
                 let secret = try container.decodeIfPresent(String.self, forKey: .secretAccessKey) ?? ""
                 self.secret = secret.isEmpty ? .remove : .set(SecretText(secret))
@@ -86,8 +94,17 @@ extension SettingsPatch {
             return nil
         }
 
-        /// `settings` with this patch's fields replaced.
-        func applied(to settings: OffsiteSettings) -> OffsiteSettings {
+        /// `settings` (with their credentials' state, ``BackupService/settings()``) with this
+        /// patch's fields replaced; a read-only flag that differs from that state is refused.
+        func applied(to settings: OffsiteSettings) throws(BackupError) -> OffsiteSettings {
+            var problems: [String: String] = [:]
+            if let secretAccessKeySet, secretAccessKeySet != settings.secretAccessKeySet {
+                problems["offsite.secret_access_key_set"] = "read-only field"
+            }
+            if let credentialsFromEnvironment, credentialsFromEnvironment != settings.credentialsFromEnvironment {
+                problems["offsite.credentials_from_environment"] = "read-only field"
+            }
+            guard problems.isEmpty else { throw .invalidInput(fields: problems) }
             var settings = settings
             if let enabled { settings.enabled = enabled }
             if let endpoint { settings.endpoint = endpoint }
