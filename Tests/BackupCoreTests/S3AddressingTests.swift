@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -65,6 +66,32 @@ struct S3AddressingTests {
                 == "off-site storage: the clock differs from the server's by 17 min (this machine is ahead of it) "
                 + "(RequestTimeTooSkewed): set this machine's clock (NTP)")
         #expect(failure.error.code == "offsite_failed")
+    }
+
+    @Test("a part's ETag is checked against its MD5, except where the server encrypts with KMS or customer keys")
+    func eTagCheck() async throws {
+        let client = try S3Client(
+            location: S3Location(
+                endpoint: URL(string: "http://127.0.0.1:9")!, region: "us-east-1", bucket: "b", pathStyle: true),
+            credentials: S3Credentials(accessKeyID: "AKID", secretAccessKey: "secret"))
+        let digests = S3Client.digests(of: ByteBuffer(string: "part"))
+        func headers(_ eTag: String, _ extra: [(String, String)] = []) -> HTTPHeaders {
+            HTTPHeaders([("ETag", "\"\(eTag)\"")] + extra)
+        }
+        #expect(throws: Never.self) { try client.checkETag(headers(digests.md5Hex), digests: digests, key: "k") }
+        let other = String(repeating: "0", count: 32)
+        #expect(throws: S3AttemptFailure.self) { try client.checkETag(headers(other), digests: digests, key: "k") }
+        #expect(throws: Never.self) {
+            try client.checkETag(
+                headers(other, [("x-amz-server-side-encryption", "aws:kms")]), digests: digests, key: "k")
+        }
+        #expect(throws: Never.self) {
+            try client.checkETag(
+                headers(other, [("x-amz-server-side-encryption-customer-algorithm", "AES256")]), digests: digests,
+                key: "k")
+        }
+        #expect(throws: Never.self) { try client.checkETag(headers("\(other)-3"), digests: digests, key: "k") }
+        await client.shutdown()
     }
 
     @Test("which answers are retried: 5xx, 429, 408; never another 4xx")

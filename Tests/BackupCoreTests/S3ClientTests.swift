@@ -32,19 +32,20 @@ struct S3ClientTests {
         try S3Client(location: location, credentials: credentials, retry: retry, timeouts: timeouts, tuning: tuning)
     }
 
-    /// A file of `size` pseudo-random bytes (not compressible, not repeating per part).
+    /// A file of `size` random bytes (not compressible, no two parts alike).
     static func file(_ directory: TemporaryDirectory, size: Int, name: String = "bundle.tar.gz") throws -> URL {
-        var generator = SplitMix(seed: UInt64(size))
-        var bytes = [UInt8](repeating: 0, count: size)
-        for index in stride(from: 0, to: size, by: 8) {
-            var value = generator.next()
-            for offset in index..<min(index + 8, size) {
-                bytes[offset] = UInt8(truncatingIfNeeded: value)
-                value >>= 8
-            }
-        }
         let url = directory.url.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        let output = try FileHandle(forWritingTo: url)
+        var left = size
+        while left > 0 {
+            let chunk = try #require(try random.read(upToCount: min(left, 4 << 20)))
+            try output.write(contentsOf: chunk)
+            left -= chunk.count
+        }
+        try output.close()
+        try random.close()
         return url
     }
 
@@ -69,7 +70,7 @@ struct S3ClientTests {
         let body = Array("0123456789abcdef".utf8)
         let metadata = ["backup-id": "0123456789abcdef", "backup-type": "manual", "created-at": "2026-11-26T00:00:00Z"]
         try await client.put(key: "backups/a b/ሴ.txt", bytes: body, contentType: "text/plain", metadata: metadata)
-        let read = try moto.read(key: "backups/a b/ሴ.txt")
+        let read = try await moto.read(key: "backups/a b/ሴ.txt")
         #expect(read.size == 16)
         #expect(read.metadata == metadata)
         #expect(read.content_type == "text/plain")
@@ -92,13 +93,13 @@ struct S3ClientTests {
             listed.map(\.key) == [
                 "backups/a b/ሴ.txt", "backups/k0", "backups/k1", "backups/k2", "backups/k3", "backups/k4",
             ])
-        #expect(listed.map(\.key) == (try moto.keys(prefix: "backups/")))
+        #expect(listed.map(\.key) == (try await moto.keys(prefix: "backups/")))
         #expect(listed.first?.size == 16)
         #expect(listed.allSatisfy { $0.lastModified != nil })
 
         try await client.delete(key: "backups/k0")
         try await client.delete(key: "backups/k0")  // absent: not an error
-        #expect(try moto.keys(prefix: "backups/k") == ["backups/k1", "backups/k2", "backups/k3", "backups/k4"])
+        #expect(try await moto.keys(prefix: "backups/k") == ["backups/k1", "backups/k2", "backups/k3", "backups/k4"])
         await #expect(throws: BackupError.self) { _ = try await client.get(key: "backups/k0", range: nil) }
         do {
             _ = try await client.get(key: "backups/k0", range: nil)
@@ -124,13 +125,13 @@ struct S3ClientTests {
         #expect(reports.count == 3)
         #expect(reports == reports.sorted())
         #expect(reports.last == 40 << 20)
-        let read = try moto.read(key: "backups/big.tar.gz")
+        let read = try await moto.read(key: "backups/big.tar.gz")
         #expect(read.size == 40 << 20)
         #expect(read.sha256 == (try Self.sha256(file)))
         #expect(read.metadata == ["sha256": "x"])
         let head = try #require(try await client.head(key: "backups/big.tar.gz"))
         #expect(head.eTag?.hasSuffix("-3") == true)
-        #expect(try moto.multipartUploads().isEmpty)
+        #expect(try await moto.multipartUploads().isEmpty)
 
         let copy = directory.url.appendingPathComponent("copy.tar.gz")
         let (downloaded, sha256) = try await client.download(key: "backups/big.tar.gz", to: copy) { _ in }
@@ -156,7 +157,7 @@ struct S3ClientTests {
         #expect(try await client.multipartUploads(prefix: "other/").isEmpty)
         try await client.abort(uploads[0])
         #expect(try await client.multipartUploads(prefix: "backups/").isEmpty)
-        #expect(try moto.multipartUploads().isEmpty)
+        #expect(try await moto.multipartUploads().isEmpty)
 
         // Part 2 fails every time: the upload fails and leaves no multipart upload behind.
         let proxy = try await FaultProxy(
@@ -178,8 +179,8 @@ struct S3ClientTests {
             #expect(error.message.contains("500"))
         }
         #expect(pauses.all == [.milliseconds(100), .milliseconds(200)])
-        #expect(try moto.multipartUploads().isEmpty)
-        #expect(try moto.keys(prefix: "backups/failing").isEmpty)
+        #expect(try await moto.multipartUploads().isEmpty)
+        #expect(try await moto.keys(prefix: "backups/failing").isEmpty)
     }
 
     @Test("a 500 on one part is retried after a back-off and the upload completes")
@@ -199,7 +200,7 @@ struct S3ClientTests {
         ) { _ in }
         #expect(pauses.all == [.milliseconds(100)])
         #expect(proxy.stop().count == 1)
-        #expect(try moto.read(key: "backups/retried.tar.gz").sha256 == (try Self.sha256(file)))
+        #expect(try await moto.read(key: "backups/retried.tar.gz").sha256 == (try Self.sha256(file)))
     }
 
     @Test("bytes changed on the way are caught by the checksum: sent again, or refused as integrity")
@@ -222,7 +223,7 @@ struct S3ClientTests {
             file: file, key: "backups/checked.tar.gz", contentType: "application/gzip", metadata: [:]
         ) { _ in }
         #expect(pauses.all.count == 1)
-        #expect(try moto.read(key: "backups/checked.tar.gz").sha256 == (try Self.sha256(file)))
+        #expect(try await moto.read(key: "backups/checked.tar.gz").sha256 == (try Self.sha256(file)))
 
         do {
             try await client.put(
@@ -242,7 +243,7 @@ struct S3ClientTests {
         let client = try Self.client(moto.location, moto.credentials)
         defer { Task { await client.shutdown() } }
         let key = "backups/backup-20261126-000000-manual-0123456789abcdef.tar.gz"
-        let theirs = try moto.presignedURL(key: key, expires: 300)
+        let theirs = try await moto.presignedURL(key: key, expires: 300)
         let items = try #require(URLComponents(url: theirs, resolvingAgainstBaseURL: false)?.queryItems)
         let stamp = try #require(items.first { $0.name == "X-Amz-Date" }?.value)
         let formatter = DateFormatter()
@@ -277,7 +278,7 @@ struct S3ClientTests {
         let good = try Self.client(moto.location, moto.credentials)
         defer { Task { await good.shutdown() } }
         try await good.probe(prefix: "backups")
-        #expect(try moto.keys(prefix: "backups/").isEmpty)
+        #expect(try await moto.keys(prefix: "backups/").isEmpty)
 
         let secret = "wrong-secret-0123456789"
         let wrongSecret = try Self.client(
@@ -355,6 +356,88 @@ struct S3ClientTests {
         #expect(pauses.all == [.milliseconds(100)])
     }
 
+    @Test("TLS: verified against offsite.ca_file; an unknown CA or no CA is a tls failure")
+    func tls() async throws {
+        let directory = TemporaryDirectory("s3-tls")
+        let moto = try await MotoServer(tlsDirectory: directory.url)
+        let client = try Self.client(moto.location, moto.credentials)
+        defer { Task { await client.shutdown() } }
+        try await client.probe(prefix: "backups")
+        try await client.put(
+            key: "backups/over-tls", bytes: [1, 2, 3], contentType: "application/octet-stream", metadata: [:])
+        #expect(try await moto.read(key: "backups/over-tls").size == 3)
+
+        for caFile in [nil, directory.url.appendingPathComponent("other-ca.pem").path] {
+            var location = moto.location
+            location.caFile = caFile
+            let untrusting = try Self.client(location, moto.credentials)
+            defer { Task { await untrusting.shutdown() } }
+            do {
+                try await untrusting.probe(prefix: "backups")
+                Issue.record("a certificate from an unknown CA was accepted (ca_file \(caFile ?? "none"))")
+            } catch {
+                #expect(Self.kind(of: error) == .tls)
+            }
+        }
+
+        var unreadable = moto.location
+        unreadable.caFile = directory.url.appendingPathComponent("missing.pem").path
+        #expect(throws: BackupError.self) { _ = try Self.client(unreadable, moto.credentials) }
+    }
+
+    @Test("cancelling an upload aborts its multipart upload")
+    func cancelled() async throws {
+        let moto = try await MotoServer()
+        let proxy = try await FaultProxy(
+            before: moto, rules: [.init(method: "PUT", match: "partNumber=2&", action: .stall, times: 1, seconds: 60)])
+        let directory = TemporaryDirectory("s3-cancel")
+        let file = try Self.file(directory, size: 40 << 20)
+        var location = moto.location
+        location.endpoint = proxy.endpoint
+        var tuning = S3Client.Tuning()
+        tuning.partsInFlight = 1
+        let client = try Self.client(location, moto.credentials, tuning: tuning)
+        defer { Task { await client.shutdown() } }
+        let firstPart = AsyncStream<Void>.makeStream()
+        let upload = Task {
+            try await client.upload(
+                file: file, key: "backups/cancelled.tar.gz", contentType: "application/gzip", metadata: [:]
+            ) {
+                _ in firstPart.continuation.yield()
+            }
+        }
+        for await _ in firstPart.stream { break }
+        // Part 2 is stalled at the proxy now; the multipart upload exists.
+        #expect(try await moto.multipartUploads().map(\.key) == ["backups/cancelled.tar.gz"])
+        upload.cancel()
+        do {
+            _ = try await upload.value
+            Issue.record("a cancelled upload completed")
+        } catch {
+            #expect(error as? BackupError == .cancelled)
+        }
+        #expect(try await moto.multipartUploads().isEmpty)
+        #expect(try await moto.keys(prefix: "backups/").isEmpty)
+    }
+
+    @Test("virtual-hosted addressing: the bucket in the host name, signed and accepted")
+    func virtualHosted() async throws {
+        let moto = try await MotoServer()
+        let location = S3Location(
+            endpoint: URL(string: "http://localhost:\(moto.port)")!, region: moto.region, bucket: moto.bucket,
+            pathStyle: false)
+        var tuning = S3Client.Tuning()
+        tuning.dnsOverride = ["\(moto.bucket).localhost": "127.0.0.1"]
+        let client = try Self.client(location, moto.credentials, tuning: tuning)
+        defer { Task { await client.shutdown() } }
+        try await client.put(
+            key: "backups/virtual", bytes: Array("hosted".utf8), contentType: "text/plain", metadata: [:])
+        #expect(try await client.list(prefix: "backups/").map(\.key) == ["backups/virtual"])
+        #expect(try await client.get(key: "backups/virtual", range: nil) == Array("hosted".utf8))
+        // boto3 reads it path-style from the same bucket.
+        #expect(try await moto.read(key: "backups/virtual").size == 6)
+    }
+
     @Test("a server that stalls times out within the configured idle time")
     func stalled() async throws {
         let moto = try await MotoServer()
@@ -373,18 +456,5 @@ struct S3ClientTests {
             #expect(Self.kind(of: error) == .timeout)
         }
         #expect(ContinuousClock.now - started < .seconds(10))
-    }
-}
-
-/// Deterministic pseudo-random bytes for test files.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

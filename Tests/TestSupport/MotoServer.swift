@@ -4,6 +4,9 @@ import Foundation
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A real S3-compatible server for tests: moto's server from `.venv`, on a free loopback port,
 /// **with signature checking on** (`INITIAL_NO_AUTH_ACTION_COUNT=3`: the first three requests
@@ -17,6 +20,8 @@ public final class MotoServer {
     public let bucket: String
     public let credentials: S3Credentials
     public let process: ChildProcess.Running
+    /// With TLS: the PEM of the private CA that signed the server's certificate.
+    public let caFile: String?
 
     /// The repository's root (this file is `Tests/TestSupport/MotoServer.swift`).
     public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -28,8 +33,11 @@ public final class MotoServer {
     /// moto: run `make venv` (`make test` does it).
     /// `checksSignatures: false` leaves moto's default (no request is checked): only for what
     /// moto cannot check, a presigned URL (its query-string authentication fails with a 500).
+    /// `tlsDirectory`: serve HTTPS with a certificate for 127.0.0.1 signed by a private CA made
+    /// there (`scripts/test/make_tls.py`: `ca.pem`, and `other-ca.pem`, a CA that signed nothing).
     public init(
-        region: String = "us-east-1", bucket: String = "backup-test-bucket", checksSignatures: Bool = true
+        region: String = "us-east-1", bucket: String = "backup-test-bucket", checksSignatures: Bool = true,
+        tlsDirectory: URL? = nil
     ) async throws {
         let server = MotoServer.venv.appendingPathComponent("moto_server")
         guard FileManager.default.isExecutableFile(atPath: server.path) else {
@@ -40,22 +48,38 @@ public final class MotoServer {
         port = try LiveServer.freePort()
         self.region = region
         self.bucket = bucket
+        var arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        if let tlsDirectory {
+            _ = try await MotoServer.python(["make_tls.py", tlsDirectory.path], environment: [:])
+            arguments += [
+                "-c", tlsDirectory.appendingPathComponent("server.pem").path,
+                "-k", tlsDirectory.appendingPathComponent("server-key.pem").path,
+            ]
+            caFile = tlsDirectory.appendingPathComponent("ca.pem").path
+        } else {
+            caFile = nil
+        }
         process = try ChildProcess(executablePath: server.path).start(
-            ["-H", "127.0.0.1", "-p", "\(port)"],
-            environment: checksSignatures ? ["INITIAL_NO_AUTH_ACTION_COUNT": "3"] : [:])
-        try await MotoServer.waitForAnswer(url: URL(string: "http://127.0.0.1:\(port)/moto-api/")!, process: process)
-        let setup = try MotoServer.python(
-            ["moto_setup.py", "http://127.0.0.1:\(port)", region, bucket], environment: [:])
+            arguments, environment: checksSignatures ? ["INITIAL_NO_AUTH_ACTION_COUNT": "3"] : [:])
+        if caFile != nil {
+            try await MotoServer.waitForListener(port: port, process: process)
+        } else {
+            try await MotoServer.waitForAnswer(
+                url: URL(string: "http://127.0.0.1:\(port)/moto-api/")!, process: process)
+        }
+        let setup = try await MotoServer.python(
+            ["moto_setup.py", "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)", region, bucket],
+            environment: caFile.map { ["AWS_CA_BUNDLE": $0] } ?? [:])
         let keys = try JSONSerialization.jsonObject(with: Data(setup.utf8)) as? [String: String] ?? [:]
         credentials = S3Credentials(
             accessKeyID: keys["access_key_id"] ?? "", secretAccessKey: keys["secret_access_key"] ?? "")
     }
 
-    public var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    public var endpoint: URL { URL(string: "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)")! }
 
-    /// The bucket, path-style (what a loopback endpoint needs).
+    /// The bucket, path-style (what a loopback endpoint needs), with the private CA under TLS.
     public var location: S3Location {
-        S3Location(endpoint: endpoint, region: region, bucket: bucket, pathStyle: true)
+        S3Location(endpoint: endpoint, region: region, bucket: bucket, pathStyle: true, caFile: caFile)
     }
 
     /// Kills the server.
@@ -76,49 +100,59 @@ public final class MotoServer {
     }
 
     /// Reads the object with boto3 (the independent reader): size, SHA-256, metadata.
-    public func read(key: String) throws -> Read {
-        try JSONDecoder().decode(Read.self, from: Data(boto3(["object", key]).utf8))
+    public func read(key: String) async throws -> Read {
+        try await JSONDecoder().decode(Read.self, from: Data(boto3(["object", key]).utf8))
     }
 
     /// The keys boto3 lists under `prefix`.
-    public func keys(prefix: String) throws -> [String] {
+    public func keys(prefix: String) async throws -> [String] {
         struct Listing: Decodable { var keys: [String] }
-        return try JSONDecoder().decode(Listing.self, from: Data(boto3(["list", prefix]).utf8)).keys
+        return try await JSONDecoder().decode(Listing.self, from: Data(boto3(["list", prefix]).utf8)).keys
     }
 
     /// The multipart uploads boto3 sees in the bucket (key, upload id).
-    public func multipartUploads() throws -> [(key: String, uploadID: String)] {
+    public func multipartUploads() async throws -> [(key: String, uploadID: String)] {
         struct Upload: Decodable {
             var key: String
             var upload_id: String
         }
         struct Listing: Decodable { var uploads: [Upload] }
-        return try JSONDecoder().decode(Listing.self, from: Data(boto3(["uploads"]).utf8)).uploads
+        return try await JSONDecoder().decode(Listing.self, from: Data(boto3(["uploads"]).utf8)).uploads
             .map { (key: $0.key, uploadID: $0.upload_id) }
     }
 
     /// boto3's presigned GetObject URL for `key` (the independent signer).
-    public func presignedURL(key: String, expires: Int) throws -> URL {
+    public func presignedURL(key: String, expires: Int) async throws -> URL {
         struct Presigned: Decodable { var url: String }
-        let url = try JSONDecoder().decode(
+        let url = try await JSONDecoder().decode(
             Presigned.self, from: Data(boto3(["presign", key, "\(expires)"]).utf8)
         ).url
         return URL(string: url)!
     }
 
-    private func boto3(_ arguments: [String]) throws -> String {
-        try MotoServer.python(
+    private func boto3(_ arguments: [String]) async throws -> String {
+        try await MotoServer.python(
             ["s3_read.py", endpoint.absoluteString, region, bucket] + arguments,
             environment: [
                 "AWS_ACCESS_KEY_ID": credentials.accessKeyID, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
-            ])
+            ].merging(caFile.map { ["AWS_CA_BUNDLE": $0] } ?? [:]) { $1 })
     }
 
     /// Runs a script of `scripts/test/` with the venv's Python; returns its standard output.
-    static func python(_ arguments: [String], environment: [String: String]) throws -> String {
+    /// The child runs to its end on a thread of its own, never blocking the cooperative pool
+    /// (other suites' requests run there meanwhile).
+    static func python(_ arguments: [String], environment: [String: String]) async throws -> String {
         let script = repository.appendingPathComponent("scripts/test/\(arguments[0])").path
-        let result = try ChildProcess(executablePath: venv.appendingPathComponent("python").path)
-            .run([script] + arguments.dropFirst(), environment: environment)
+        let python = venv.appendingPathComponent("python").path
+        let result = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        try ChildProcess(executablePath: python).run(
+                            [script] + arguments.dropFirst(), environment: environment)
+                    })
+            }
+        }
         guard result.status == 0 else {
             throw MissingTool(message: "\(arguments[0]) failed (\(result.status)): \(result.stderr.suffix(2000))")
         }
@@ -137,6 +171,29 @@ public final class MotoServer {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw MissingTool(message: "\(url) did not answer within 30 s")
+    }
+
+    /// Polls until something accepts TCP connections on `port` or the process exits.
+    static func waitForListener(port: Int, process: ChildProcess.Running) async throws {
+        for _ in 0..<600 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            close(fd)
+            if connected { return }
+            guard process.process.isRunning else {
+                throw MissingTool(message: "port \(port) did not open: \(process.wait().stderr.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw MissingTool(message: "port \(port) did not open within 30 s")
     }
 
     /// A tool the tests need is missing or failed.

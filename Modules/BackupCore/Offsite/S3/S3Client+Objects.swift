@@ -108,10 +108,15 @@ extension S3Client {
         eTag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
     }
 
-    /// A single-part ETag is the body's MD5 (SSE-KMS and multipart ETags are not, and are left
-    /// alone): one that differs means the server stored other bytes than were sent.
+    /// A single-part ETag (of a PutObject or an UploadPart) is the body's MD5: one that differs
+    /// means the server stored other bytes than were sent. Servers also check the MD5 we send,
+    /// but not all do (moto does not). ETags of objects encrypted with KMS or customer keys are
+    /// not MD5s, and are left alone.
     func checkETag(_ headers: HTTPHeaders, digests: Digests, key: String) throws(S3AttemptFailure) {
-        guard let eTag = headers.first(name: "etag").map(S3Client.unquoted), eTag.count == 32, !eTag.contains("-")
+        let encryption = headers.first(name: "x-amz-server-side-encryption")?.lowercased() ?? ""
+        guard !encryption.hasPrefix("aws:kms"),
+            headers.first(name: "x-amz-server-side-encryption-customer-algorithm") == nil,
+            let eTag = headers.first(name: "etag").map(S3Client.unquoted), eTag.count == 32, !eTag.contains("-")
         else { return }
         guard eTag.lowercased() == digests.md5Hex else {
             throw .offsite(

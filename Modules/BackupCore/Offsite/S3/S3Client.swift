@@ -26,6 +26,8 @@ public final class S3Client: Sendable {
         var listPageSize = 1000
         /// The clock the signatures are dated by.
         var now: @Sendable () -> Date = { Date() }
+        /// Host names resolved to fixed addresses (a virtual-hosted bucket on loopback in tests).
+        var dnsOverride: [String: String] = [:]
     }
 
     let location: S3Location
@@ -70,6 +72,7 @@ public final class S3Client: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.write = timeouts.idle.timeAmount
         configuration.decompression = .disabled
+        configuration.dnsOverride = tuning.dnsOverride
         http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
