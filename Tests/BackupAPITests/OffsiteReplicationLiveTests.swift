@@ -57,7 +57,7 @@ struct OffsiteReplicationLiveTests {
         let made = try await server.backupAndWait()
         let uploaded = try await waitForOffsite(server, made.id, .uploaded)
         #expect(uploaded.offsite.key == "backups/\(made.filename)")
-        #expect(try moto.read(key: "backups/\(made.filename)").sha256 == made.sha256)
+        #expect(try await moto.read(key: "backups/\(made.filename)").sha256 == made.sha256)
         let stream = { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
         #expect(
             waitUntil { stream().contains(#""kind":"upload""#) && stream().contains(#""phase":"upload""#) },
@@ -147,8 +147,8 @@ struct OffsiteReplicationLiveTests {
         defer { _ = server.terminate() }
         try await server.waitUntilReady()
         let uploaded = try await waitForOffsite(server, made.id, .uploaded)
-        #expect(try moto.read(key: "backups/\(made.filename)").sha256 == made.sha256)
-        #expect(try moto.multipartUploads().isEmpty)
+        #expect(try await moto.read(key: "backups/\(made.filename)").sha256 == made.sha256)
+        #expect(try await moto.multipartUploads().isEmpty)
         #expect(uploaded.sha256 == made.sha256)
         // The local bundle is intact.
         let bundle = directory.dataDirectory.backups.appendingPathComponent(made.filename)

@@ -38,7 +38,7 @@ struct OffsiteTestRouteTests {
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             #expect(String(buffer: response.body) == #"{"ok":true}"#)
         }
-        #expect(try moto.keys(prefix: "probe/here/").isEmpty)
+        #expect(try await moto.keys(prefix: "probe/here/").isEmpty)
     }
 
     @Test("a wrong secret in the body is tried, not saved, and named as the signature problem (502, kind signature)")

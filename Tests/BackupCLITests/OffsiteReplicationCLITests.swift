@@ -52,16 +52,16 @@ struct OffsiteReplicationCLITests {
         #expect(info.offsite.uploadedAt != nil)
 
         // boto3 reads the very bytes the record names, with the metadata of the design.
-        let object = try moto.read(key: "backups/\(info.filename)")
+        let object = try await moto.read(key: "backups/\(info.filename)")
         #expect(object.sha256 == info.sha256)
         #expect(object.size == info.sizeBytes)
         #expect(object.metadata["backup-id"] == info.id)
         #expect(object.metadata["backup-type"] == "manual")
         #expect(object.metadata["sha256"] == info.sha256)
-        let sidecar = try moto.read(key: "backups/\(info.filename).sha256")
+        let sidecar = try await moto.read(key: "backups/\(info.filename).sha256")
         #expect(sidecar.size == Int64("\(info.sha256!)  \(info.filename)\n".utf8.count))
         #expect(
-            try moto.keys(prefix: "backups/").sorted() == [
+            try await moto.keys(prefix: "backups/").sorted() == [
                 "backups/\(info.filename)", "backups/\(info.filename).sha256",
             ])
         let original = try TestDB.strings(
@@ -106,11 +106,11 @@ struct OffsiteReplicationCLITests {
         try configure(directory, moto, extra: ["offsite.keep_last=2"])
         var made: [BackupInfo] = []
         for _ in 0..<4 { made.append(try create(directory)) }
-        func remoteNames() throws -> [String] {
-            try moto.keys(prefix: "backups/").map { String($0.dropFirst("backups/".count)) }.sorted()
+        func remoteNames() async throws -> [String] {
+            try await moto.keys(prefix: "backups/").map { String($0.dropFirst("backups/".count)) }.sorted()
         }
         let newest = made.suffix(2).flatMap { [$0.filename, $0.filename + ".sha256"] }.sorted()
-        #expect(try remoteNames() == newest)
+        #expect(try await remoteNames() == newest)
         // The older two are still local, their copy gone.
         for info in made.prefix(2) {
             let shown = try json(
@@ -123,7 +123,7 @@ struct OffsiteReplicationCLITests {
         #expect(try backup.run(["pin", made[3].id, "--data-dir", directory.path]).status == 0)
         for _ in 0..<2 { made.append(try create(directory)) }
         let kept = [made[3], made[4], made[5]].flatMap { [$0.filename, $0.filename + ".sha256"] }.sorted()
-        #expect(try remoteNames() == kept)
+        #expect(try await remoteNames() == kept)
         let dryRun = try backup.run(
             ["remote", "prune", "--dry-run", "--json", "--data-dir", directory.path], environment: Self.noEnvironment)
         #expect(dryRun.status == 0, "\(dryRun.stderr)")

@@ -62,7 +62,7 @@ struct OffsiteUploadTests {
         await fixed.waitForCurrentJob()
         let record = try service.catalog.record(id: info.id)
         #expect(record.offsiteStatus == .uploaded)
-        #expect(try moto.read(key: "backups/\(info.filename)").sha256 == info.sha256)
+        #expect(try await moto.read(key: "backups/\(info.filename)").sha256 == info.sha256)
         #expect(await fixed.retryUpload() == nil)
     }
 
@@ -77,7 +77,7 @@ struct OffsiteUploadTests {
         _ = try await client.createMultipartUpload(key: "backups/notes.txt", contentType: "text/plain", metadata: [:])
         let recovery = try await service.recoverOffsite()
         #expect(recovery.abortedUploads == 1)
-        #expect(try moto.multipartUploads().map(\.key) == ["backups/notes.txt"])
+        #expect(try await moto.multipartUploads().map(\.key) == ["backups/notes.txt"])
         await client.shutdown()
     }
 }
