@@ -164,5 +164,11 @@ struct OffsiteReplicationCLITests {
             ["remote", "push", info.id, "--json", "--data-dir", directory.path], environment: Self.noEnvironment)
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(try json(BackupInfo.self, pushed).offsite.status == .uploaded)
+        #expect(try await moto.keys(prefix: "backups/").contains("backups/\(info.filename)"))
+        // Deleting the backup deletes its copy too, so no look at the bucket brings it back.
+        let deleted = try backup.run(
+            ["delete", info.id, "--yes", "--data-dir", directory.path], environment: Self.noEnvironment)
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        #expect(try await moto.keys(prefix: "backups/").filter { $0.contains(info.id) }.isEmpty)
     }
 }
