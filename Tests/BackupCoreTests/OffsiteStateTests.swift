@@ -49,6 +49,8 @@ struct OffsiteStateTests {
         #expect(remoteOnly.offsiteStatus == .uploaded)
         #expect(throws: BackupError.notFound(id: middle.id)) { try service.catalog.record(id: middle.id) }
         #expect(directory.backupFiles().allSatisfy { !$0.hasPrefix(oldest.filename) && !$0.hasPrefix(middle.filename) })
+        // Bytes on disk count the local bundles only.
+        #expect(try service.catalog.stats().totalBytes == made[2].sizeBytes)
         // A later prune does not count or touch the remote-only record again.
         #expect(try service.prune().deleted.isEmpty)
         #expect(try service.catalog.record(id: oldest.id).store == S3Store.storeName)
