@@ -92,6 +92,8 @@ func buildApplication(
             "adopted": "\(reconciled.adopted)", "quarantined": "\(reconciled.quarantined)",
             "missing": "\(reconciled.missing)", "pruned": "\(pruned.deleted.map(\.id))",
         ])
+    // Read now, in the start-up's sequence: off-site recovery then runs at once (see UploadRetrier).
+    let offsiteAtStart = (try? service.settings().offsite.enabled) ?? false
     let services = AppServices(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
         logger: logger, drainTimeout: .seconds(arguments.drainTimeoutSeconds),
@@ -114,7 +116,9 @@ func buildApplication(
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
             SchedulerService(scheduler: services.scheduler),
-            UploadRetryService(retrier: UploadRetrier(runner: services.runner, clock: clock, logger: logger)),
+            UploadRetryService(
+                retrier: UploadRetrier(
+                    runner: services.runner, clock: clock, offsiteAtStart: offsiteAtStart, logger: logger)),
             CatalogWatchService(runner: services.runner, interval: arguments.catalogPollInterval, logger: logger),
             RestartWatcher(runner: services.runner, requests: restarts, logger: logger),
         ],

@@ -12,15 +12,24 @@ public struct UploadRetrier: Sendable {
     let runner: JobRunner
     let clock: any WallClock
     let logger: Logger
+    /// Whether off-site copies were on at start-up: only then does the start-up recovery run at
+    /// once (a server without them starts exactly as before; later ticks look again).
+    let offsiteAtStart: Bool
 
-    public init(runner: JobRunner, clock: any WallClock, logger: Logger = Logger(label: "offsite")) {
+    public init(
+        runner: JobRunner, clock: any WallClock, offsiteAtStart: Bool, logger: Logger = Logger(label: "offsite")
+    ) {
         self.runner = runner
         self.clock = clock
+        self.offsiteAtStart = offsiteAtStart
         self.logger = logger
     }
 
     /// Runs until the task is cancelled.
     public func run() async {
+        if !offsiteAtStart {
+            do { try await clock.sleep(until: clock.now().addingTimeInterval(Self.interval)) } catch { return }
+        }
         let service = runner.service
         do {
             let recovery = try await BlockingWork.run { () async throws(BackupError) in
