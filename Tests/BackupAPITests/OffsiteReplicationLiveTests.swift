@@ -97,6 +97,21 @@ struct OffsiteReplicationLiveTests {
             "\(location)")
         #expect(location.contains("X-Amz-Signature="))
         #expect(!location.contains(moto.credentials.secretAccessKey))
+
+        // The API's restore of the remote-only backup fetches it from the bucket, verifies it and
+        // restores it (the rows written since are gone).
+        let database = directory.dataDirectory.database.path
+        try TestDB.execute(database, "INSERT INTO ledger(pair, amount) VALUES (9, 1), (9, -1)")
+        let (restoreBody, restoring) = try await second.request(
+            "POST", "/api/backups/\(made.id)/restore", body: Data(#"{"safety_backup": false}"#.utf8),
+            headers: ["Content-Type": "application/json"])
+        #expect(restoring.statusCode == 202, "\(String(decoding: restoreBody, as: UTF8.self))")
+        let status = try await RestoreLiveTests().waitForStatus(second) {
+            $0.last_restore != nil && $0.state == "ready"
+        }
+        #expect(status.last_restore?.outcome == .succeeded, "\(status.last_restore?.error ?? "-")")
+        #expect(try TestDB.strings(database, "SELECT COUNT(*) FROM ledger WHERE pair = 9") == ["0"])
+        #expect(!directory.backupFiles().contains(made.filename), "restored from the bucket, not kept locally")
     }
 
     @Test(
