@@ -48,6 +48,7 @@ struct OffsiteReplicationCLITests {
         let info = try create(first)
         #expect(info.status == .completed)
         #expect(info.offsite.status == .uploaded, "\(info.offsite)")
+        #expect(info.store == "local")
         #expect(info.offsite.key == "backups/\(info.filename)")
         #expect(info.offsite.uploadedAt != nil)
 
@@ -95,6 +96,7 @@ struct OffsiteReplicationCLITests {
         let shown = try backup.run(["show", info.id, "--json", "--data-dir", second.path])
         let record = try json(BackupInfo.self, shown)
         #expect(record.offsite.status == .uploaded)
+        #expect(record.store == "s3", "remote-only: no local file")
         #expect(record.sha256 == info.sha256)
     }
 

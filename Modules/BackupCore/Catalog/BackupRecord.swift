@@ -98,6 +98,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
             verification: verifiedAt.map {
                 VerificationSummary(checkedAt: $0, ok: verificationError == nil, error: verificationError)
             },
+            store: store,
             offsite: OffsiteCopy(
                 status: offsiteStatus, key: offsiteKey, uploadedAt: offsiteUploadedAt, error: offsiteError))
     }
