@@ -97,6 +97,10 @@ struct OffsiteReplicationCLITests {
         let record = try json(BackupInfo.self, shown)
         #expect(record.offsite.status == .uploaded)
         #expect(record.store == "s3", "remote-only: no local file")
+        let listedHere = try backup.run(["list", "--data-dir", second.path])
+        #expect(listedHere.stdout.contains("(bucket only)"), "\(listedHere.stdout)")
+        let shownHere = try backup.run(["show", info.id, "--data-dir", second.path])
+        #expect(shownHere.stdout.contains("off-site  uploaded  backups/\(info.filename)"), "\(shownHere.stdout)")
         #expect(record.sha256 == info.sha256)
     }
 
