@@ -92,6 +92,8 @@ func buildApplication(
             "adopted": "\(reconciled.adopted)", "quarantined": "\(reconciled.quarantined)",
             "missing": "\(reconciled.missing)", "pruned": "\(pruned.deleted.map(\.id))",
         ])
+    // Read now, in the start-up's sequence: off-site recovery then runs at once (see UploadRetrier).
+    let offsiteAtStart = (try? service.settings().offsite.enabled) ?? false
     let services = AppServices(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
         logger: logger, drainTimeout: .seconds(arguments.drainTimeoutSeconds),
@@ -114,6 +116,9 @@ func buildApplication(
         services: [
             JobRunnerService(runner: services.runner, serverLock: serverLock, logger: logger),
             SchedulerService(scheduler: services.scheduler),
+            UploadRetryService(
+                retrier: UploadRetrier(
+                    runner: services.runner, clock: clock, offsiteAtStart: offsiteAtStart, logger: logger)),
             CatalogWatchService(runner: services.runner, interval: arguments.catalogPollInterval, logger: logger),
             RestartWatcher(runner: services.runner, requests: restarts, logger: logger),
         ],
@@ -176,5 +181,14 @@ struct SchedulerService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await scheduler.run() }
+    }
+}
+
+/// Runs the off-site start-up and the upload retries until graceful shutdown.
+struct UploadRetryService: Service {
+    let retrier: UploadRetrier
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await retrier.run() }
     }
 }

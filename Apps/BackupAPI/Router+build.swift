@@ -26,5 +26,6 @@ func buildRouter(_ services: AppServices, assets: WebAssets? = nil) -> Router<Ba
     let settings = api.group("settings")
     SettingsController<BasicRequestContext>(services: services).addRoutes(to: settings)
     OffsiteTestController<BasicRequestContext>(services: services).addRoutes(to: settings)
+    RemoteController<BasicRequestContext>(services: services).addRoutes(to: api.group("remote"))
     return router
 }

@@ -41,6 +41,7 @@ struct RouteTests {
         (.get, "/api/backups/0123456789abcdef/download"), (.post, "/api/backups/0123456789abcdef/download-link"),
         (.post, "/api/backups/0123456789abcdef/verify"), (.post, "/api/backups/0123456789abcdef/restore"),
         (.post, "/api/backups/prune"), (.get, "/api/settings/backup"), (.put, "/api/settings/backup"),
+        (.post, "/api/backups/0123456789abcdef/push"), (.get, "/api/remote/backups"),
     ]
 
     @Test("every /api route answers 401 without a token and with a wrong one; /healthz needs none")

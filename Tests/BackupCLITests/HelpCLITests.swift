@@ -69,9 +69,9 @@ struct HelpCLITests {
             #expect(!nested.isEmpty || long.stdout.contains("--data-dir"), "\(path)")
             pending += nested.map { path + [$0] }
         }
-        #expect(seen.count == 16)
+        #expect(seen.count == 20)
         #expect(seen.contains("settings show") && seen.contains("settings set"))
-        #expect(seen.contains("remote test"))
+        #expect(["remote test", "remote list", "remote push", "remote pull", "remote prune"].allSatisfy(seen.contains))
         // A command group without its subcommand prints its own help.
         expectHelp(try backup.run(["settings"]), for: ["settings"], ["settings"])
     }

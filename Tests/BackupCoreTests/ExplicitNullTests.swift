@@ -18,8 +18,10 @@ struct ExplicitNullTests {
             json
                 == #"{"actions":["pin","delete"],"completed_at":null,"created_at":"2026-09-21T14:13:20.000Z","error":null,"#
                 + #""filename":"backup-20261125-120000-manual-0123456789abcdef.tar.gz","id":"0123456789abcdef","#
-                + #""note":null,"note_args":null,"note_kind":null,"pinned":false,"progress":null,"#
+                + #""note":null,"note_args":null,"note_kind":null,"#
+                + #""offsite":{"error":null,"key":null,"status":"none","uploaded_at":null},"pinned":false,"progress":null,"#
                 + #""recorded_at":"2026-09-21T14:13:20.000Z","sha256":null,"size_bytes":null,"status":"failed","#
+                + #""store":"local","#
                 + #""type":"manual","verification":null,"warnings":[]}"#)
         #expect(try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(json.utf8)) == info)
     }

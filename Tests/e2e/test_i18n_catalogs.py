@@ -66,9 +66,9 @@ def test_keys_built_from_api_values_exist():
         assert f"note.{kind}" in EN
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):  # web/js/format.js's units
         assert f"unit.{unit}" in EN
-    for kind in ("backup", "verify", "import", "restore"):
+    for kind in ("backup", "verify", "import", "restore", "upload"):
         assert f"job.{kind}" in EN
-    for phase in ("snapshot", "compress", "verify", "waiting_for_lock", "replace"):
+    for phase in ("snapshot", "compress", "verify", "waiting_for_lock", "replace", "upload", "download"):
         assert f"job.phase.{phase}" in EN
     for state in ("completed", "failed", "cancelled"):
         assert f"job.done.{state}" in EN

@@ -125,7 +125,8 @@ export function render() {
   if (current.phase) say(text, `job.phase.${current.phase}`, { percent: formatPercent(phasePercent) });
   else say(text, 'job.starting');
   // A restore cannot be cancelled once begun; an import's job has no record to delete yet.
-  $('#job-cancel').hidden = current.kind === 'restore' || current.kind === 'import';
+  // A backup or a verification is cancelled from here; an upload is not (it is retried on its own).
+  $('#job-cancel').hidden = current.kind !== 'backup' && current.kind !== 'verify';
 }
 
 async function backUpNow(event) {

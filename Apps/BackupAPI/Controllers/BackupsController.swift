@@ -2,7 +2,7 @@ import BackupCore
 import Foundation
 import Hummingbird
 
-/// `/api/backups`: list, create, show, annotate, delete or cancel, verify, stats, download links.
+/// `/api/backups`: list, create, show, annotate, delete or cancel, verify, push, stats, download links.
 struct BackupsController<Context: RequestContext> {
     let services: AppServices
 
@@ -16,6 +16,7 @@ struct BackupsController<Context: RequestContext> {
             .post("{id}/verify", use: verify)
             .post("{id}/download-link", use: downloadLink)
             .post("{id}/restore", use: restore)
+            .post("{id}/push", use: push)
     }
 
     struct Page: Encodable {
@@ -148,6 +149,17 @@ struct BackupsController<Context: RequestContext> {
         let info = try await services.runner.startRestore(id: id, safetyBackup: body.safetyBackup ?? true)
         var response = try Response.json(info, status: .accepted)
         response.headers[.location] = "/api/status"
+        return response
+    }
+
+    /// Starts the off-site upload of a completed backup as a job (202): a retry of a failed or
+    /// pending copy, or a new copy of one made while off-site copies were off.
+    @Sendable func push(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        _ = try BackupID.validated(id)
+        let info = try await services.runner.startUpload(id: id)
+        var response = try Response.json(info, status: .accepted)
+        response.headers[.location] = "/api/backups/\(info.id)"
         return response
     }
 

@@ -8,6 +8,7 @@ import NIOPosix
 /// `GET /api/backups/{id}/download`: the bundle streamed out of its store in 256 KiB ranges
 /// read on NIO's thread pool (constant memory, the cooperative pool never blocks), with
 /// `Content-Type` by its codec (its first bytes), `Content-Length`, `ETag` (its SHA-256), `Content-Disposition` and single `Range` requests.
+/// A remote-only backup (its bundle only in the off-site bucket) answers 307 to a presigned URL.
 struct DownloadController<Context: RequestContext> {
     let services: AppServices
     let threadPool: NIOThreadPool = .singleton
@@ -21,6 +22,16 @@ struct DownloadController<Context: RequestContext> {
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
         let service = services.service
+        // A backup whose bundle is only in the off-site bucket: redirected to a presigned URL.
+        let stored = try await service.catalog.async.record(id: id)
+        if stored.store == S3Store.storeName {
+            let url = try await BlockingWork.run { () async throws(BackupError) in
+                try await service.presignedDownload(of: stored)
+            }
+            return Response(
+                status: .temporaryRedirect,
+                headers: [.location: url.absoluteString, .cacheControl: "private, no-store"])
+        }
         let bundle = try await BlockingWork.run { () throws(BackupError) in try service.downloadableBundle(id: id) }
         let record = bundle.record
         let size = bundle.sizeBytes

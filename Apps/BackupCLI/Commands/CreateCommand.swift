@@ -4,7 +4,11 @@ import Foundation
 
 struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Back up the database now (Ctrl-C cancels and leaves nothing behind).")
+        commandName: "create", abstract: "Back up the database now (Ctrl-C cancels and leaves nothing behind).",
+        discussion: """
+            With off-site copies on (offsite.enabled), the bundle is uploaded before the command \
+            returns; a failed upload does not fail the backup (off-site status failed, retried later).
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -32,6 +36,12 @@ struct CreateCommand: AsyncParsableCommand {
         } else {
             output.line("\(output.paint("created", .green)) \(info.id)  \(ByteCount.format(info.sizeBytes ?? 0))")
             output.line(service.bundleLocation(of: info))
+            switch info.offsite.status {
+            case .none: break
+            case .uploaded: output.line("off-site: uploaded \(info.offsite.key ?? "")")
+            case .failed: output.line("off-site: \(output.paint("failed", .red)): \(info.offsite.error ?? "")")
+            case .pending, .uploading: output.line("off-site: \(info.offsite.status.rawValue) (retried later)")
+            }
         }
     }
 }

@@ -27,7 +27,9 @@ struct DeleteCommand: AsyncParsableCommand {
                 throw Refusal.declined("not deleted")
             }
         }
-        try service.delete(id: record.id)
+        // Blocking work (the off-site copy goes too) off the cooperative pool.
+        let id = record.id
+        try await BlockingWork.run { () throws(BackupError) in try service.delete(id: id) }
         if global.json {
             output.printJSON(["deleted": record.id])
         } else {

@@ -20,12 +20,18 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let service = try global.service()
         let bar = global.progressBar
-        let info: BackupInfo
+        var info: BackupInfo
         do {
             info = try service.importBundle(from: URL(fileURLWithPath: path)) { bar?.update($0) }
         } catch {
             bar?.finish()
             throw error
+        }
+        // With off-site copies on, the imported backup is uploaded before the command returns.
+        let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
+        let imported = info
+        info = try await CancelOnSignal.run {
+            await service.uploadIfPending(imported, alerts: alerts) { bar?.update($0) }
         }
         bar?.finish()
         let output = global.output

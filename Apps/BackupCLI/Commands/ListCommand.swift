@@ -40,7 +40,8 @@ struct ListCommand: AsyncParsableCommand {
         var table = Table(headers: ["ID", "CREATED", "TYPE", "STATUS", "SIZE", "PIN", "NOTE"], rightAligned: [4])
         for info in page.items {
             table.rows.append([
-                info.id, LocalTime.format(info.createdAt), info.type.rawValue, output.paint(statusOf: info),
+                info.id, LocalTime.format(info.createdAt), info.type.rawValue,
+                output.paint(statusOf: info) + (info.store == S3Store.storeName ? " (bucket only)" : ""),
                 info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.noteText ?? "",
             ])
         }

@@ -4,5 +4,8 @@ import ArgumentParser
 struct RemoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remote", abstract: "Work with the off-site copy in the S3 bucket.",
-        subcommands: [RemoteTestCommand.self])
+        subcommands: [
+            RemoteTestCommand.self, RemoteListCommand.self, RemotePushCommand.self, RemotePullCommand.self,
+            RemotePruneCommand.self,
+        ])
 }

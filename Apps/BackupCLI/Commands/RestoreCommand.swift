@@ -15,7 +15,8 @@ struct RestoreCommand: AsyncParsableCommand {
             restore_lock_timeout_seconds for the application's transactions; exit 4 after that, \
             nothing changed), takes a pre-restore safety backup of the current database (unless \
             --no-safety-backup) and replaces the database through SQLite's backup API under that \
-            one lock, then runs integrity_check. Asks you to type the backup id unless --yes. Exits 5 while a \
+            one lock, then runs integrity_check. A backup known only in the off-site bucket (a new \
+            machine) is looked up there and downloaded with its SHA-256 checked. Asks you to type the backup id unless --yes. Exits 5 while a \
             backup-api serves the data directory, 3 when the bundle does not verify.
             """)
 
@@ -49,7 +50,7 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         let source: RestoreSource
         if let id {
-            source = .backup(id: try service.catalog.resolveID(id))
+            source = .backup(id: try await RemoteLookup.resolve(id, in: service))
         } else {
             source = .file(URL(fileURLWithPath: file!))
         }
@@ -66,7 +67,10 @@ struct RestoreCommand: AsyncParsableCommand {
                 if !global.quiet, !global.json { output.note("replacing the database…") }
             }
         }
-        let prepared = try service.prepareRestore(source, progress: report)
+        // Blocking work (a remote-only backup is downloaded through its store) off the cooperative pool.
+        let prepared = try await BlockingWork.run { () throws(BackupError) in
+            try service.prepareRestore(source, progress: report)
+        }
         bar?.finish()
         let target = prepared.backupID ?? prepared.manifest.id
         if !yes {
@@ -82,6 +86,11 @@ struct RestoreCommand: AsyncParsableCommand {
             try await service.runRestore(prepared, safetyBackup: !noSafetyBackup, progress: report)
         }
         bar?.finish()
+        // With off-site copies on, the safety backup is uploaded too (a failure is retried later).
+        var safety: BackupInfo?
+        if let id = outcome.safetyBackupID, let info = try? service.catalog.record(id: id).info {
+            safety = await service.uploadIfPending(info)
+        }
         if global.json {
             output.printJSON(outcome)
             return
@@ -91,10 +100,8 @@ struct RestoreCommand: AsyncParsableCommand {
         if let waited = outcome.writersWaitedMs {
             output.line("writers waited: \(waited) ms (the database's write lock, safety backup and replacement)")
         }
-        if let safetyID = outcome.safetyBackupID, let safety = try? service.catalog.record(id: safetyID) {
-            output.line(
-                "safety backup: \(safetyID)  \(service.bundleLocation(of: safety.info))"
-            )
+        if let safety {
+            output.line("safety backup: \(safety.id)  \(service.bundleLocation(of: safety))")
         }
     }
 }

@@ -31,6 +31,10 @@ struct ShowCommand: AsyncParsableCommand {
             ("pinned", info.pinned ? "yes" : "no"),
             ("note", info.noteText ?? "-"),
         ]
+        if info.offsite.status != .none {
+            let copy = [info.offsite.status.rawValue, info.offsite.key, info.offsite.error].compactMap { $0 }
+            lines.append(("off-site", copy.joined(separator: "  ")))
+        }
         if let progress = info.progress { lines.append(("progress", "\(progress.percent)%")) }
         if let error = info.error { lines.append(("error", error)) }
         if let verification = info.verification {

@@ -5,7 +5,8 @@ import Logging
     import FoundationNetworking
 #endif
 
-/// Sends a webhook alert (a JSON POST to the settings' `webhook_url`) when a backup fails.
+/// Sends a webhook alert (a JSON POST to the settings' `webhook_url`) when a backup fails
+/// (`backup.failed`) or its off-site upload fails (`upload.failed`).
 ///
 /// Delivery runs in its own task with retries and back-off, so it never holds up a job; each
 /// failed attempt is logged with its reason.
@@ -54,9 +55,20 @@ public struct AlertNotifier: Sendable {
     /// Returns the delivery task, which callers may await (the CLI does, briefly) or ignore.
     @discardableResult
     public func backupFailed(_ info: BackupInfo?, message: String) -> Task<Bool, Never>? {
+        alert(event: "backup.failed", info, message: message)
+    }
+
+    /// Alerts about a backup whose off-site upload failed (the local backup is intact; the upload
+    /// is retried). Returns the delivery task, as ``backupFailed(_:message:)`` does.
+    @discardableResult
+    public func uploadFailed(_ info: BackupInfo?, message: String) -> Task<Bool, Never>? {
+        alert(event: "upload.failed", info, message: message)
+    }
+
+    private func alert(event: String, _ info: BackupInfo?, message: String) -> Task<Bool, Never>? {
         guard let url = (try? catalog.settings())?.webhookURL.flatMap(URL.init(string:)) else { return nil }
         let payload = Payload(
-            event: "backup.failed", message: message, backup: info, host: ProcessInfo.processInfo.hostName,
+            event: event, message: message, backup: info, host: ProcessInfo.processInfo.hostName,
             sentAt: clock.now())
         guard let body = try? JSONEncoder.backupManager().encode(payload) else { return nil }
         return Task { await deliver(body, to: url) }

@@ -32,6 +32,11 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     /// When the bundle was last verified, and what was wrong with it (nil when it verified).
     public var verifiedAt: Date?
     public var verificationError: String?
+    /// The off-site copy: where it stands, its object key, when it was confirmed, why it failed.
+    public var offsiteStatus: OffsiteStatus
+    public var offsiteKey: String?
+    public var offsiteUploadedAt: Date?
+    public var offsiteError: String?
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, filename, store, type, status
@@ -51,6 +56,10 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         case error
         case verifiedAt = "verified_at"
         case verificationError = "verification_error"
+        case offsiteStatus = "offsite_status"
+        case offsiteKey = "offsite_key"
+        case offsiteUploadedAt = "offsite_uploaded_at"
+        case offsiteError = "offsite_error"
     }
 
     public typealias Columns = CodingKeys
@@ -75,6 +84,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         self.pinned = false
         self.doneBytes = 0
         self.totalBytes = 0
+        self.offsiteStatus = .none
     }
 
     /// The record as the faces show it.
@@ -87,7 +97,10 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
             error: error, warnings: warnings,
             verification: verifiedAt.map {
                 VerificationSummary(checkedAt: $0, ok: verificationError == nil, error: verificationError)
-            })
+            },
+            store: store,
+            offsite: OffsiteCopy(
+                status: offsiteStatus, key: offsiteKey, uploadedAt: offsiteUploadedAt, error: offsiteError))
     }
 }
 

@@ -128,6 +128,16 @@ extension Catalog {
                 table.add(column: "offsite", .jsonText).notNull().defaults(to: "{}")
             }
         }
+        migrator.registerMigration("v11_offsite_copies") { db in
+            // The off-site copy of each backup (see OffsiteCopy); a record whose bundle is only in
+            // the bucket has store = 's3'.
+            try db.alter(table: "backup") { table in
+                table.add(column: "offsite_status", .text).notNull().defaults(to: OffsiteStatus.none.rawValue)
+                table.add(column: "offsite_key", .text)
+                table.add(column: "offsite_uploaded_at", .datetime)
+                table.add(column: "offsite_error", .text)
+            }
+        }
         return migrator
     }
 }

@@ -72,7 +72,10 @@ extension Catalog {
         }
         let total =
             try Int64.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(size_bytes), 0) FROM backup WHERE status = 'completed'") ?? 0
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(size_bytes), 0) FROM backup WHERE status = 'completed' AND store = 'local'
+                    """) ?? 0
         let lastSuccess = try Date.fetchOne(
             db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'completed'")
         let lastFailure = try Date.fetchOne(db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'failed'")

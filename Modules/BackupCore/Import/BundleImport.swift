@@ -105,6 +105,7 @@ public final class BundleImport: @unchecked Sendable {
         record.completedAt = service.now()
         record.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
         record.verifiedAt = record.completedAt
+        record.offsiteStatus = service.initialOffsiteStatus()
         try service.catalog.insert(record)
         return record.info
     }

@@ -122,6 +122,7 @@ extension BackupService {
             record.sourcePageCount = Int64(snapshot.pageCount)
             record.doneBytes = total
             record.totalBytes = total
+            record.offsiteStatus = initialOffsiteStatus()
             try catalog.update(record)
             applyRetentionAfterJob(justMade: record.id)
             return record.info
@@ -163,16 +164,20 @@ extension BackupService {
         }
     }
 
-    /// Prepares and runs a backup in one call (the CLI's path). When it fails (not when it is
-    /// cancelled or busy), `alerts` hears about it and the call waits for the delivery.
+    /// Prepares and runs a backup in one call (the CLI's path), then makes its off-site copy
+    /// when off-site copies are on (so a cron job is enough). When the backup fails (not when it
+    /// is cancelled or busy), `alerts` hears about it and the call waits for the delivery. A
+    /// failed upload does not fail the backup: the returned record says `failed` with the error
+    /// (and `alerts` hears of it); it is retried later.
     @discardableResult
     public func createBackup(
         type: BackupType = .manual, note: String? = nil, alerts: AlertNotifier? = nil,
         progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> BackupInfo {
         let prepared = try prepareBackup(type: type, note: note)
+        let info: BackupInfo
         do {
-            return try await run(prepared, progress: progress)
+            info = try await run(prepared, progress: progress)
         } catch {
             if error != .cancelled, let alerts {
                 let failed = try? catalog.record(id: prepared.record.id).info
@@ -180,5 +185,6 @@ extension BackupService {
             }
             throw error
         }
+        return await uploadIfPending(info, alerts: alerts, progress: progress)
     }
 }

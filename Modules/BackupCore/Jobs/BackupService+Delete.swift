@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 
 extension BackupService {
-    /// Deletes a finished backup: first its record, then its bundle and sidecar.
+    /// Deletes a finished backup: first its record, then its bundle and sidecar, then its
+    /// off-site copy if it has one.
     ///
     /// That order means a crash in between leaves a file without a record (found and adopted
     /// or quarantined later), never a record pointing at nothing. A backup that a job makes,
@@ -25,6 +27,22 @@ extension BackupService {
         } catch {
             try catalog.insert(record)
             throw error
+        }
+        deleteOffsiteCopy(of: record)
+    }
+
+    /// A deleted backup's copy in the bucket goes too (else the next look at the bucket would
+    /// bring it back as remote-only). Best effort: a copy that cannot be removed now is logged
+    /// and left, and comes back as a remote-only backup to delete again.
+    private func deleteOffsiteCopy(of record: BackupRecord) {
+        guard record.store != S3Store.storeName, record.offsiteStatus != .none else { return }
+        do throws(BackupError) {
+            guard let target = try offsiteTarget() else { return }
+            try S3Store(target: target, temporary: dataDirectory.temporary).delete(record.filename)
+        } catch {
+            Self.offsiteLogger.error(
+                "the off-site copy of a deleted backup could not be removed",
+                metadata: ["backup_id": "\(record.id)", "error": "\(error.message)"])
         }
     }
 }

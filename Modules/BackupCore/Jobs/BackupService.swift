@@ -94,6 +94,8 @@ public struct BackupService: Sendable {
             report.interrupted = try catalog.failActiveRecords(
                 reason: "interrupted: the process running this job stopped before it finished", now: now())
             try catalog.clearUses()
+            // Uploads run under the job lock: one left `uploading` belongs to a dead process.
+            try catalog.resetInterruptedUploads()
             report.temporaryFilesRemoved = removeTemporaryFiles()
             try reconcileHoldingLock(into: &report)
             return (lease, report)

@@ -10,6 +10,10 @@ public struct JobProgress: Sendable, Equatable {
         case waitingForLock = "waiting_for_lock"
         /// A restore writes the backup into the live database.
         case replace
+        /// An upload sends the bundle to the off-site bucket.
+        case upload
+        /// A bundle is fetched from the off-site bucket (a pull, a restore of a remote-only backup).
+        case download
     }
 
     public var backupID: String

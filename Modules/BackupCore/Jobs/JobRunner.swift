@@ -7,6 +7,8 @@ public enum JobKind: String, Codable, Sendable {
     case verify
     case `import`
     case restore
+    /// The off-site copy of a completed backup.
+    case upload
 }
 
 /// A job as the faces show it (`current_job`, events).
@@ -84,6 +86,33 @@ public actor JobRunner {
             try await service.run(prepared, progress: progress)
         }
         return prepared.record.info
+    }
+
+    /// Starts the off-site upload of a completed backup as a job (kind `upload`, phase `upload`)
+    /// and returns its record at once. A failed upload leaves the backup as it is, its off-site
+    /// copy `failed` (retried by ``retryUpload()``), and alerts the webhook.
+    public func startUpload(id: String) async throws(BackupError) -> BackupInfo {
+        let prepared = try await prepare { (service) throws(BackupError) in try service.prepareUpload(id: id) }
+        let alerts = self.alerts
+        launch(kind: .upload, backupID: id) { service, progress throws(BackupError) in
+            try await service.runUpload(prepared, alerts: alerts, progress: progress)
+        }
+        return prepared.record.info
+    }
+
+    /// Starts the upload of the oldest backup still waiting for its off-site copy (pending or
+    /// failed), when off-site copies are on and no job runs; returns it, or nil when there was
+    /// nothing to do or the runner is busy.
+    @discardableResult
+    public func retryUpload() async -> BackupInfo? {
+        guard !hasJob, !closed, !gate.isInMaintenance else { return nil }
+        let service = self.service
+        let next = await BlockingWork.run { () -> BackupRecord? in
+            guard (try? service.offsiteTarget()) != nil else { return nil }
+            return (try? service.catalog.backupsAwaitingUpload())?.first
+        }
+        guard let next else { return nil }
+        return try? await startUpload(id: next.id)
     }
 
     /// Starts verifying a completed backup and returns its record at once.
@@ -172,7 +201,9 @@ public actor JobRunner {
             try result.keep { () throws(BackupError) in try session.finish(progress: progress) }
         }
         await task.value
-        return try result.get()
+        let info = try result.get()
+        if info.offsite.status == .pending { _ = try? await startUpload(id: info.id) }
+        return info
     }
 
     /// Restores that finished and want the process restarted (the server re-executes itself or
@@ -303,10 +334,20 @@ public actor JobRunner {
                 }
             }
             self.didFinish(outcome)
+            // A completed backup's off-site copy follows at once, as a job of its own.
+            if kind == .backup, case .success = outcome { await self.uploadIfPending(backupID) }
         }
         current = (status, task)
         publish(status)
         return task
+    }
+
+    /// Starts backup `id`'s upload when its off-site copy is pending.
+    private func uploadIfPending(_ id: String) async {
+        guard let record = try? await service.catalog.async.record(id: id), record.offsiteStatus == .pending else {
+            return
+        }
+        _ = try? await startUpload(id: id)
     }
 
     private func didProgress(_ step: JobProgress) {

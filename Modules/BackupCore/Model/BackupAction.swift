@@ -62,6 +62,7 @@ extension JobKind {
         case .verify: "verified"
         case .import: "imported"
         case .restore: "restored"
+        case .upload: "uploaded"
         }
     }
 }

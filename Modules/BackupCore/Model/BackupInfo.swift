@@ -76,6 +76,11 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     public var warnings: [String]
     /// The last verification's outcome; nil when never verified.
     @ExplicitNull public var verification: VerificationSummary?
+    /// Where the bundle is: `local` (`backups/`, perhaps with an off-site copy too) or `s3` (a
+    /// remote-only backup: only in the off-site bucket).
+    public var store: String
+    /// The off-site copy (status `none` when off-site storage is off).
+    public var offsite: OffsiteCopy
     /// What the backup's state allows (``BackupStatus/allows(_:)``): the faces offer these
     /// and no others, and the core refuses the rest.
     public var actions: [BackupAction]
@@ -90,7 +95,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case note
         case noteKind = "note_kind"
         case noteArgs = "note_args"
-        case pinned, progress, error, warnings, verification, actions
+        case pinned, progress, error, warnings, verification, store, offsite, actions
     }
 
     /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
@@ -112,7 +117,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         id: String, filename: String, type: BackupType, status: BackupStatus, sizeBytes: Int64?,
         sha256: String?, createdAt: Date, recordedAt: Date? = nil, completedAt: Date?, note: String?,
         noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil, pinned: Bool, progress: BackupProgress?,
-        error: String?, warnings: [String] = [], verification: VerificationSummary? = nil
+        error: String?, warnings: [String] = [], verification: VerificationSummary? = nil,
+        store: String = LocalStore.storeName, offsite: OffsiteCopy = .none
     ) {
         self.id = id
         self.filename = filename
@@ -131,6 +137,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.error = error
         self.warnings = warnings
         self.verification = verification
+        self.store = store
+        self.offsite = offsite
         self.actions = status.actions
     }
 }

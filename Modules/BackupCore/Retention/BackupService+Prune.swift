@@ -25,15 +25,16 @@ extension BackupService {
         return report
     }
 
-    /// Applies retention; the caller holds the job lock (a dry run needs none). `justMade` (the
+    /// Applies retention to the local store; the caller holds the job lock (a dry run needs
+    /// none). A backup whose off-site copy is uploaded loses only its local bundle and stays
+    /// listed as remote-only (``dropLocalCopy(of:)``). `justMade` (the
     /// backup of the job that prunes now) and the backups a job uses (a restore's source while
     /// its safety backup prunes) are never deleted. A real run records its outcome for the stats
     /// (see ``RetentionFailure``) and logs a failure; the failure is in the report, not thrown.
     func pruneHoldingLock(dryRun: Bool, justMade: String? = nil) throws(BackupError) -> PruneReport {
-        let records = try catalog.allRecords()
-        let plan = Retention.plan(
-            records, policy: try catalog.settings().retention, now: now(), calendar: calendar, justMade: justMade,
-            inUse: try catalog.usedBackupIDs())
+        let records = try catalog.allRecords().filter { $0.store == localStore.name }
+        let plan = try localRetentionPlan(
+            records, policy: try catalog.settings().retention, justMade: justMade, inUse: try catalog.usedBackupIDs())
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         var deleted: [BackupInfo] = []
         var failure: BackupError?
@@ -41,7 +42,11 @@ extension BackupService {
             guard let record = byID[id] else { continue }
             if !dryRun {
                 do throws(BackupError) {
-                    try deleteFinished(record)
+                    if record.status == .completed, record.offsiteStatus == .uploaded {
+                        try dropLocalCopy(of: record)
+                    } else {
+                        try deleteFinished(record)
+                    }
                 } catch {
                     failure = failure ?? error
                     continue
@@ -60,6 +65,22 @@ extension BackupService {
         return PruneReport(
             deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun,
             failure: failure)
+    }
+
+    /// Local retention's plan over `records` (the local store's): while off-site copies are
+    /// on, a backup whose copy is not made yet keeps its only bundle whatever the rules say.
+    /// `offsiteEnabled` gives the off-site switch of settings about to be saved (a preview); by
+    /// default the catalog's.
+    func localRetentionPlan(
+        _ records: [BackupRecord], policy: RetentionPolicy, justMade: String? = nil, inUse: Set<String> = [],
+        offsiteEnabled: Bool? = nil
+    ) throws(BackupError) -> RetentionPlan {
+        let enabled: Bool
+        if let offsiteEnabled { enabled = offsiteEnabled } else { enabled = try offsiteCopiesEnabled() }
+        let awaiting = enabled ? Set(records.filter { $0.offsiteStatus.isAwaitingUpload }.map(\.id)) : []
+        return Retention.plan(
+            records, policy: policy, now: now(), calendar: calendar, justMade: justMade, inUse: inUse,
+            awaitingUpload: awaiting)
     }
 
     static let retentionLogger = Logger(label: "retention")

@@ -9,6 +9,9 @@ public struct RetentionPlan: Equatable, Sendable {
         case justMade
         /// A running job works on it (a restore's source while the safety backup prunes).
         case inUse
+        /// Its off-site copy is not made yet (pending, uploading or failed): the local bundle is
+        /// its only copy.
+        case awaitingUpload
         /// The rules do not apply to it (a manual or imported backup without `include_manual`,
         /// or a job still running).
         case notCovered
@@ -41,11 +44,12 @@ public enum Retention {
     /// - `pre-restore` backups keep the newest three.
     /// - Failed and cancelled records older than a week are deleted; `missing` records and
     ///   running jobs are left alone.
-    /// - `justMade`, the backup a job has just made, and the backups in `inUse` (that a running
-    ///   job works on) are kept whatever the rules say.
+    /// - `justMade`, the backup a job has just made, the backups in `inUse` (that a running
+    ///   job works on) and those in `awaitingUpload` (whose only copy is the one retention would
+    ///   delete) are kept whatever the rules say.
     public static func plan(
         _ backups: [BackupRecord], policy: RetentionPolicy, now: Date, calendar: Calendar = .current,
-        justMade: String? = nil, inUse: Set<String> = []
+        justMade: String? = nil, inUse: Set<String> = [], awaitingUpload: Set<String> = []
     ) -> RetentionPlan {
         var kept: [String: RetentionPlan.Reason] = [:]
         var deleted: [String] = []
@@ -53,6 +57,9 @@ public enum Retention {
         let completed = newestFirst.filter { $0.status == .completed }
         if let justMade, backups.contains(where: { $0.id == justMade }) { kept[justMade] = .justMade }
         for backup in backups where inUse.contains(backup.id) && kept[backup.id] == nil { kept[backup.id] = .inUse }
+        for backup in backups where awaitingUpload.contains(backup.id) && kept[backup.id] == nil {
+            kept[backup.id] = .awaitingUpload
+        }
         if let newest = completed.first, kept[newest.id] == nil { kept[newest.id] = .newest }
         for backup in completed where backup.pinned && kept[backup.id] == nil { kept[backup.id] = .pinned }
 

@@ -41,8 +41,9 @@ extension BackupService {
         _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil
     ) throws(BackupError) -> SettingsChange {
         let settings = try judged(settings, secretChange: secretChange)
-        let records = try catalog.allRecords()
-        let plan = Retention.plan(records, policy: settings.retention, now: now(), calendar: calendar)
+        let records = try catalog.allRecords().filter { $0.store == localStore.name }
+        let plan = try localRetentionPlan(
+            records, policy: settings.retention, offsiteEnabled: settings.offsite.enabled)
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
         return SettingsChange(settings: settings, deleted: plan.deleted.compactMap { byID[$0]?.info })
     }

@@ -6,12 +6,15 @@ extension BackupService {
         try store(named: record.store)
     }
 
-    /// The store called `name`; only ``LocalStore`` exists so far.
+    /// The store called `name`: ``LocalStore`` (`backups/`) or ``S3Store`` (the off-site bucket,
+    /// for remote-only backups; its calls block, see ``BlockingBridge``).
     public func store(named name: String) throws(BackupError) -> any BundleStore {
-        guard name == localStore.name else {
+        switch name {
+        case localStore.name: return localStore
+        case S3Store.storeName: return try remoteStore()
+        default:
             throw .io(path: name, reason: "no bundle store is called \(name.prefix(80).debugDescription)")
         }
-        return localStore
     }
 
     /// Where a person finds `info`'s bundle (its path in the local store), for the faces' messages.

@@ -122,6 +122,14 @@ public struct LocalStore: BundleStore {
         return try body(url)
     }
 
+    /// The bundle's file, for a reader that outlives one call (an upload streams it while
+    /// awaiting the network); the bundle must be there.
+    func bundleFile(_ key: String) throws(BackupError) -> URL {
+        let url = file(try BundleKey.validated(key))
+        guard FileOps.isRegularFile(url) else { throw Self.absent(key) }
+        return url
+    }
+
     public func size(of key: String) throws(BackupError) -> Int64? {
         let url = file(try BundleKey.validated(key))
         return FileOps.isRegularFile(url) ? FileOps.size(of: url) : nil

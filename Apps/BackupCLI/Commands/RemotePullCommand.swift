@@ -1,0 +1,54 @@
+import ArgumentParser
+import BackupCore
+import Foundation
+
+struct RemotePullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Fetch a backup from the bucket into backups/ (its SHA-256 checked).",
+        discussion: "A backup the catalog does not know yet is looked up in the bucket first.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The backup id, or its first 4 or more characters.")
+    var id: String
+
+    func run() async throws {
+        let service = try global.service()
+        let id = try await RemoteLookup.resolve(id, in: service)
+        let bar = global.progressBar
+        let info: BackupInfo
+        do {
+            info = try await CancelOnSignal.run {
+                try await BlockingWork.run { () async throws(BackupError) in
+                    try await service.pull(id: id) { bar?.update($0) }
+                }
+            }
+        } catch {
+            bar?.finish()
+            throw error
+        }
+        bar?.finish()
+        let output = global.output
+        if global.json {
+            output.printJSON(info)
+        } else {
+            output.line("\(output.paint("pulled", .green)) \(info.id)  \(ByteCount.format(info.sizeBytes ?? 0))")
+            output.line(service.bundleLocation(of: info))
+        }
+    }
+}
+
+/// Resolves an id given to the CLI, looking in the bucket (``BackupService/syncRemoteCatalog()``)
+/// when the catalog does not know it and off-site copies are on: a new machine's restore.
+enum RemoteLookup {
+    static func resolve(_ text: String, in service: BackupService) async throws -> String {
+        do {
+            return try service.catalog.resolveID(text)
+        } catch .notFound {
+            guard try service.offsiteTarget() != nil else { throw BackupError.notFound(id: text) }
+            try await BlockingWork.run { () async throws(BackupError) in _ = try await service.syncRemoteCatalog() }
+            return try service.catalog.resolveID(text)
+        }
+    }
+}
