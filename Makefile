@@ -104,8 +104,8 @@ BENCH_ARGS = --size-mb $(BENCH_SIZE_MB) --small-mb $(BENCH_SMALL_MB) --runs $(BE
 
 ## bench: build release, install the reference tools, run every benchmark, write docs/BENCHMARKS.md
 bench: APT_PACKAGES += $(BENCH_PACKAGES)
-bench: release
-	python3 scripts/bench/bench.py --bin "$$($(SWIFT) build -c release --show-bin-path)" \
+bench: release venv
+	$(VENV)/bin/python scripts/bench/bench.py --bin "$$($(SWIFT) build -c release --show-bin-path)" \
 	  --work $(BENCH_WORK) $(BENCH_ARGS) \
 	  --command "make bench BENCH_SIZE_MB=$(BENCH_SIZE_MB) BENCH_RUNS=$(BENCH_RUNS)"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs every benchmark of Backup Manager against its reference and writes the report.
 
-    python3 scripts/bench/bench.py --bin "$(swift build -c release --show-bin-path)"
+    .venv/bin/python scripts/bench/bench.py --bin "$(swift build -c release --show-bin-path)"
 
 `make bench` builds release, installs the reference tools and calls this with the BENCH_*
 variables. Never part of `make test`.
@@ -19,11 +19,12 @@ import database
 import report
 import s_catalog
 import s_compress
+import s_offsite
 import s_server
 import s_writer
 from context import Context
 
-SECTIONS = ["compress", "writer", "server", "catalog"]
+SECTIONS = ["compress", "writer", "server", "catalog", "offsite"]
 
 
 def main():
@@ -38,6 +39,7 @@ def main():
     parser.add_argument("--api-requests", type=int, default=500)
     parser.add_argument("--api-rate", type=float, default=50)
     parser.add_argument("--catalog-records", type=int, default=10_000)
+    parser.add_argument("--venv", default=".venv", help="the virtualenv holding moto and boto3 (make venv)")
     parser.add_argument("--sections", default=",".join(SECTIONS), help="comma-separated subset of " + ",".join(SECTIONS))
     parser.add_argument("--markdown", default="docs/BENCHMARKS.md")
     parser.add_argument("--json", default="docs/bench-results.json")
@@ -74,6 +76,9 @@ def main():
     if "catalog" in chosen:
         print("bench: catalog and API latency", flush=True)
         s_catalog.run(ctx, source, small)
+    if "offsite" in chosen:
+        print("bench: off-site upload to a loopback S3 server", flush=True)
+        s_offsite.run(ctx, os.path.abspath(args.venv))
     shutil.rmtree(ctx.path("run"), ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
     command = args.command or " ".join(shlex.quote(part) for part in sys.argv)

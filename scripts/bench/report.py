@@ -154,6 +154,11 @@ better (throughput). "min / median" are over the runs; a single value was measur
   same bundle: the same client and bytes, without HTTP.
 - *Restore:* `backup restore ID --yes --no-safety-backup` (verify, extract, integrity_check,
   replace the live database) against `gzip -dc | tar -x` and `PRAGMA integrity_check`.
+- *Off-site upload:* `backup remote push ID` of a bundle of random blobs (about `BENCH_SIZE_MB`,
+  incompressible, so the bundle is that big) to moto's S3 server on 127.0.0.1 with signature
+  checking on, against boto3's `upload_file` (default transfer settings: 8 MiB parts, 10 threads)
+  of the same file to the same server, each under `/usr/bin/time`. The memory row is VmHWM of a
+  new `backup-api` after `POST /api/backups/ID/push` of the same bundle has uploaded it.
 - *Catalog:* {ctx.catalog_records:,} completed, pinned records, each with a (placeholder) bundle file.
 - *API latency:* `scripts/bench/s_catalog.py` sends GETs on one keep-alive connection at a fixed
   rate; latency runs from each request's scheduled time, so stalls are not hidden. "While backups
