@@ -54,7 +54,7 @@ struct RestoreLockCLITests {
         let afterRestore = writer.commits
         #expect(writer.waitForCommits(moreThan: afterRestore + 50))
         writer.stop()
-        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.status == 0, "\(result.stderr)\(result.stdout)")
         #expect(writer.otherErrors.isEmpty, "\(writer.otherErrors)")
 
         let outcome = try JSONDecoder.backupManager().decode(RestoreOutcome.self, from: Data(result.stdout.utf8))
