@@ -6,9 +6,9 @@ import Synchronization
 
 extension S3Client {
     /// Streams a local file to `key`: PutObject below the multipart threshold, else a multipart
-    /// upload (parts of 16 MiB or more, three in flight, each part's MD5 sent for the server to
-    /// check, its SHA-256 signed, and its ETag checked). Memory stays at about the parts in
-    /// flight. On any failure or cancellation the multipart upload is aborted. `progress` hears
+    /// upload (parts of 16 MiB or more, four in flight, each part's MD5 sent for the server to
+    /// check, its SHA-256 signed, and its ETag checked). Parts are streamed from the file: memory
+    /// stays at a chunk per part in flight. On any failure or cancellation the multipart upload is aborted. `progress` hears
     /// the bytes sent so far. Returns the object's size.
     public func upload(
         file: URL, key: String, contentType: String, metadata: [String: String],
@@ -83,20 +83,18 @@ extension S3Client {
         }
     }
 
-    /// Reads one part from the file, hashes it (both on a blocking thread), then sends it with
-    /// retries (UploadPart); returns its ETag.
+    /// Hashes one part of the file (a streaming pass on a blocking thread), then sends it with
+    /// retries (UploadPart), streamed from the file again; returns its ETag.
     private func uploadPart(
         file: URL, key: String, uploadID: String, number: Int, offset: Int64, count: Int
     ) async throws(BackupError) -> String {
-        let (body, digests) = try await BlockingWork.run { () throws(BackupError) -> (ByteBuffer, Digests) in
-            let body = try S3Client.read(file, offset: offset, count: count)
-            return (body, S3Client.digests(of: body))
-        }
+        let part = S3FilePart(file: file, offset: offset, count: count)
+        let digests = try await part.digests()
         let request = S3Request(
             method: .PUT, key: key,
             query: [(name: "partNumber", value: String(number)), (name: "uploadId", value: uploadID)],
-            headers: [(name: "content-md5", value: digests.md5Base64)], body: body, payloadHash: digests.sha256Hex,
-            operation: "UploadPart")
+            headers: [(name: "content-md5", value: digests.md5Base64)], filePart: part,
+            payloadHash: digests.sha256Hex, operation: "UploadPart")
         return try await withRetries { () async throws(S3AttemptFailure) -> String in
             try await self.attempt(request, accepting: []) { response throws(S3AttemptFailure) in
                 _ = try? await response.body.collect(upTo: 1 << 20)

@@ -20,8 +20,8 @@ public final class S3Client: Sendable {
         var multipartThreshold: Int64 = 16 << 20
         /// The size of each part (S3 allows 10,000 parts: larger files get larger parts).
         var partSize: Int64 = 16 << 20
-        /// Parts uploaded at the same time; memory is about this many parts.
-        var partsInFlight = 3
+        /// Parts uploaded at the same time (each streamed from the file: memory is a chunk each).
+        var partsInFlight = 4
         /// `max-keys` of one ListObjectsV2 page (S3's own limit is 1,000).
         var listPageSize = 1000
         /// The clock the signatures are dated by.
@@ -102,6 +102,9 @@ struct S3Request: Sendable {
     /// Headers to send and sign besides `host` and the `x-amz-*` ones the signer adds.
     var headers: [(name: String, value: String)] = []
     var body: ByteBuffer?
+    /// A region of a file sent as the body, streamed (a multipart upload's part); `payloadHash`
+    /// must then be given.
+    var filePart: S3FilePart?
     /// The hex SHA-256 of the body (computed when nil).
     var payloadHash: String?
     /// `PutObject`, `UploadPart`: for messages.
@@ -203,7 +206,9 @@ extension S3Client {
         for (name, value) in headers {
             prepared.headers.add(name: name, value: value)
         }
-        if let body = request.body {
+        if let part = request.filePart {
+            prepared.body = .stream(part.chunks, length: .known(Int64(part.count)))
+        } else if let body = request.body {
             prepared.body = .bytes(body)
         } else if request.method == .PUT || request.method == .POST {
             prepared.body = .bytes(ByteBuffer())
