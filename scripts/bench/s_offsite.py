@@ -71,6 +71,7 @@ def run(ctx, venv):
         for index in range(ctx.runs):
             data_dir, database, info, bundle = prepared(ctx, s3, f"push-{index}", source)
             warm(bundle)
+            os.sync()  # the set-up's writes (database copy, bundle) are not left for either contender to pay
 
             def push_ours():
                 seconds, rss, _ = timed(ctx.cli(data_dir, database, "remote", "push", info["id"]))
