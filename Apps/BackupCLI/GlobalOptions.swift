@@ -54,6 +54,16 @@ struct GlobalOptions: ParsableArguments {
         return ProgressBar()
     }
 
+    /// Runs a job's `work` with a progress bar on standard error (when one is shown), cancelled
+    /// by SIGINT or SIGTERM (``CancelOnSignal``); the bar is finished whatever the outcome.
+    func withProgress<T: Sendable>(
+        _ work: @escaping @Sendable (_ progress: @escaping @Sendable (JobProgress) -> Void) async throws -> T
+    ) async throws -> T {
+        let bar = progressBar
+        defer { bar?.finish() }
+        return try await CancelOnSignal.run { try await work { bar?.update($0) } }
+    }
+
     static let valued: Set<String> = ["--data-dir", "--database"]
     static let flags: Set<String> = ["--json", "--no-color", "--quiet"]
 

@@ -17,19 +17,11 @@ struct CreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = try global.service()
-        let bar = global.progressBar
         // The webhook hears about a failure too; a short retry schedule keeps the command quick.
         let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
-        let info: BackupInfo
-        do {
-            info = try await CancelOnSignal.run {
-                try await service.createBackup(type: .manual, note: note, alerts: alerts) { bar?.update($0) }
-            }
-        } catch {
-            bar?.finish()
-            throw error
+        let info = try await global.withProgress { progress in
+            try await service.createBackup(type: .manual, note: note, alerts: alerts, progress: progress)
         }
-        bar?.finish()
         let output = global.output
         if global.json {
             output.printJSON(info)

@@ -16,19 +16,11 @@ struct RemotePullCommand: AsyncParsableCommand {
     func run() async throws {
         let service = try global.service()
         let id = try await RemoteLookup.resolve(id, in: service)
-        let bar = global.progressBar
-        let info: BackupInfo
-        do {
-            info = try await CancelOnSignal.run {
-                try await BlockingWork.run { () async throws(BackupError) in
-                    try await service.pull(id: id) { bar?.update($0) }
-                }
+        let info = try await global.withProgress { progress in
+            try await BlockingWork.run { () async throws(BackupError) in
+                try await service.pull(id: id, progress: progress)
             }
-        } catch {
-            bar?.finish()
-            throw error
         }
-        bar?.finish()
         let output = global.output
         if global.json {
             output.printJSON(info)

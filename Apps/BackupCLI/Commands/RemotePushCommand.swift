@@ -16,20 +16,12 @@ struct RemotePushCommand: AsyncParsableCommand {
     func run() async throws {
         let service = try global.existingService()
         let id = try service.catalog.resolveID(id)
-        let bar = global.progressBar
         let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
-        let info: BackupInfo
-        do {
-            info = try await CancelOnSignal.run {
-                try await BlockingWork.run { () async throws(BackupError) in
-                    try await service.push(id: id, alerts: alerts) { bar?.update($0) }
-                }
+        let info = try await global.withProgress { progress in
+            try await BlockingWork.run { () async throws(BackupError) in
+                try await service.push(id: id, alerts: alerts, progress: progress)
             }
-        } catch {
-            bar?.finish()
-            throw error
         }
-        bar?.finish()
         let output = global.output
         if global.json {
             output.printJSON(info)
