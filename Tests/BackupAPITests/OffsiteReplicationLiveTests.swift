@@ -13,18 +13,12 @@ import Testing
 /// restart after a kill mid-upload.
 @Suite("backup-api off-site copies against a real S3 server (moto), as real processes", .serialized)
 struct OffsiteReplicationLiveTests {
-    static let noEnvironment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]
+    static let noEnvironment = MotoServer.noEnvironment
     let backup = try! ChildProcess(product: "backup")
 
     /// Points `directory` at `moto`'s bucket through the CLI (the secret from standard input).
     func configure(_ directory: TemporaryDirectory, _ moto: MotoServer) throws {
-        let set = try backup.run(
-            [
-                "settings", "set", "offsite.enabled=true", "offsite.endpoint=\(moto.endpoint.absoluteString)",
-                "offsite.region=\(moto.region)", "offsite.bucket=\(moto.bucket)", "offsite.prefix=backups",
-                "offsite.path_style=true", "offsite.access_key_id=\(moto.credentials.accessKeyID)",
-                "offsite.secret_access_key=-", "--yes", "--data-dir", directory.path,
-            ], environment: Self.noEnvironment, input: moto.credentials.secretAccessKey + "\n")
+        let set = try moto.configure(directory, with: backup)
         #expect(set.status == 0, "\(set.stderr)")
     }
 

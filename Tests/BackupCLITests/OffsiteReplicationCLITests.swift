@@ -9,7 +9,7 @@ import Testing
 struct OffsiteReplicationCLITests {
     let backup = try! ChildProcess(product: "backup")
     /// The tests' own credentials come from the settings, never from the runner's environment.
-    static let noEnvironment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]
+    static let noEnvironment = MotoServer.noEnvironment
 
     func json<T: Decodable>(_ type: T.Type, _ result: ChildProcess.Result) throws -> T {
         try JSONDecoder.backupManager().decode(type, from: Data(result.stdout.utf8))
@@ -19,14 +19,7 @@ struct OffsiteReplicationCLITests {
     func configure(
         _ directory: TemporaryDirectory, _ moto: MotoServer, secret: String? = nil, extra: [String] = []
     ) throws {
-        let set = try backup.run(
-            [
-                "settings", "set", "offsite.enabled=true", "offsite.endpoint=\(moto.endpoint.absoluteString)",
-                "offsite.region=\(moto.region)", "offsite.bucket=\(moto.bucket)", "offsite.prefix=backups",
-                "offsite.path_style=true", "offsite.access_key_id=\(moto.credentials.accessKeyID)",
-                "offsite.secret_access_key=-", "--yes", "--data-dir", directory.path,
-            ] + extra, environment: Self.noEnvironment,
-            input: (secret ?? moto.credentials.secretAccessKey) + "\n")
+        let set = try moto.configure(directory, with: backup, secret: secret, extra: extra)
         #expect(set.status == 0, "\(set.stderr)")
     }
 

@@ -6,16 +6,11 @@ import Testing
 @Suite("backup remote test, as a real process against a real S3 server (moto, signatures checked)", .serialized)
 struct RemoteTestCLITests {
     let backup = try! ChildProcess(product: "backup")
-    static let noEnvironment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]
+    static let noEnvironment = MotoServer.noEnvironment
 
     func configure(_ directory: TemporaryDirectory, _ moto: MotoServer, secret: String) throws {
-        let set = try backup.run(
-            [
-                "settings", "set", "offsite.endpoint=\(moto.endpoint.absoluteString)", "offsite.region=\(moto.region)",
-                "offsite.bucket=\(moto.bucket)", "offsite.path_style=true",
-                "offsite.access_key_id=\(moto.credentials.accessKeyID)", "offsite.secret_access_key=-",
-                "--data-dir", directory.path,
-            ], environment: Self.noEnvironment, input: secret + "\n")
+        // Saved but not enabled: `remote test` tests the saved settings either way.
+        let set = try moto.configure(directory, with: backup, enabled: false, secret: secret)
         #expect(set.status == 0, "\(set.stderr)")
     }
 
