@@ -152,3 +152,27 @@ def test_connection_button_names_the_outcome(server, browser, workdir):
         process.kill()
         process.wait()
     assert console_errors(browser, expected=["/api/settings/offsite/test:502"]) == []
+
+
+def test_each_backup_shows_its_offsite_state(server, browser):
+    """A backup whose upload failed (nothing listens at the endpoint) carries the failed off-site
+    badge and its reason in the list, in both languages; the local backup itself completed."""
+    server.api("PUT", "/api/settings/backup", {"offsite": {
+        "enabled": True, "endpoint": f"http://127.0.0.1:{harness.free_port()}", "bucket": "nobody-home",
+        "path_style": True, "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": SECRET}})
+    info = server.backup_and_wait()
+    assert info["status"] == "completed"
+    deadline = time.monotonic() + 120
+    while server.api("GET", f"/api/backups/{info['id']}")["offsite"]["status"] != "failed":
+        assert time.monotonic() < deadline, "the upload did not fail"
+        time.sleep(0.1)
+
+    sign_in(browser, server.base, harness.TOKEN)
+    badge = '[data-offsite="failed"]'
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, badge))
+    assert browser.find_element(By.CSS_SELECTOR, badge).text.endswith(EN["offsite.status.failed"])
+    assert browser.find_element(By.CSS_SELECTOR, ".offsite-reason").text != ""
+    Select(browser.find_element(By.ID, "language")).select_by_value("ru")
+    wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, badge).text.endswith(RU["offsite.status.failed"]))
+    Select(browser.find_element(By.ID, "language")).select_by_value("en")
+    assert not secret_in_page(browser)
