@@ -183,6 +183,69 @@ struct S3ClientTests {
         #expect(try await moto.keys(prefix: "backups/failing").isEmpty)
     }
 
+    @Test("S3's CRC32 checksum: zlib's CRC-32 as four big-endian bytes in base64")
+    func crc32Encoding() {
+        let crc = Array("123456789".utf8).withUnsafeBytes { S3Client.crc32(0, $0) }
+        #expect(crc == 0xCBF4_3926)
+        #expect(S3Client.crc32Base64(crc) == "y/Q5Jg==")
+        #expect(S3Client.crc32Base64(0) == "AAAAAA==")
+    }
+
+    @Test("each part carries its CRC32, right by AWS's check; the object keeps the composite CRC32")
+    func partChecksums() async throws {
+        let moto = try await MotoServer()
+        // The proxy checks every part's x-amz-checksum-crc32 against its body, as AWS does.
+        let proxy = try await FaultProxy(
+            before: moto,
+            rules: [
+                .init(method: "PUT", match: "partNumber=", header: "x-amz-checksum-crc32", action: .crc32, times: 100)
+            ])
+        let directory = TemporaryDirectory("s3-crc32")
+        let file = try Self.file(directory, size: 20 << 20 + 12345)
+        var location = moto.location
+        location.endpoint = proxy.endpoint
+        let client = try Self.client(location, moto.credentials)
+        defer { Task { await client.shutdown() } }
+        _ = try await client.upload(
+            file: file, key: "backups/crc.tar.gz", contentType: "application/gzip", metadata: [:]
+        ) { _ in }
+        let verdicts = proxy.stop()
+        #expect(verdicts.count == 2)
+        #expect(verdicts.allSatisfy { $0.hasPrefix("fault crc32 ok PUT") })
+        let checksum = try await moto.crc32(key: "backups/crc.tar.gz", partSize: 16 << 20)
+        #expect(checksum.parts == 2)
+        #expect(checksum.stored == checksum.expected)
+        #expect(try await moto.read(key: "backups/crc.tar.gz").sha256 == (try Self.sha256(file)))
+    }
+
+    @Test(
+        "a server that refuses the checksum headers (as Backblaze B2 does) gets the upload without them",
+        arguments: ["create", "part"])
+    func checksumsRefused(refusing: String) async throws {
+        let moto = try await MotoServer()
+        let rule: FaultProxy.Rule =
+            refusing == "create"
+            ? .init(method: "POST", match: "uploads", header: "x-amz-checksum-algorithm", action: .reject, times: 100)
+            : .init(method: "PUT", match: "partNumber=", header: "x-amz-checksum-crc32", action: .reject, times: 100)
+        let proxy = try await FaultProxy(before: moto, rules: [rule])
+        let directory = TemporaryDirectory("s3-crc32-refused")
+        let file = try Self.file(directory, size: 20 << 20)
+        var location = moto.location
+        location.endpoint = proxy.endpoint
+        let client = try Self.client(location, moto.credentials)
+        defer { Task { await client.shutdown() } }
+        for key in ["backups/first.tar.gz", "backups/second.tar.gz"] {
+            _ = try await client.upload(file: file, key: key, contentType: "application/gzip", metadata: [:]) { _ in }
+            #expect(try await moto.read(key: key).sha256 == (try Self.sha256(file)))
+            #expect(try await moto.crc32(key: key, partSize: 16 << 20).stored == nil)
+        }
+        // Refused by the first upload only (up to its parts in flight); the second sent none.
+        let refusals = proxy.stop()
+        #expect((1...2).contains(refusals.count))
+        #expect(refusals.allSatisfy { $0.hasPrefix("fault reject") })
+        #expect(try await moto.multipartUploads().isEmpty)
+    }
+
     @Test("a 500 on one part is retried after a back-off and the upload completes")
     func retriedPart() async throws {
         let moto = try await MotoServer()

@@ -121,6 +121,19 @@ public final class MotoServer {
             .map { (key: $0.key, uploadID: $0.upload_id) }
     }
 
+    /// The CRC32 the server keeps for `key` (nil when none, without a "-N" suffix), and the
+    /// composite CRC32 boto3's side computes from the object's bytes in parts of `partSize`.
+    public func crc32(key: String, partSize: Int) async throws -> (stored: String?, expected: String, parts: Int) {
+        struct Checksum: Decodable {
+            var stored: String?
+            var expected: String
+            var parts: Int
+        }
+        let checksum = try await JSONDecoder().decode(
+            Checksum.self, from: Data(boto3(["checksum", key, "\(partSize)"]).utf8))
+        return (checksum.stored, checksum.expected, checksum.parts)
+    }
+
     /// boto3's presigned GetObject URL for `key` (the independent signer).
     public func presignedURL(key: String, expires: Int) async throws -> URL {
         struct Presigned: Decodable { var url: String }
@@ -212,19 +225,29 @@ public final class FaultProxy {
             case internalError = "500"
             case stall
             case corrupt
+            /// 400 InvalidArgument "Unsupported header '<header>'…", as Backblaze B2 answers.
+            case reject
+            /// Checks `x-amz-checksum-crc32` against the body as AWS does (400 BadDigest).
+            case crc32
         }
 
         public var method: String?
         /// A regular expression searched in the request's path and query.
         public var match: String
+        /// A header the request must carry to match.
+        public var header: String?
         public var action: Action
         public var times: Int
         /// How long a stall lasts.
         public var seconds: Int
 
-        public init(method: String? = nil, match: String, action: Action, times: Int = 1, seconds: Int = 30) {
+        public init(
+            method: String? = nil, match: String, header: String? = nil, action: Action, times: Int = 1,
+            seconds: Int = 30
+        ) {
             self.method = method
             self.match = match
+            self.header = header
             self.action = action
             self.times = times
             self.seconds = seconds

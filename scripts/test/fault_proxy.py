@@ -2,13 +2,20 @@
 
 Usage: fault_proxy.py LISTEN_PORT TARGET_PORT RULES_JSON
 
-RULES_JSON is a list of {"method": "PUT", "match": "partNumber=2", "action": "500"|"stall"|"corrupt",
-"times": 1, "seconds": 30}. A request whose method is `method` (any when absent) and whose path and
-query contain a match of the regular expression `match` takes the first rule with `times` left:
+RULES_JSON is a list of {"method": "PUT", "match": "partNumber=2", "header": "x-amz-checksum-crc32",
+"action": "500"|"stall"|"corrupt"|"reject"|"crc32", "times": 1, "seconds": 30}. A request whose method
+is `method` (any when absent), whose path and query contain a match of the regular expression
+`match`, and which carries the header `header` (when given) takes the first rule with `times` left:
 "500" answers 500 InternalError without forwarding, "stall" answers nothing for `seconds`,
-"corrupt" flips the first byte of the body and forwards it. Every other request is forwarded
-unchanged to 127.0.0.1:TARGET_PORT (the Host header included, so signatures stay valid).
+"corrupt" flips the first byte of the body and forwards it, "reject" answers 400 InvalidArgument
+"Unsupported header '<header>' received for this API call." as Backblaze B2 does, "crc32" checks
+the request's `x-amz-checksum-crc32` against its body as AWS does (400 BadDigest when it differs,
+else forwarded). Every other request is forwarded unchanged to 127.0.0.1:TARGET_PORT (the Host
+header included, so signatures stay valid). Each rule taken prints one "fault …" line.
 """
+
+import base64
+import zlib
 
 import http.client
 import http.server
@@ -38,23 +45,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 if not re.search(rule.get("match", ""), self.path):
                     continue
+                if rule.get("header") and self.headers.get(rule["header"]) is None:
+                    continue
                 rule["times"] = rule.get("times", 1) - 1
-                print(f"fault {rule['action']} {self.command} {self.path}", flush=True)
+                if rule["action"] != "crc32":  # that one prints its verdict
+                    print(f"fault {rule['action']} {self.command} {self.path}", flush=True)
                 return rule
         return None
+
+    def error(self, status, code, message):
+        payload = f"<?xml version=\"1.0\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+        self.send_response_only(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         rule = self.rule()
         if rule and rule["action"] == "500":
-            payload = b"<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>injected</Message></Error>"
-            self.send_response_only(500)
-            self.send_header("Content-Type", "application/xml")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            self.error(500, "InternalError", "injected")
             return
+        if rule and rule["action"] == "reject":
+            self.error(400, "InvalidArgument", f"Unsupported header '{rule['header']}' received for this API call.")
+            return
+        if rule and rule["action"] == "crc32":
+            sent = self.headers.get("x-amz-checksum-crc32")
+            actual = base64.b64encode(zlib.crc32(body or b"").to_bytes(4, "big")).decode()
+            print(f"fault crc32 {'ok' if sent == actual else 'differs'} {self.command} {self.path}", flush=True)
+            if sent != actual:
+                self.error(400, "BadDigest", "The CRC32 you specified did not match the calculated checksum.")
+                return
         if rule and rule["action"] == "stall":
             time.sleep(rule.get("seconds", 30))
             self.close_connection = True

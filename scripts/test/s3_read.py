@@ -5,9 +5,15 @@ Usage (credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY):
   s3_read.py ENDPOINT REGION BUCKET list PREFIX  -> {"keys": [...]}
   s3_read.py ENDPOINT REGION BUCKET uploads      -> {"uploads": [{"key", "upload_id"}]}
   s3_read.py ENDPOINT REGION BUCKET presign KEY SECONDS -> {"url"} (boto3's presigned GetObject)
+  s3_read.py ENDPOINT REGION BUCKET checksum KEY PART_SIZE -> {"stored", "expected", "parts"}: the
+      CRC32 the server keeps for the object (null when none; without AWS's "-N" suffix, which moto
+      leaves out) and the composite CRC32 computed here from the object's bytes in parts of
+      PART_SIZE (base64 of the CRC32 of the parts' big-endian CRC32s), and the number of parts
 """
 
+import base64
 import hashlib
+import zlib
 import json
 import sys
 
@@ -50,6 +56,15 @@ def main() -> None:
             "get_object", Params={"Bucket": bucket, "Key": sys.argv[5]}, ExpiresIn=int(sys.argv[6])
         )
         print(json.dumps({"url": url}))
+    elif command == "checksum":
+        key, part_size = sys.argv[5], int(sys.argv[6])
+        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        crcs = [zlib.crc32(body[i:i + part_size]).to_bytes(4, "big") for i in range(0, len(body), part_size)]
+        expected = base64.b64encode(zlib.crc32(b"".join(crcs)).to_bytes(4, "big")).decode()
+        stored = head.get("ChecksumCRC32")
+        print(json.dumps({"stored": stored.split("-")[0] if stored else None, "expected": expected,
+                          "parts": len(crcs)}))
     else:
         sys.exit(f"unknown command {command}")
 

@@ -44,15 +44,19 @@ extension S3Client {
             accepting: [404])
     }
 
-    /// Starts a multipart upload (CreateMultipartUpload); returns its id.
+    /// Starts a multipart upload (CreateMultipartUpload); returns its id. With `checksums`, the
+    /// upload declares CRC32 part checksums (`x-amz-checksum-algorithm`), as the AWS SDKs do by
+    /// default: each part is then sent with its CRC32, which the server checks and keeps.
     func createMultipartUpload(
-        key: String, contentType: String, metadata: [String: String]
+        key: String, contentType: String, metadata: [String: String], checksums: Bool = false
     ) async throws(BackupError) -> String {
-        let response = try await send(
-            S3Request(
-                method: .POST, key: key, query: [(name: "uploads", value: "")],
-                headers: [(name: "content-type", value: contentType)] + S3Client.metadataHeaders(metadata),
-                operation: "CreateMultipartUpload"))
+        var headers = [(name: "content-type", value: contentType)] + S3Client.metadataHeaders(metadata)
+        if checksums { headers.append((name: "x-amz-checksum-algorithm", value: "CRC32")) }
+        var request = S3Request(
+            method: .POST, key: key, query: [(name: "uploads", value: "")], headers: headers,
+            operation: "CreateMultipartUpload")
+        request.carriesChecksums = checksums
+        let response = try await send(request)
         guard let id = S3XML(response.body).value("UploadId"), !id.isEmpty else {
             throw .offsite(
                 OffsiteFailure(kind: .server, detail: "CreateMultipartUpload of \"\(key)\" returned no upload id"))
@@ -60,13 +64,16 @@ extension S3Client {
         return id
     }
 
-    /// Joins the parts (CompleteMultipartUpload). S3 may answer 200 with an error document.
+    /// Joins the parts (CompleteMultipartUpload), naming each part's ETag and, when the upload
+    /// declared them, its CRC32. S3 may answer 200 with an error document.
     func completeMultipartUpload(
-        key: String, uploadID: String, eTags: [String]
+        key: String, uploadID: String, parts: [UploadedPart]
     ) async throws(BackupError) {
         var xml = "<CompleteMultipartUpload>"
-        for (index, eTag) in eTags.enumerated() {
-            xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\"\(S3XML.escape(eTag))\"</ETag></Part>"
+        for (index, part) in parts.enumerated() {
+            let checksum = part.crc32.map { "<ChecksumCRC32>\($0)</ChecksumCRC32>" } ?? ""
+            xml +=
+                "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\"\(S3XML.escape(part.eTag))\"</ETag>\(checksum)</Part>"
         }
         xml += "</CompleteMultipartUpload>"
         let request = S3Request(
@@ -81,6 +88,13 @@ extension S3Client {
                 key: key, operation: "CompleteMultipartUpload", now: tuning.now()
             ).error
         }
+    }
+
+    /// A part the server has: its ETag, and the base64 CRC32 it was sent with (nil when the
+    /// upload declared no checksums).
+    struct UploadedPart: Sendable {
+        var eTag: String
+        var crc32: String?
     }
 
     /// Aborts in a task of its own, so a cancelled caller still cleans up; errors are dropped

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CZlib
 import Crypto
 import Foundation
 import NIOCore
@@ -130,6 +131,20 @@ extension S3Client {
         var sha256Hex: String
         var md5Hex: String
         var md5Base64: String
+        /// `x-amz-checksum-crc32`: the base64 of the CRC-32 (zlib's) in big-endian order.
+        var crc32Base64: String
+    }
+
+    /// The CRC-32 of `bytes` continuing `crc` (zlib's, as S3's `CRC32` checksum is).
+    static func crc32(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+        return UInt32(CZlib.crc32(uLong(crc), base.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
+    }
+
+    /// A CRC-32 as S3 writes it: four big-endian bytes in base64.
+    static func crc32Base64(_ crc: UInt32) -> String {
+        Data([UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)])
+            .base64EncodedString()
     }
 
     /// Hashes `body` (call on a blocking thread for large bodies).
@@ -141,6 +156,9 @@ extension S3Client {
         let md5 = Array(
             view.withContiguousStorageIfAvailable { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
                 ?? Insecure.MD5.hash(data: Array(view)))
-        return Digests(sha256Hex: sha.hexString, md5Hex: md5.hexString, md5Base64: Data(md5).base64EncodedString())
+        let crc = body.withUnsafeReadableBytes { crc32(0, $0) }
+        return Digests(
+            sha256Hex: sha.hexString, md5Hex: md5.hexString, md5Base64: Data(md5).base64EncodedString(),
+            crc32Base64: crc32Base64(crc))
     }
 }

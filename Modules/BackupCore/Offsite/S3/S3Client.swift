@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// A client of one S3-compatible bucket (AWS S3, Backblaze B2, Cloudflare R2, MinIO, Wasabi,
 /// Garage), on AsyncHTTPClient with our own AWS Signature V4 (``SigV4Signer``).
@@ -37,6 +38,9 @@ public final class S3Client: Sendable {
     let tuning: Tuning
     let http: HTTPClient
     let hostHeader: String
+    /// Set once the server has refused S3's checksum headers (Backblaze B2 and some others do):
+    /// this client's later multipart uploads go without them (``S3Request/carriesChecksums``).
+    let checksumsRefused = Mutex(false)
 
     /// A client of `location`'s bucket signing with `credentials`. Throws when the endpoint is
     /// not an http(s) URL or `location.caFile` cannot be read.
@@ -107,6 +111,9 @@ struct S3Request: Sendable {
     var filePart: S3FilePart?
     /// The hex SHA-256 of the body (computed when nil).
     var payloadHash: String?
+    /// Whether it sends S3's additional-checksum headers (`x-amz-checksum-*`), which not every
+    /// S3-compatible server accepts: a refusal is remembered (``S3Client/checksumsRefused``).
+    var carriesChecksums = false
     /// `PutObject`, `UploadPart`: for messages.
     var operation: String
 }
@@ -180,6 +187,13 @@ extension S3Client {
         let status = Int(response.status.code)
         guard (200..<300).contains(status) || accepting.contains(status) else {
             let body = (try? await response.body.collect(upTo: 64 << 10)).map { Array($0.readableBytesView) } ?? []
+            if request.carriesChecksums, S3Failures.refusesChecksums(status: status, body: body) {
+                checksumsRefused.withLock { $0 = true }
+                throw .offsite(
+                    .server,
+                    "\(request.operation) of \"\(request.key ?? "")\": the server does not accept S3's checksum "
+                        + "headers (HTTP \(status)); sending without them")
+            }
             throw S3Failures.response(
                 status: status, body: body, headers: response.headers, bucket: bucket, region: location.region,
                 key: request.key, operation: request.operation, now: tuning.now())

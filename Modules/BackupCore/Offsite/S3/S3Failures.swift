@@ -20,6 +20,17 @@ struct S3AttemptFailure: Error {
 /// Nothing here quotes a request's signature material: the server's message is only quoted for
 /// codes that carry no secret-derived text.
 enum S3Failures {
+    /// Whether a non-2xx answer to a request with `x-amz-checksum-*` headers refuses those
+    /// headers (Backblaze B2: 400 "Unsupported header 'x-amz-checksum-algorithm' …"; others
+    /// answer 501 NotImplemented), rather than failing for another reason.
+    static func refusesChecksums(status: Int, body: [UInt8]) -> Bool {
+        guard status == 400 || status == 501 else { return false }
+        let document = S3XML(body)
+        let code = document.value("Code") ?? ""
+        let said = (code + " " + (document.value("Message") ?? "")).lowercased()
+        return code == "NotImplemented" || said.contains("checksum")
+    }
+
     /// A non-2xx answer. `body` is the (possibly empty) error document.
     static func response(
         status: Int, body: [UInt8], headers: HTTPHeaders, bucket: String, region: String, key: String?,

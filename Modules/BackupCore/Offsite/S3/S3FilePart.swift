@@ -14,13 +14,14 @@ struct S3FilePart: Sendable {
     var offset: Int64
     var count: Int
 
-    /// The part's SHA-256 (signed) and MD5 (`Content-MD5`, and what its ETag must be), read from
-    /// the file in chunks on a blocking thread.
+    /// The part's SHA-256 (signed), MD5 (`Content-MD5`, and what its ETag must be) and CRC32
+    /// (`x-amz-checksum-crc32`), read from the file in chunks on a blocking thread.
     func digests() async throws(BackupError) -> S3Client.Digests {
         let part = self
         return try await BlockingWork.run { () throws(BackupError) -> S3Client.Digests in
             var sha = SHA256()
             var md5 = Insecure.MD5()
+            var crc: UInt32 = 0
             var done = 0
             while done < part.count {
                 let chunk = try S3Client.read(
@@ -28,13 +29,14 @@ struct S3FilePart: Sendable {
                 chunk.withUnsafeReadableBytes { bytes in
                     sha.update(bufferPointer: bytes)
                     md5.update(bufferPointer: bytes)
+                    crc = S3Client.crc32(crc, bytes)
                 }
                 done += chunk.readableBytes
             }
             let md5Bytes = Array(md5.finalize())
             return S3Client.Digests(
                 sha256Hex: sha.finalize().hexString, md5Hex: md5Bytes.hexString,
-                md5Base64: Data(md5Bytes).base64EncodedString())
+                md5Base64: Data(md5Bytes).base64EncodedString(), crc32Base64: S3Client.crc32Base64(crc))
         }
     }
 
