@@ -131,3 +131,38 @@ struct EncryptionSettingsTests {
         #expect(try await service.verify(id: info.id).isValid)
     }
 }
+
+@Suite("Encryption: reconciliation never sets aside an encrypted bundle it cannot open")
+struct EncryptionReconciliationTests {
+    @Test("an unknown encrypted bundle stays in place while no key opens it, and is adopted once one does")
+    func unknownEncryptedBundle() async throws {
+        let source = TemporaryDirectory("encryption-reconcile-a")
+        try SampleDatabase.create(at: source.dataDirectory.database, megabytes: 1)
+        let maker = try BackupService(dataDirectory: source.dataDirectory)
+        _ = try BackupKey(dataDirectory: source.dataDirectory).generate(now: Date())
+        var settings = try maker.settings()
+        settings.encryption.enabled = true
+        try maker.saveSettings(settings)
+        let info = try await maker.createBackup()
+
+        // The bundle and its sidecar appear in another data directory's backups/, without a key.
+        let target = TemporaryDirectory("encryption-reconcile-b")
+        var service = try BackupService(dataDirectory: target.dataDirectory)
+        for name in [info.filename, info.filename + ".sha256"] {
+            try FileManager.default.copyItem(
+                at: source.url.appendingPathComponent("backups/\(name)"),
+                to: target.url.appendingPathComponent("backups/\(name)"))
+        }
+        let (lease, report) = try service.beginJobReporting()
+        lease.release()
+        #expect(report.quarantined.isEmpty && report.adopted.isEmpty, "\(report)")
+        #expect(target.backupFiles() == [info.filename, info.filename + ".sha256"])
+
+        service.givenKeys = try BackupKey.readIdentities(source.dataDirectory.backupKey).map(AgeKey.identity)
+        let (again, adopted) = try service.beginJobReporting()
+        again.release()
+        #expect(adopted.adopted == [info.id])
+        let record = try service.catalog.record(id: info.id)
+        #expect(record.info.encrypted && record.sha256 == info.sha256)
+    }
+}
