@@ -113,6 +113,14 @@ struct AgeCorruptionTests {
         #expect(released == AgeFormat.chunkSize)
     }
 
+    @Test("a header of endless stanzas fails at 1 MiB instead of filling memory")
+    func endlessHeader() {
+        let stanza = Array("-> grease\n\n".utf8)
+        var file = AgeFormat.magic
+        for _ in 0..<(AgeFormat.maxHeaderLength / stanza.count + 10) { file += stanza }
+        #expect(Self.open(file + Array("--- ".utf8)).reason == "age: malformed header: the header is longer than 1 MiB")
+    }
+
     @Test("a wrong identity, no key at all, or a passphrase for a recipients file: no key opens it")
     func wrongKeys() {
         let expected = "age: no key opens this bundle (it is encrypted to other recipients)"
