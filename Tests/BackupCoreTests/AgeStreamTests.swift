@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import BackupCore
@@ -33,6 +34,23 @@ struct AgeStreamTests {
                 #expect(decrypted == plaintext)
             }
         }
+    }
+
+    @Test("a file on disk is a ByteSource: the reader opens an encrypted file through InputFile")
+    func readsAFile() throws {
+        let directory = TemporaryDirectory("age-file")
+        let url = directory.url.appendingPathComponent("data.age")
+        let plaintext = AgeTestData.sample(count: 300_000)
+        try Data(try AgeTestData.encrypt(plaintext, to: Self.lock)).write(to: url)
+        let reader = try AgeDecryptingReader(source: try InputFile(reading: url), keys: [.identity(Self.identity)])
+        var decrypted: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 50_000)
+        while true {
+            let count = try buffer.withMutableBytes { (bytes) throws(BackupError) in try reader.read(into: bytes) }
+            if count == 0 { break }
+            decrypted += buffer[0..<count]
+        }
+        #expect(decrypted == plaintext)
     }
 
     @Test("each file has its own file key and nonce: the same plaintext encrypts differently every time")
