@@ -6,7 +6,10 @@ import Foundation
 ///
 /// No plaintext leaves before its chunk is authenticated. The end is checked as strictly as the
 /// rest: a file that stops before a final chunk, has bytes after it, or an empty final chunk after
-/// others fails (bytes after a full final chunk fail the read after that chunk's plaintext). Memory is constant: one sealed chunk and its plaintext.
+/// others fails (bytes after a full final chunk fail the read after that chunk's plaintext).
+///
+/// Memory is constant: one sealed chunk, read straight into the buffer ChaChaPoly opens (laid out
+/// as its combined box: nonce, ciphertext, tag), and the chunk's plaintext.
 final class AgeDecryptingReader: ByteSource {
     /// The largest scrypt work factor tried (2^22 iterations, 4 GiB of memory); higher ones are
     /// refused rather than computed.
@@ -14,7 +17,8 @@ final class AgeDecryptingReader: ByteSource {
 
     private let input: AgeInput
     private let payloadKey: SymmetricKey
-    private let sealed: UnsafeMutableRawBufferPointer
+    /// The nonce (12 bytes), then the sealed chunk as read.
+    private var sealed = Data(count: 12 + AgeFormat.sealedChunkSize)
     private var plaintext = Data()
     private var offset = 0
     /// Chunks opened so far.
@@ -35,10 +39,7 @@ final class AgeDecryptingReader: ByteSource {
                 == AgeFormat.nonceSize
         else { throw AgeFailure.noNonce }
         payloadKey = AgeFileKey.payloadKey(fileKey, nonce: nonce)
-        sealed = .allocate(byteCount: AgeFormat.sealedChunkSize, alignment: 16)
     }
-
-    deinit { sealed.deallocate() }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(BackupError) -> Int {
         guard buffer.count > 0 else { return 0 }
@@ -60,14 +61,18 @@ final class AgeDecryptingReader: ByteSource {
     /// Reads the next sealed chunk and opens it. A full chunk is not final unless it opens as
     /// final (the plaintext was a multiple of 64 KiB); a shorter one must be final.
     private func openNextChunk() throws(BackupError) {
-        let count = try input.readFully(into: sealed)
+        let input = self.input
+        let count = try sealed.withUnsafeMutableBytes { buffer in
+            Result { () throws(BackupError) in
+                try input.readFully(into: UnsafeMutableRawBufferPointer(rebasing: buffer[12...]))
+            }
+        }.get()
         guard count > 0 else { throw AgeFailure.endsEarly }
-        let chunk = UnsafeRawBufferPointer(rebasing: sealed[0..<count])
-        if count == AgeFormat.sealedChunkSize, let opened = open(chunk, final: false) {
+        if count == AgeFormat.sealedChunkSize, let opened = open(count, final: false) {
             use(opened)
             return
         }
-        guard let opened = open(chunk, final: true) else { throw AgeFailure.chunkFailed(counter + 1) }
+        guard let opened = open(count, final: true) else { throw AgeFailure.chunkFailed(counter + 1) }
         guard !opened.isEmpty || counter == 0 else { throw AgeFailure.emptyFinalChunk(counter + 1) }
         if count == AgeFormat.sealedChunkSize {
             var extra: UInt8 = 0
@@ -87,15 +92,17 @@ final class AgeDecryptingReader: ByteSource {
         counter += 1
     }
 
-    private func open(_ chunk: UnsafeRawBufferPointer, final: Bool) -> Data? {
-        guard chunk.count >= AgeFormat.tagSize else { return nil }
-        let split = chunk.count - AgeFormat.tagSize
-        guard
-            let box = try? ChaChaPoly.SealedBox(
-                nonce: AgePayload.nonce(counter: counter, final: final),
-                ciphertext: UnsafeRawBufferPointer(rebasing: chunk[..<split]),
-                tag: UnsafeRawBufferPointer(rebasing: chunk[split...]))
-        else { return nil }
+    /// The plaintext of the `count` sealed bytes in ``sealed`` under this chunk's nonce, or nil
+    /// when they do not authenticate.
+    private func open(_ count: Int, final: Bool) -> Data? {
+        guard count >= AgeFormat.tagSize else { return nil }
+        let nonce = AgePayload.nonce(counter: counter, final: final)
+        sealed.withUnsafeMutableBytes { buffer in
+            nonce.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 12) }
+        }
+        // The box shares the buffer's storage (no copy of the chunk); it is gone before the next read.
+        let combined = count == AgeFormat.sealedChunkSize ? sealed : sealed.prefix(12 + count)
+        guard let box = try? ChaChaPoly.SealedBox(combined: combined) else { return nil }
         return try? ChaChaPoly.open(box, using: payloadKey)
     }
 

@@ -18,6 +18,9 @@ enum AgeFormat {
     static let columnsPerLine = 64
     /// The longest header line read (the arguments of post-quantum stanzas run to ~1,500).
     static let maxLineLength = 4096
+    /// The longest header read: far above any real one (a stanza per recipient, ~120 bytes each),
+    /// so a file of endless stanzas fails instead of filling memory.
+    static let maxHeaderLength = 1 << 20
 
     static let headerLabel: [UInt8] = Array("header".utf8)
     static let payloadLabel: [UInt8] = Array("payload".utf8)

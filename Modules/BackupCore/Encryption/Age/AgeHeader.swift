@@ -49,7 +49,7 @@ struct AgeHeader {
         var authenticated = version
         var stanzas: [AgeStanza] = []
         while true {
-            let line = try nextLine(input)
+            let line = try nextLine(input, after: authenticated)
             if line.starts(with: Array("---".utf8)) {
                 authenticated += Array("---".utf8)
                 let mac = try parseMAC(line)
@@ -66,7 +66,7 @@ struct AgeHeader {
             else { throw AgeFailure.malformedHeader("a stanza with an empty or invalid argument") }
             var body: [UInt8] = []
             while true {
-                let bodyLine = try nextLine(input)
+                let bodyLine = try nextLine(input, after: authenticated)
                 authenticated += bodyLine
                 let text = bodyLine.dropLast()
                 guard text.count <= AgeFormat.columnsPerLine, let bytes = AgeBase64.decode(text) else {
@@ -80,8 +80,11 @@ struct AgeHeader {
         }
     }
 
-    /// The next header line, which must end with LF.
-    private static func nextLine(_ input: AgeInput) throws(BackupError) -> [UInt8] {
+    /// The next header line, which must end with LF (and keep the header within its limit).
+    private static func nextLine(_ input: AgeInput, after authenticated: [UInt8]) throws(BackupError) -> [UInt8] {
+        guard authenticated.count <= AgeFormat.maxHeaderLength else {
+            throw AgeFailure.malformedHeader("the header is longer than \(AgeFormat.maxHeaderLength >> 20) MiB")
+        }
         guard let line = try input.readLine() else { throw AgeFailure.malformedHeader("a header line is too long") }
         guard line.last == 0x0A else { throw AgeFailure.malformedHeader("the file ends inside the header") }
         return line
