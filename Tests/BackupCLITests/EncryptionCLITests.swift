@@ -122,6 +122,14 @@ struct EncryptionCLITests {
         ])
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try TestDB.fingerprint(live.path) == fingerprint)
+        // The safety backup, with no key file here, is encrypted to the identity given.
+        let listed = try json(
+            [BackupInfo].self,
+            try backup.run(["list", "--json", "--type", "pre-restore", "--data-dir", directory.path]))
+        let safety = try #require(listed.first)
+        #expect(safety.encrypted)
+        let verified = try backup.run(["verify", safety.id, "--identity", moved.path, "--data-dir", directory.path])
+        #expect(verified.status == 0, "\(verified.stdout)")
     }
 
     @Test("acceptance: a flipped byte anywhere in an encrypted bundle makes verify exit 3, naming the cause")
