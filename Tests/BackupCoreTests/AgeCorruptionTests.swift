@@ -75,6 +75,20 @@ struct AgeCorruptionTests {
         }
     }
 
+    @Test("after a failed chunk every later read fails the same way: nothing after it is released")
+    func failureIsSticky() throws {
+        let file = Self.flipped(Self.file, at: Self.payload + Self.sealed + 10)
+        let reader = try AgeDecryptingReader(source: MemorySource(file), keys: [.identity(Self.identity)])
+        var buffer = [UInt8](repeating: 0, count: AgeFormat.chunkSize)
+        let read = { () throws(BackupError) -> Int in
+            try buffer.withMutableBytes { (bytes) throws(BackupError) in try reader.read(into: bytes) }
+        }
+        #expect(try read() == AgeFormat.chunkSize)
+        for _ in 0..<3 {
+            #expect(throws: AgeFailure.chunkFailed(2)) { _ = try read() }
+        }
+    }
+
     @Test("truncation at a chunk boundary ends early; in a chunk, in the header or in the nonce, it is named too")
     func truncation() {
         for boundary in [Self.payload, Self.payload + Self.sealed, Self.payload + 2 * Self.sealed] {

@@ -26,6 +26,8 @@ final class AgeDecryptingReader: ByteSource {
     private var finished = false
     /// Bytes follow the final chunk: the read after it fails.
     private var dataAfterEnd = false
+    /// The first failure, thrown again by every later read (nothing after it is trusted).
+    private var failure: BackupError?
 
     init(source: any ByteSource, keys: [AgeKey]) throws(BackupError) {
         let input = AgeInput(source: source)
@@ -48,7 +50,13 @@ final class AgeDecryptingReader: ByteSource {
                 if dataAfterEnd { throw AgeFailure.dataAfterEnd }
                 return 0
             }
-            try openNextChunk()
+            if let failure { throw failure }
+            do throws(BackupError) {
+                try openNextChunk()
+            } catch {
+                failure = error
+                throw error
+            }
         }
         let count = min(buffer.count, plaintext.count - offset)
         plaintext.withUnsafeBytes { source in
