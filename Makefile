@@ -6,11 +6,13 @@ PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
 APT_PACKAGES := libsqlite3-dev zlib1g-dev libzstd-dev zstd libssl-dev sqlite3 tar gzip coreutils time curl \
-                python3 python3-venv chromium chromium-driver fonts-dejavu-core
+                python3 python3-venv chromium chromium-driver fonts-dejavu-core age
 # The tests' Python packages (browser tests, API fuzzing, the loopback S3 server and boto3 as the
-# independent reader of what the S3 client wrote), in .venv (never the system's Python).
+# independent reader of what the S3 client wrote, pyrage as the second age implementation for
+# passphrase interop), in .venv (never the system's Python).
 VENV            := .venv
-PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0 schemathesis==4.32.5 'moto[server]==5.2.5' boto3==1.44.5
+PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0 schemathesis==4.32.5 'moto[server]==5.2.5' boto3==1.44.5 \
+                   pyrage==1.4.0
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 

@@ -83,6 +83,10 @@ func buildApplication(
     case .file(let path): logger.info("API token read from file", metadata: ["file": "\(path)"])
     case .environment: logger.info("API token read from BACKUP_API_TOKEN")
     }
+    // A key file others may read is refused here, as the token is: the server does not start.
+    if let recipient = try BackupKey(dataDirectory: dataDirectory).recipient() {
+        logger.info("backup key read", metadata: ["recipient": "\(recipient)"])
+    }
     let service = try BackupService(dataDirectory: dataDirectory, clock: { clock.now() })
     let (reconciled, pruned) = try await BlockingWork.run { () throws(BackupError) in try service.startUp() }
     logger.info(

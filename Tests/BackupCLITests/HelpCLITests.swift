@@ -44,7 +44,7 @@ struct HelpCLITests {
             #expect(
                 Self.subcommands(in: result.stdout) == [
                     "create", "list", "show", "verify", "delete", "pin", "unpin", "prune", "stats", "settings",
-                    "restore", "import", "remote",
+                    "restore", "import", "remote", "key",
                 ], "\(arguments)")
         }
         // Global options before --help are accepted too.
@@ -69,7 +69,8 @@ struct HelpCLITests {
             #expect(!nested.isEmpty || long.stdout.contains("--data-dir"), "\(path)")
             pending += nested.map { path + [$0] }
         }
-        #expect(seen.count == 20)
+        #expect(seen.count == 23)
+        #expect(seen.contains("key generate") && seen.contains("key show"))
         #expect(seen.contains("settings show") && seen.contains("settings set"))
         #expect(["remote test", "remote list", "remote push", "remote pull", "remote prune"].allSatisfy(seen.contains))
         // A command group without its subcommand prints its own help.

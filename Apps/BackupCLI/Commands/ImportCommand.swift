@@ -14,11 +14,13 @@ struct ImportCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "The bundle file (backup-….tar.gz or backup-….tar.zst).")
+    @OptionGroup var keys: KeyOptions
+
+    @Argument(help: "The bundle file (backup-….tar.gz or backup-….tar.zst, .age after it when encrypted).")
     var path: String
 
     func run() async throws {
-        let service = try global.service()
+        let service = try keys.apply(to: try global.service())
         let bar = global.progressBar
         var info: BackupInfo
         do {

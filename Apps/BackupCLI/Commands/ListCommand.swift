@@ -37,12 +37,14 @@ struct ListCommand: AsyncParsableCommand {
             output.line("no backups")
             return
         }
-        var table = Table(headers: ["ID", "CREATED", "TYPE", "STATUS", "SIZE", "PIN", "NOTE"], rightAligned: [4])
+        var table = Table(
+            headers: ["ID", "CREATED", "TYPE", "STATUS", "SIZE", "PIN", "ENC", "NOTE"], rightAligned: [4])
         for info in page.items {
             table.rows.append([
                 info.id, LocalTime.format(info.createdAt), info.type.rawValue,
                 output.paint(statusOf: info) + (info.store == S3Store.storeName ? " (bucket only)" : ""),
-                info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.noteText ?? "",
+                info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.encrypted ? "age" : "",
+                info.noteText ?? "",
             ])
         }
         output.line(table.render())

@@ -16,11 +16,16 @@ struct RestoreCommand: AsyncParsableCommand {
             nothing changed), takes a pre-restore safety backup of the current database (unless \
             --no-safety-backup) and replaces the database through SQLite's backup API under that \
             one lock, then runs integrity_check. A backup known only in the off-site bucket (a new \
-            machine) is looked up there and downloaded with its SHA-256 checked. Asks you to type the backup id unless --yes. Exits 5 while a \
+            machine) is looked up there and downloaded with its SHA-256 checked. An encrypted bundle \
+            opens with DATA_DIR/backup-key, BACKUP_PASSPHRASE, encryption.passphrase_file, or the \
+            keys --identity and --passphrase-file give; without one the restore is refused (exit 3) \
+            before the database is touched. Asks you to type the backup id unless --yes. Exits 5 while a \
             backup-api serves the data directory, 3 when the bundle does not verify.
             """)
 
     @OptionGroup var global: GlobalOptions
+
+    @OptionGroup var keys: KeyOptions
 
     @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String?
@@ -41,7 +46,7 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = try global.existingService()
+        let service = try keys.apply(to: try global.existingService())
         try service.ensureNoServerRunning()
         let output = global.output
         if !yes, isatty(STDIN_FILENO) != 1 {

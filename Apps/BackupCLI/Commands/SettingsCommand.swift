@@ -39,6 +39,11 @@ struct SettingsCommand: AsyncParsableCommand {
                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment override the stored \
                 key id and secret.
 
+                encryption.enabled=true encrypts new bundles in the age format: to DATA_DIR/backup-key \
+                (backup key generate) and encryption.recipients (age1…,age1…), or, when \
+                encryption.passphrase_file (or BACKUP_PASSPHRASE, which overrides it) gives a \
+                passphrase, to that passphrase alone.
+
                 When the new retention settings would delete backups now, they are listed and \
                 nothing is saved unless you confirm: on a terminal you are asked, otherwise pass \
                 --yes. --dry-run only lists them.
@@ -129,7 +134,22 @@ enum SettingsKeys {
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
             ("max_import_bytes", "\(settings.maxImportBytes)"),
-        ] + offsite(settings.offsite)
+        ] + offsite(settings.offsite) + encryption(settings.encryption)
+    }
+
+    /// The encryption fields; the key only as its recipient and where it is.
+    private static func encryption(_ encryption: EncryptionSettings) -> [(String, String)] {
+        [
+            ("encryption.enabled", "\(encryption.enabled)"),
+            (
+                "encryption.recipients",
+                encryption.recipients.isEmpty ? "-" : encryption.recipients.joined(separator: ",")
+            ),
+            ("encryption.passphrase_file", encryption.passphraseFile ?? "-"),
+            ("encryption.recipient", encryption.recipient ?? "-"), ("encryption.key_file", encryption.keyFile ?? "-"),
+            ("encryption.passphrase_from_environment", "\(encryption.passphraseFromEnvironment)"),
+            ("encryption.mode", encryption.mode.rawValue),
+        ]
     }
 
     /// The off-site fields; the secret only as whether one is set.

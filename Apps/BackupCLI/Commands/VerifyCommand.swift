@@ -10,6 +10,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @OptionGroup var keys: KeyOptions
+
     @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String?
 
@@ -28,7 +30,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let service = try global.existingService()
+        let service = try keys.apply(to: try global.existingService())
         let bar = global.progressBar
         let output = global.output
         var results: [Result] = []

@@ -10,6 +10,20 @@ enum SecretFile {
     /// Reads a secret, refusing a file that group or others may read, or one shorter than
     /// `minimumLength` characters (an S3 secret is the provider's, not ours to lengthen).
     static func read(_ url: URL, minimumLength: Int = 16) throws(BackupError) -> String {
+        try checkPrivate(url)
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw .io(path: url.path, reason: "cannot read")
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard secret.utf8.count >= max(1, minimumLength) else {
+            throw .io(path: url.path, reason: "holds no usable secret (\(minimumLength) characters at least)")
+        }
+        return secret
+    }
+
+    /// Refuses a file that group or others may read (or that cannot be examined): a secret's
+    /// file must be the owner's alone (mode 0600).
+    static func checkPrivate(_ url: URL) throws(BackupError) {
         var info = stat()
         guard stat(url.path, &info) == 0 else {
             throw .io(path: url.path, reason: "cannot read: \(errnoDescription())")
@@ -20,14 +34,6 @@ enum SecretFile {
                 reason:
                     "is readable by other users (mode \(String(info.st_mode & 0o777, radix: 8))); run chmod 600 on it")
         }
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw .io(path: url.path, reason: "cannot read")
-        }
-        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard secret.utf8.count >= max(1, minimumLength) else {
-            throw .io(path: url.path, reason: "holds no usable secret (\(minimumLength) characters at least)")
-        }
-        return secret
     }
 
     /// Reads the secret at `url`, generating 32 random bytes (hex) there first when it does not exist.

@@ -1,22 +1,25 @@
 import Foundation
 
 extension BundleName {
-    /// What a bundle's file name says: when it was made (UTC, to the second), its type, its id
-    /// and the codec it was written with.
+    /// What a bundle's file name says: when it was made (UTC, to the second), its type, its id,
+    /// the codec it was written with and whether it is encrypted (`.age`).
     public struct Parts: Sendable, Equatable {
         public var createdAt: Date
         public var type: BackupType
         public var id: String
         public var codec: CodecName
+        public var encrypted: Bool = false
     }
 
-    /// Reads `backup-YYYYMMDD-HHMMSS-<type>-<id><extension>`; nil for any other name (a foreign
-    /// object in a shared bucket, a stray file).
+    /// Reads `backup-YYYYMMDD-HHMMSS-<type>-<id><extension>[.age]`; nil for any other name (a
+    /// foreign object in a shared bucket, a stray file).
     public static func parse(_ name: String) -> Parts? {
+        let encrypted = name.hasSuffix(encryptedExtension)
+        let plainName = encrypted ? String(name.dropLast(encryptedExtension.count)) : name
         guard isBundleFilename(name),
-            let codec = CodecName.allCases.first(where: { name.hasSuffix($0.fileExtension) })
+            let codec = CodecName.allCases.first(where: { plainName.hasSuffix($0.fileExtension) })
         else { return nil }
-        let stem = name.dropFirst("backup-".count).dropLast(codec.fileExtension.count)
+        let stem = plainName.dropFirst("backup-".count).dropLast(codec.fileExtension.count)
         // YYYYMMDD-HHMMSS-<type>-<id>; the type may hold a dash (`pre-restore`).
         guard stem.count > 16 + 16 + 2 else { return nil }
         let stamp = stem.prefix(15)
@@ -34,6 +37,6 @@ extension BundleName {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         guard parts.isValidDate(in: calendar), let date = calendar.date(from: parts) else { return nil }
-        return Parts(createdAt: date, type: type, id: id, codec: codec)
+        return Parts(createdAt: date, type: type, id: id, codec: codec, encrypted: encrypted)
     }
 }

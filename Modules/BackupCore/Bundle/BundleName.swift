@@ -1,12 +1,17 @@
 import Foundation
 
 /// Bundle file names: `backup-YYYYMMDD-HHMMSS-<type>-<id>.tar.gz` (or `.tar.zst`: the codec's
-/// extension), time in UTC. The name says what the bundle was written as; reading it goes by its
-/// first bytes (``CodecName/detect(fileAt:)``).
+/// extension; `.age` after it for a bundle encrypted in the age format), time in UTC. The name
+/// says what the bundle was written as; reading it goes by its first bytes
+/// (``CodecName/detect(fileAt:)``, the age header).
 public enum BundleName {
     public static let sidecarExtension = ".sha256"
+    /// What an encrypted bundle's name ends with, after the codec's extension.
+    public static let encryptedExtension = ".age"
 
-    public static func make(id: String, type: BackupType, createdAt: Date, codec: CodecName = .gzip) -> String {
+    public static func make(
+        id: String, type: BackupType, createdAt: Date, codec: CodecName = .gzip, encrypted: Bool = false
+    ) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: createdAt)
@@ -14,12 +19,14 @@ public enum BundleName {
         let year = parts.year.map(String.init) ?? "0000"
         let stamp =
             "\(year)\(two(parts.month))\(two(parts.day))-\(two(parts.hour))\(two(parts.minute))\(two(parts.second))"
-        return "backup-\(stamp)-\(type.rawValue)-\(id)\(codec.fileExtension)"
+        return "backup-\(stamp)-\(type.rawValue)-\(id)\(codec.fileExtension)\(encrypted ? encryptedExtension : "")"
     }
 
     /// Whether `name` is a plain file name of the bundle form (nothing that could leave `backups/`).
     public static func isBundleFilename(_ name: String) -> Bool {
-        guard name.hasPrefix("backup-"), CodecName.allCases.contains(where: { name.hasSuffix($0.fileExtension) }),
+        guard name.hasPrefix("backup-"),
+            CodecName.allCases.contains(where: { name.hasSuffix($0.fileExtension) })
+                || CodecName.allCases.contains(where: { name.hasSuffix($0.fileExtension + encryptedExtension) }),
             name.utf8.count <= 128
         else { return false }
         return name.utf8.allSatisfy { byte in

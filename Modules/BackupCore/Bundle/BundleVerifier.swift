@@ -5,8 +5,11 @@ import GRDB
 /// What a verification found.
 public struct VerificationReport: Sendable, Equatable {
     public var bundleSHA256: String
-    /// The codec the bundle's first bytes name; nil when they name none.
+    /// The codec the bundle's first bytes name (an encrypted bundle's decrypted bytes); nil when
+    /// they name none.
     public var codec: CodecName?
+    /// Whether the bundle is encrypted in the age format.
+    public var encrypted: Bool = false
     public var manifest: Manifest?
     /// Every difference found, most fundamental first; empty when the bundle is good.
     public var problems: [String]
@@ -18,7 +21,13 @@ public struct VerificationReport: Sendable, Equatable {
 /// entry's type, size, SHA-256, mode and mtime, then each source's own checks (SQLite:
 /// `PRAGMA integrity_check` on the extracted database and the manifest's page figures). Entries
 /// go to the source kind that claims them; an entry no kind claims is a problem.
+///
+/// An encrypted bundle is decrypted with ``keys`` on the way (its hash is over the ciphertext);
+/// one that no key opens is thrown, not reported: that is the reader's failure, not the bundle's.
 struct BundleVerifier {
+    /// The keys that may open an encrypted bundle (read only when the bundle is one).
+    var keys: BundleKeys = .none
+
     /// Verifies `bundle`. When `keepDatabaseAt` is given and the bundle verifies, the extracted
     /// database is left there (for a restore); otherwise it is extracted under `temporary` and removed.
     ///
@@ -37,7 +46,8 @@ struct BundleVerifier {
 
         let file = try InputFile(reading: bundle)
         var bundleHash = SHA256()
-        let (codec, gzip) = try CodecName.reader(for: file) { chunk in bundleHash.update(bufferPointer: chunk) }
+        let reading = try CodecName.reader(for: file, keys: keys) { chunk in bundleHash.update(bufferPointer: chunk) }
+        let (codec, gzip) = (reading.codec, reading.reader)
         var problems: [String] = []
         var manifest: Manifest?
         var entries: [Manifest.Entry] = []
@@ -95,7 +105,8 @@ struct BundleVerifier {
             }
         }
         keep = problems.isEmpty && keepDatabaseAt != nil
-        return VerificationReport(bundleSHA256: actualSHA, codec: codec, manifest: manifest, problems: problems)
+        return VerificationReport(
+            bundleSHA256: actualSHA, codec: codec, encrypted: reading.encrypted, manifest: manifest, problems: problems)
     }
 
     private static func compare(manifest: Manifest, entries: [Manifest.Entry], expectedID: String?) -> [String] {

@@ -11,16 +11,21 @@ public struct WrittenBundle: Sendable, Equatable {
 }
 
 /// Streams a backup's sources into a `.tar.gz` or `.tar.zst` bundle: each source's entries (the SQLite
-/// database's `database.sqlite`), then `manifest.json`.
+/// database's `database.sqlite`), then `manifest.json`; with a ``lock``, the compressed stream is
+/// encrypted in the age format on its way to the file (`codec → age → store`).
 ///
-/// One pass over the data: each chunk is hashed for the manifest, framed as tar and compressed,
-/// and the compressed bytes are hashed for the bundle as they are written. Memory stays at a few
+/// One pass over the data: each chunk is hashed for the manifest, framed as tar and compressed
+/// (and encrypted), and the bytes of the file are hashed for the bundle as they are written: the
+/// bundle's SHA-256 and its sidecar are over the file as stored (the ciphertext), so
+/// `sha256sum -c` and the off-site checks need no key; the manifest keeps the plaintext hashes. Memory stays at a few
 /// fixed buffers. The bundle is written in `backups/.tmp/` and handed to the store's
 /// ``BundleStore/put(partial:sha256:as:)``, which makes it durable: a crash leaves either nothing
 /// in the store or a complete bundle with its sidecar.
 struct BundleWriter {
     var codec: CodecName = .gzip
     var compressionLevel: Int
+    /// What the bundle is encrypted to; nil writes it in the clear.
+    var lock: AgeLock? = nil
     var chunkSize = 256 * 1024
 
     /// Bundles `sources` as `filename` into `store`, using `temporary` for the partial file.
@@ -36,9 +41,14 @@ struct BundleWriter {
 
         let output = try OutputFile(creating: partial)
         var bundleHash = SHA256()
-        let gzip = try codec.codec.writer(level: compressionLevel) { (chunk) throws(BackupError) in
+        let toFile: CompressedSink = { (chunk) throws(BackupError) in
             bundleHash.update(bufferPointer: chunk)
             try output.write(chunk)
+        }
+        let encryption = try lock.map { (lock) throws(BackupError) in try AgeEncryptingWriter(lock: lock, sink: toFile)
+        }
+        let gzip = try codec.codec.writer(level: compressionLevel) { (chunk) throws(BackupError) in
+            if let encryption { try encryption.write(chunk) } else { try toFile(chunk) }
         }
 
         let sink = BundleEntrySink(bundleTime: template.createdAt, chunkSize: chunkSize) {
@@ -55,6 +65,7 @@ struct BundleWriter {
         manifest.entries = sink.entries
         try sink.finish(manifest: try manifest.encoded())
         try gzip.finish()
+        try encryption?.finish()
         // Synced here too, so a full disk found by fsync reads as one (the store's sync is then cheap).
         try output.sync()
         output.close()

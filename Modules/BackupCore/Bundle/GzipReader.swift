@@ -10,21 +10,27 @@ final class GzipReader {
     var compressedBytesRead: Int64 { input.bytesRead }
     private var inputExhausted: Bool { input.isExhausted }
 
-    /// - Parameter onCompressed: sees every compressed byte read from the file, in order
-    ///   (the bundle hash is computed there).
+    /// - Parameter onCompressed: sees every compressed byte read from `source`, in order
+    ///   (the bundle hash of a plain bundle is computed there).
     init(
-        file: InputFile, bufferSize: Int = 256 * 1024, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
+        source: any ByteSource, bufferSize: Int = 256 * 1024,
+        onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
     )
         throws(BackupError)
     {
-        input = CompressedInput(file: file, bufferSize: bufferSize, onCompressed: onCompressed)
+        input = CompressedInput(source: source, bufferSize: bufferSize, onCompressed: onCompressed)
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let rc = inflateInit2_(stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard rc == Z_OK else {
             stream.deallocate()
-            throw .io(path: file.url.path, reason: "cannot start inflate (zlib error \(rc))")
+            throw .io(path: "zlib", reason: "cannot start inflate (zlib error \(rc))")
         }
+    }
+
+    /// A reader of the gzip file `file` itself.
+    convenience init(file: InputFile, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void) throws(BackupError) {
+        try self.init(source: file, onCompressed: onCompressed)
     }
 
     /// Fills as much of `buffer` as the stream allows; returns 0 at the end of the gzip member.

@@ -66,13 +66,14 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
 
     /// A new `pending` record. `recordedAt` (when it enters this catalog) defaults to `createdAt`,
     /// right for a job that starts now; an imported bundle passes the time of its import. The
-    /// file name ends as `codec`'s bundles do.
+    /// file name ends as `codec`'s bundles do, with `.age` after it when `encrypted`.
     public init(
         id: String, type: BackupType, createdAt: Date, note: String?, noteKind: NoteKind? = nil,
-        noteArgs: [String: String]? = nil, recordedAt: Date? = nil, codec: CodecName = .gzip
+        noteArgs: [String: String]? = nil, recordedAt: Date? = nil, codec: CodecName = .gzip, encrypted: Bool = false
     ) {
         self.id = id
-        self.filename = BundleName.make(id: id, type: type, createdAt: createdAt, codec: codec)
+        self.filename = BundleName.make(
+            id: id, type: type, createdAt: createdAt, codec: codec, encrypted: encrypted)
         self.store = LocalStore.storeName
         self.type = type
         self.status = .pending

@@ -47,8 +47,11 @@ public struct BackupSettings: Codable, Equatable, Sendable {
             "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "codec",
             "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
         ] + OffsiteSettings.fieldNames.map { "offsite.\($0)" }
+        + EncryptionSettings.fieldNames.map { "encryption.\($0)" }
     /// The fields only the server sets, as JSON paths (a PUT naming one is refused as read-only).
-    public static let readOnlyFieldNames = OffsiteSettings.readOnlyFieldNames.map { "offsite.\($0)" }
+    public static let readOnlyFieldNames =
+        OffsiteSettings.readOnlyFieldNames.map { "offsite.\($0)" }
+        + EncryptionSettings.readOnlyFieldNames.map { "encryption.\($0)" }
     public static let restoreLockTimeoutRange = 1...3600
     /// The bounds of ``maxImportBytes``: 1 MiB to 1 PiB.
     public static let importLimitRange: ClosedRange<Int64> = (1 << 20)...(1 << 50)
@@ -73,11 +76,15 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     /// The off-site copy: the S3 bucket and remote retention.
     public var offsite: OffsiteSettings
 
+    /// Encryption at rest in the age format.
+    public var encryption: EncryptionSettings
+
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
         codec: CodecName = .gzip, compressionLevel: Int = CodecName.gzip.defaultLevel, webhookURL: String? = nil,
         restoreLockTimeoutSeconds: Int = 30,
-        maxImportBytes: Int64 = defaultMaxImportBytes, offsite: OffsiteSettings = OffsiteSettings()
+        maxImportBytes: Int64 = defaultMaxImportBytes, offsite: OffsiteSettings = OffsiteSettings(),
+        encryption: EncryptionSettings = EncryptionSettings()
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
@@ -88,6 +95,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         self.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds
         self.maxImportBytes = maxImportBytes
         self.offsite = offsite
+        self.encryption = encryption
     }
 
     enum CodingKeys: String, CodingKey {
@@ -100,6 +108,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case restoreLockTimeoutSeconds = "restore_lock_timeout_seconds"
         case maxImportBytes = "max_import_bytes"
         case offsite
+        case encryption
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -135,6 +144,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
             fields["max_import_bytes"] = "must be between 1048576 (1 MiB) and 1125899906842624 (1 PiB) bytes"
         }
         fields.merge(offsite.problems) { own, _ in own }
+        fields.merge(encryption.problems) { own, _ in own }
         return fields
     }
 
@@ -145,6 +155,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         var settings = self
         if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
         settings.offsite = settings.offsite.normalized
+        settings.encryption = settings.encryption.normalized
         return settings
     }
 }

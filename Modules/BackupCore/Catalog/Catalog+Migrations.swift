@@ -138,6 +138,13 @@ extension Catalog {
                 table.add(column: "offsite_error", .text)
             }
         }
+        migrator.registerMigration("v12_encryption_settings") { db in
+            // The encryption settings, one JSON object (EncryptionSettings); `{}` reads as the
+            // defaults: encryption off. No key or passphrase is ever in the catalog.
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "encryption", .jsonText).notNull().defaults(to: "{}")
+            }
+        }
         return migrator
     }
 }

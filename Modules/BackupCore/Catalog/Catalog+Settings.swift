@@ -22,6 +22,9 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     /// The off-site settings as one JSON object (catalog v10), without the credentials' state,
     /// which is read from the secret file and the environment; the secret is never here.
     var offsite: OffsiteSettings
+    /// The encryption settings as one JSON object (catalog v12), without the key file's and the
+    /// environment's state; never a key or a passphrase.
+    var encryption: EncryptionSettings
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -43,6 +46,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case enabledAt = "enabled_at"
         case updatedAt = "updated_at"
         case offsite
+        case encryption
     }
 
     init(_ settings: BackupSettings, enabledAt: Date?, updatedAt: Date?) {
@@ -62,6 +66,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         offsite = settings.offsite
         offsite.secretAccessKeySet = false
         offsite.credentialsFromEnvironment = false
+        encryption = settings.encryption.stored
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -74,7 +79,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
                 keepMonthly: keepMonthly, includeManual: includeManual),
             codec: codec, compressionLevel: compressionLevel, webhookURL: webhookURL,
             restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes,
-            offsite: offsite)
+            offsite: offsite, encryption: encryption)
     }
 }
 

@@ -35,6 +35,7 @@ public struct SettingsPatch: Decodable, Sendable {
     var restoreLockTimeoutSeconds: Int?
     var maxImportBytes: Int64?
     var offsite: Offsite?
+    var encryption: Encryption?
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -46,6 +47,7 @@ public struct SettingsPatch: Decodable, Sendable {
         restoreLockTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .restoreLockTimeoutSeconds)
         maxImportBytes = try container.decodeIfPresent(Int64.self, forKey: .maxImportBytes)
         offsite = try container.decodeIfPresent(Offsite.self, forKey: .offsite)
+        encryption = try container.decodeIfPresent(Encryption.self, forKey: .encryption)
         if container.contains(.webhookURL) {
             webhookURL =
                 try container.decodeNil(forKey: .webhookURL)
@@ -122,6 +124,12 @@ public struct SettingsPatch: Decodable, Sendable {
             self.offsite = offsite
             return problem
         }
+        if field.hasPrefix("encryption.") {
+            var encryption = self.encryption ?? Encryption()
+            let problem = encryption.set(String(field.dropFirst("encryption.".count)), to: value, flag: flag)
+            self.encryption = encryption
+            return problem
+        }
         if Self.booleanFields.contains(field) {
             guard flag != nil else { return "must be true or false" }
         } else if !Self.textFields.contains(field) {
@@ -168,6 +176,7 @@ public struct SettingsPatch: Decodable, Sendable {
         if let restoreLockTimeoutSeconds { settings.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds }
         if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
         if let offsite { settings.offsite = try offsite.applied(to: settings.offsite) }
+        if let encryption { settings.encryption = try encryption.applied(to: settings.encryption) }
         if let retention {
             if let value = retention.keepLast { settings.retention.keepLast = value }
             if let value = retention.keepDays { settings.retention.keepDays = value }

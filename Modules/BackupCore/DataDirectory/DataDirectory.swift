@@ -33,6 +33,8 @@ public struct DataDirectory: Sendable, Equatable {
     public var apiToken: URL { root.appendingPathComponent("api-token") }
     /// The off-site secret access key (mode 0600; see ``OffsiteSecret``).
     public var offsiteSecret: URL { root.appendingPathComponent("offsite-secret") }
+    /// The age identity bundles are encrypted to (mode 0600; see ``BackupKey``).
+    public var backupKey: URL { root.appendingPathComponent("backup-key") }
 
     /// Fails with ``BackupError/dataDirectoryMissing(path:)`` unless the data directory exists:
     /// commands that only read, or that work on existing backups, never start a new one.

@@ -82,7 +82,7 @@ public final class BundleImport: @unchecked Sendable {
         output.close()
         let dataDirectory = service.dataDirectory
         let (id, total) = (self.id, output.bytesWritten)
-        let report = try BundleVerifier().verify(
+        let report = try BundleVerifier(keys: try service.bundleKeys()).verify(
             bundle: partial, expectedSHA256: nil, expectedID: nil, temporary: dataDirectory.temporary
         ) { done in progress(JobProgress(backupID: id, phase: .verify, doneBytes: done, totalBytes: total)) }
         guard report.isValid, let manifest = report.manifest else {
@@ -96,7 +96,7 @@ public final class BundleImport: @unchecked Sendable {
         }
         var record = BackupRecord(
             id: manifest.id, type: .imported, createdAt: manifest.createdAt, note: nil, recordedAt: service.now(),
-            codec: report.codec ?? .gzip)
+            codec: report.codec ?? .gzip, encrypted: report.encrypted)
         try service.store(for: record).put(partial: partial, sha256: report.bundleSHA256, as: record.filename)
 
         record.status = .completed

@@ -11,6 +11,8 @@ public struct PreparedBackup: Sendable {
     /// The compression the settings chose when the record (and so its file name) was made.
     let codec: CodecName
     let compressionLevel: Int
+    /// What the bundle is encrypted to (nil: not encrypted), as the settings said at the start.
+    let lock: AgeLock?
 }
 
 extension BackupService {
@@ -30,7 +32,7 @@ extension BackupService {
             let prepared = try prepareBackupHoldingLock(type: type, note: note)
             return PreparedBackup(
                 record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes, codec: prepared.codec,
-                compressionLevel: prepared.compressionLevel)
+                compressionLevel: prepared.compressionLevel, lock: prepared.lock)
         } catch {
             lease.release()
             throw error
@@ -51,13 +53,14 @@ extension BackupService {
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
 
         let settings = try catalog.settings()
+        let lock = try encryptionLock(settings.encryption)
         let record = BackupRecord(
             id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs,
-            codec: settings.codec)
+            codec: settings.codec, encrypted: lock != nil)
         try catalog.insert(record)
         return PreparedBackup(
             record: record, lease: nil, estimatedBytes: estimate, codec: settings.codec,
-            compressionLevel: settings.compressionLevel)
+            compressionLevel: settings.compressionLevel, lock: lock)
     }
 
     /// Runs a prepared backup to its end and releases the job lock.
@@ -86,7 +89,7 @@ extension BackupService {
             let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
             let database = dataDirectory.database
             let (filename, temporary, store) = (record.filename, dataDirectory.temporary, localStore)
-            let (codec, level) = (prepared.codec, prepared.compressionLevel)
+            let (codec, level, lock) = (prepared.codec, prepared.compressionLevel, prepared.lock)
             // The snapshot phase is the copy, when one is needed: reading in place skips it.
             let (snapshot, written) = try await snapshotEngine.withSnapshot(
                 source: dataDirectory.database, scratch: snapshotURL,
@@ -97,7 +100,7 @@ extension BackupService {
                 }
             ) { (view) throws(BackupError) in
                 let source = SQLiteSource(database: database, snapshot: (view.reader, view.result))
-                let written = try BundleWriter(codec: codec, compressionLevel: level).write(
+                let written = try BundleWriter(codec: codec, compressionLevel: level, lock: lock).write(
                     sources: [source], manifest: template, filename: filename,
                     temporary: temporary, store: store
                 ) { bytes in

@@ -77,8 +77,9 @@ extension BackupService {
             try catalog.markMissing(id: id, reason: reason, at: now())
             throw .verificationFailed(reason: reason)
         }
+        let keys = try bundleKeys()
         var report = try store.open(record.filename) { (bundle) throws(BackupError) in
-            try BundleVerifier().verify(
+            try BundleVerifier(keys: keys).verify(
                 bundle: bundle, expectedSHA256: record.sha256, expectedID: record.id,
                 temporary: dataDirectory.temporary
             ) { done in

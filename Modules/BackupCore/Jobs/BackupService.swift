@@ -17,6 +17,11 @@ public struct BackupService: Sendable {
     /// The off-site credentials the environment gives (`AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`); tests set their own.
     public var offsiteEnvironment = OffsiteEnvironment.process
+    /// The passphrase the environment gives (`BACKUP_PASSPHRASE`); tests set their own.
+    public var encryptionEnvironment = EncryptionEnvironment.process
+    /// Keys the operator gave for this run (the CLI's `--identity`, `--passphrase-file`), tried
+    /// first when an encrypted bundle is read (see ``bundleKeys()``).
+    public var givenKeys: [AgeKey] = []
 
     /// - Parameter clock: where time comes from; tests pass a fixed or advancing one.
     public init(

@@ -81,6 +81,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     public var store: String
     /// The off-site copy (status `none` when off-site storage is off).
     public var offsite: OffsiteCopy
+    /// Whether the bundle is encrypted in the age format (its file name ends in `.age`).
+    public var encrypted: Bool
     /// What the backup's state allows (``BackupStatus/allows(_:)``): the faces offer these
     /// and no others, and the core refuses the rest.
     public var actions: [BackupAction]
@@ -95,7 +97,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case note
         case noteKind = "note_kind"
         case noteArgs = "note_args"
-        case pinned, progress, error, warnings, verification, store, offsite, actions
+        case pinned, progress, error, warnings, verification, store, offsite, encrypted, actions
     }
 
     /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
@@ -139,6 +141,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.verification = verification
         self.store = store
         self.offsite = offsite
+        self.encrypted = filename.hasSuffix(BundleName.encryptedExtension)
         self.actions = status.actions
     }
 }

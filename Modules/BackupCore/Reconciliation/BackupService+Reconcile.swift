@@ -42,13 +42,23 @@ extension BackupService {
         for name in try store.strayFiles(keepingSidecarsOf: claimed) {
             report.quarantined += try store.quarantine(name)
         }
+        // An encrypted bundle no key here opens is left where it is, neither adopted nor set
+        // aside: it may be whole, and the key may come back.
         for key in stored.sorted() where !known.contains(key) {
-            if try !adopt(key, into: &report) {
-                report.quarantined += try store.quarantine(key, withSidecar: true)
+            do throws(BackupError) {
+                if try !adopt(key, into: &report) {
+                    report.quarantined += try store.quarantine(key, withSidecar: true)
+                }
+            } catch .verificationFailed(let reason) where EncryptedBundle.isKeyFailure(reason) {
+                continue
             }
         }
         for record in records where record.status != .completed && stored.contains(record.filename) {
-            try recover(record, into: &report)
+            do throws(BackupError) {
+                try recover(record, into: &report)
+            } catch .verificationFailed(let reason) where EncryptedBundle.isKeyFailure(reason) {
+                continue
+            }
         }
         for record in records where record.status == .completed && !stored.contains(record.filename) {
             var missing = record
@@ -62,10 +72,10 @@ extension BackupService {
     /// Verifies an unrecorded bundle, seals it and records it; false when it does not verify or
     /// its id is taken.
     private func adopt(_ key: String, into report: inout ReconcileReport) throws(BackupError) -> Bool {
-        let store = localStore
+        let (store, keys) = (localStore, try bundleKeys())
         let recorded = try store.checksum(of: key)
         let verdict = try store.open(key) { (bundle) throws(BackupError) in
-            try BundleVerifier().verify(
+            try BundleVerifier(keys: keys).verify(
                 bundle: bundle, expectedSHA256: recorded, expectedID: nil, temporary: dataDirectory.temporary)
         }
         guard verdict.isValid, let manifest = verdict.manifest, BackupID.isValid(manifest.id),
@@ -91,9 +101,9 @@ extension BackupService {
     /// bundle sealed) when the bundle verifies as this backup, else the bundle and its sidecar
     /// go to quarantine.
     private func recover(_ record: BackupRecord, into report: inout ReconcileReport) throws(BackupError) {
-        let store = localStore
+        let (store, keys) = (localStore, try bundleKeys())
         let verdict = try store.open(record.filename) { (bundle) throws(BackupError) in
-            try BundleVerifier().verify(
+            try BundleVerifier(keys: keys).verify(
                 bundle: bundle, expectedSHA256: try store.checksum(of: record.filename), expectedID: record.id,
                 temporary: dataDirectory.temporary)
         }

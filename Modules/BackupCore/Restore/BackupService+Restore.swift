@@ -35,6 +35,7 @@ extension BackupService {
     ) throws(BackupError) -> PreparedRestore {
         let lease = try beginJob()
         do throws(BackupError) {
+            let keys = try bundleKeys()
             let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
             var expectedID: String?
             /// Verifies the bundle at `bundle` (a local file) and keeps its database at `extracted`.
@@ -44,7 +45,7 @@ extension BackupService {
                 -> VerificationReport
             {
                 let total = FileOps.size(of: bundle) ?? 0
-                return try BundleVerifier().verify(
+                return try BundleVerifier(keys: keys).verify(
                     bundle: bundle, expectedSHA256: expectedSHA, expectedID: expectedID,
                     temporary: dataDirectory.temporary, keepDatabaseAt: extracted
                 ) { done in

@@ -19,9 +19,10 @@ protocol BundleCodec: Sendable {
     /// in order, on the caller's thread.
     func writer(level: Int, sink: @escaping CompressedSink) throws(BackupError) -> any CompressingWriter
 
-    /// A reader decompressing `file` from its start; `onCompressed` sees every byte read from it.
+    /// A reader decompressing `source` (the bundle file, or the stream decrypted from it) from
+    /// its start; `onCompressed` sees every byte read from it.
     func reader(
-        file: InputFile, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
+        source: any ByteSource, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws(BackupError)
         -> any DecompressingReader
 }

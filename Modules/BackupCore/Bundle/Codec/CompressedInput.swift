@@ -1,15 +1,16 @@
-/// The compressed side of a decompressing reader: reads the bundle file in chunks, shows every
-/// compressed byte to `onCompressed` (the bundle hash, progress) and counts them. Shared by the
-/// gzip and zstd readers, whose decoders only differ in what they do with each chunk.
+/// The compressed side of a decompressing reader: reads the compressed stream (the bundle file, or
+/// the stream decrypted from it) in chunks, shows every compressed byte to `onCompressed` (the
+/// bundle hash, progress) and counts them. Shared by the gzip and zstd readers, whose decoders
+/// only differ in what they do with each chunk.
 final class CompressedInput {
-    let file: InputFile
+    let source: any ByteSource
     private let buffer: UnsafeMutableRawBufferPointer
     private let onCompressed: (UnsafeRawBufferPointer) -> Void
     private(set) var isExhausted = false
     private(set) var bytesRead: Int64 = 0
 
-    init(file: InputFile, bufferSize: Int, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void) {
-        self.file = file
+    init(source: any ByteSource, bufferSize: Int, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void) {
+        self.source = source
         self.onCompressed = onCompressed
         buffer = .allocate(byteCount: bufferSize, alignment: 16)
     }
@@ -18,7 +19,7 @@ final class CompressedInput {
 
     /// The next chunk of the file, valid until the next call; nil at its end.
     func next() throws(BackupError) -> UnsafeRawBufferPointer? {
-        let count = try file.read(into: buffer)
+        let count = try source.read(into: buffer)
         if count == 0 {
             isExhausted = true
             return nil

@@ -12,11 +12,11 @@ struct GzipCodec: BundleCodec {
     }
 
     func reader(
-        file: InputFile, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
+        source: any ByteSource, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws(BackupError)
         -> any DecompressingReader
     {
-        try GzipReader(file: file, onCompressed: onCompressed)
+        try GzipReader(source: source, onCompressed: onCompressed)
     }
 }
 

@@ -15,10 +15,10 @@ struct ZstdCodec: BundleCodec {
     }
 
     func reader(
-        file: InputFile, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
+        source: any ByteSource, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
     ) throws(BackupError)
         -> any DecompressingReader
     {
-        try ZstdReader(file: file, onCompressed: onCompressed)
+        try ZstdReader(source: source, onCompressed: onCompressed)
     }
 }

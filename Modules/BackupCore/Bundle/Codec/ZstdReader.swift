@@ -11,17 +11,17 @@ final class ZstdReader: DecompressingReader {
     var compressedBytesRead: Int64 { input.bytesRead }
     private var inputExhausted: Bool { input.isExhausted }
 
-    /// - Parameter onCompressed: sees every compressed byte read from the file, in order.
+    /// - Parameter onCompressed: sees every compressed byte read from `source`, in order.
     init(
-        file: InputFile, bufferSize: Int = 1 << 20, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
+        source: any ByteSource, bufferSize: Int = 1 << 20, onCompressed: @escaping (UnsafeRawBufferPointer) -> Void
     )
         throws(BackupError)
     {
         guard let stream = ZSTD_createDStream() else {
-            throw .io(path: file.url.path, reason: "cannot create a zstd decompression context")
+            throw .io(path: "zstd", reason: "cannot create a zstd decompression context")
         }
         self.stream = stream
-        input = CompressedInput(file: file, bufferSize: bufferSize, onCompressed: onCompressed)
+        input = CompressedInput(source: source, bufferSize: bufferSize, onCompressed: onCompressed)
     }
 
     deinit {

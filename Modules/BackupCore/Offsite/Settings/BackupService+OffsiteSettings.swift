@@ -24,6 +24,7 @@ extension BackupService {
         settings.offsite.secretAccessKeySet = stored || environment.secretAccessKey != nil
         settings.offsite.credentialsFromEnvironment = environment.isSet
         settings.offsite.accessKeyIDFromEnvironment = environment.accessKeyID != nil
+        settings.encryption = withKeyState(settings.encryption)
         return settings
     }
 
