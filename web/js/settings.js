@@ -56,7 +56,10 @@ function fill(settings) {
   fillEncryption(settings.encryption);
 }
 
-function showErrors(fields) {
+function showErrors(errors) {
+  // A list's item is named with its index (`encryption.recipients[1]`): its field is the list's.
+  const fields = {};
+  for (const [name, problem] of Object.entries(errors)) fields[name.replace(/\[\d+\]$/, '')] ??= problem;
   for (const field of form().querySelectorAll('input, select, textarea')) {
     const slot = $(`#${field.id}-error`);
     const problem = fields[field.name];
