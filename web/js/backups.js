@@ -118,7 +118,7 @@ function row(item) {
     status.push(' ', element(
       'span',
       { class: 'badge encrypted', 'data-encrypted': 'true', title: t('backups.encrypted_title') },
-      '🔒 ', t('backups.encrypted'),
+      t('backups.encrypted'),
     ));
   }
   const offsite = offsiteBadge(item.offsite);
