@@ -19,12 +19,13 @@ import database
 import report
 import s_catalog
 import s_compress
+import s_encryption
 import s_offsite
 import s_server
 import s_writer
 from context import Context
 
-SECTIONS = ["compress", "writer", "server", "catalog", "offsite"]
+SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption"]
 
 
 def main():
@@ -79,6 +80,9 @@ def main():
     if "offsite" in chosen:
         print("bench: off-site upload to a loopback S3 server", flush=True)
         s_offsite.run(ctx, os.path.abspath(args.venv))
+    if "encryption" in chosen:
+        print("bench: encrypted backup and restore against plain ones", flush=True)
+        s_encryption.run(ctx, source)
     shutil.rmtree(ctx.path("run"), ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
     command = args.command or " ".join(shlex.quote(part) for part in sys.argv)

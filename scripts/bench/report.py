@@ -159,6 +159,9 @@ better (throughput). "min / median" are over the runs; a single value was measur
   checking on, against boto3's `upload_file` (default transfer settings: 8 MiB parts, 10 threads)
   of the same file to the same server, each under `/usr/bin/time`. The memory row is VmHWM of a
   new `backup-api` after `POST /api/backups/ID/push` of the same bundle has uploaded it.
+- *Encryption:* `backup create` (gzip level 1) and `backup restore ID --yes --no-safety-backup` of
+  the same database in two fresh data directories, one after `key generate` and `settings set
+  encryption.enabled=true` (age, one X25519 recipient), one without; who goes first alternates.
 - *Catalog:* {ctx.catalog_records:,} completed, pinned records, each with a (placeholder) bundle file.
 - *API latency:* `scripts/bench/s_catalog.py` sends GETs on one keep-alive connection at a fixed
   rate; latency runs from each request's scheduled time, so stalls are not hidden. "While backups

@@ -114,6 +114,13 @@ function row(item) {
     ));
     if (item.verification.error) status.push(' ', element('span', { class: 'verify-reason' }, value(item.verification.error)));
   }
+  if (item.encrypted) {
+    status.push(' ', element(
+      'span',
+      { class: 'badge encrypted', 'data-encrypted': 'true', title: t('backups.encrypted_title') },
+      t('backups.encrypted'),
+    ));
+  }
   const offsite = offsiteBadge(item.offsite);
   if (offsite) status.push(' ', offsite);
   if (offsite && item.offsite.status === 'failed' && item.offsite.error) {

@@ -5,6 +5,7 @@ import { loadBackups } from './backups.js';
 import { $, say, sayError, unsay } from './dom.js';
 import { has } from './i18n.js';
 import { confirmDeletions } from './prune-confirm.js';
+import { collectEncryption, fillEncryption, setUpEncryption } from './encryption.js';
 import { collectOffsite, fillOffsite, setUpOffsite } from './offsite.js';
 import { loadStats } from './stats.js';
 
@@ -52,10 +53,14 @@ function fill(settings) {
   input('compression_level').value = settings.compression_level;
   input('webhook_url').value = settings.webhook_url ?? '';
   fillOffsite(settings.offsite);
+  fillEncryption(settings.encryption);
 }
 
-function showErrors(fields) {
-  for (const field of form().querySelectorAll('input, select')) {
+function showErrors(errors) {
+  // A list's item is named with its index (`encryption.recipients[1]`): its field is the list's.
+  const fields = {};
+  for (const [name, problem] of Object.entries(errors)) fields[name.replace(/\[\d+\]$/, '')] ??= problem;
+  for (const field of form().querySelectorAll('input, select, textarea')) {
     const slot = $(`#${field.id}-error`);
     const problem = fields[field.name];
     field.toggleAttribute('aria-invalid', Boolean(problem));
@@ -81,6 +86,7 @@ function collect() {
   settings.retention.include_manual = input('retention.include_manual').checked;
   settings.webhook_url = input('webhook_url').value.trim() || null;
   settings.offsite = collectOffsite(local);
+  settings.encryption = collectEncryption();
   return { settings, local };
 }
 
@@ -125,4 +131,5 @@ export function setUpSettings() {
   form().addEventListener('submit', save);
   input('codec').addEventListener('change', followCodec);
   setUpOffsite();
+  setUpEncryption();
 }
