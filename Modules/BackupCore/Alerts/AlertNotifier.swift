@@ -1,9 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
 /// Sends a webhook alert (a JSON POST to the settings' `webhook_url`) when a backup fails
 /// (`backup.failed`) or its off-site upload fails (`upload.failed`).
@@ -28,7 +28,7 @@ public struct AlertNotifier: Sendable {
     public init(
         catalog: Catalog, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "alerts"),
         backoff: [TimeInterval] = AlertNotifier.serverBackoff,
-        transport: @escaping Transport = AlertNotifier.urlSessionTransport
+        transport: @escaping Transport = AlertNotifier.httpTransport
     ) {
         self.catalog = catalog
         self.backoff = backoff
@@ -104,28 +104,23 @@ public struct AlertNotifier: Sendable {
         return false
     }
 
-    /// POSTs with URLSession, 10 s per attempt. Redirects are not followed: a 3xx is a failed
-    /// attempt (a redirect could lead anywhere, the metadata service included).
-    public static let urlSessionTransport: Transport = { url, body in
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("backup-manager/\(BackupManagerVersion.current)", forHTTPHeaderField: "User-Agent")
-        request.httpBody = body
-        let (_, response) = try await webhookSession.data(for: request)
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    /// POSTs with AsyncHTTPClient (the off-site copies' HTTP stack: no second one, such as
+    /// URLSession's libcurl, is loaded), 10 s per attempt. Redirects are not followed: a 3xx is a
+    /// failed attempt (a redirect could lead anywhere, the metadata service included).
+    public static let httpTransport: Transport = { url, body in
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "backup-manager/\(BackupManagerVersion.current)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await webhookClient.execute(request, timeout: .seconds(10))
+        _ = try? await response.body.collect(upTo: 64 << 10)
+        return Int(response.status.code)
     }
 
-    private static let webhookSession = URLSession(
-        configuration: .ephemeral, delegate: RedirectRefusal(), delegateQueue: nil)
-}
-
-/// Answers every redirect with "do not follow": the 3xx itself becomes the response.
-private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
+    /// One client for the process, never shut down (it lives as long as the process).
+    private static let webhookClient = HTTPClient(
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+        configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10), read: .seconds(10))))
 }
