@@ -75,6 +75,8 @@ struct WebhookLiveTests {
             BackupInfo.self, from: try await server.request("GET", "/api/backups/\(pending.id)").0)
         #expect(final.status == .failed)
         let stopped = server.terminate()
-        #expect(stopped.stderr.contains("webhook answered 500") || stopped.stdout.contains("webhook answered 500"))
+        #expect(
+            stopped.stderr.contains("webhook answered 500") || stopped.stdout.contains("webhook answered 500"),
+            "the server's log: \(stopped.stderr.suffix(3000)) \(stopped.stdout.suffix(3000))")
     }
 }

@@ -105,15 +105,17 @@ public struct AlertNotifier: Sendable {
     }
 
     /// POSTs with AsyncHTTPClient (the off-site copies' HTTP stack: no second one, such as
-    /// URLSession's libcurl, is loaded), 10 s per attempt. Redirects are not followed: a 3xx is a
-    /// failed attempt (a redirect could lead anywhere, the metadata service included).
+    /// URLSession's libcurl, is loaded). An attempt fails after 10 s without connecting or without
+    /// a byte from the receiver (as URLSession's timeout did), and after 30 s in all. Redirects are
+    /// not followed: a 3xx is a failed attempt (a redirect could lead anywhere, the metadata
+    /// service included).
     public static let httpTransport: Transport = { url, body in
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "backup-manager/\(BackupManagerVersion.current)")
         request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await webhookClient.execute(request, timeout: .seconds(10))
+        let response = try await webhookClient.execute(request, timeout: .seconds(30))
         _ = try? await response.body.collect(upTo: 64 << 10)
         return Int(response.status.code)
     }
