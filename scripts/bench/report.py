@@ -76,7 +76,7 @@ def table(rows):
 
 
 def targets(rows):
-    lines = ["**Targets (issue 7), judged on the median ratio of this run:**", ""]
+    lines = ["**Targets (issues 7, 15 and 16), judged on the median ratio of this run:**", ""]
     for row in rows:
         if row.target is not None:
             state = "met" if row.target_met else "not met"
