@@ -11,12 +11,6 @@ extension Reliability {
     @Suite(
         "Corruption: damaged and hostile bundles are detected by verify and refused by restore and import", .serialized)
     struct CorruptionTests {
-        /// One damaged bundle, named for the report.
-        struct Damage {
-            var name: String
-            var bytes: Data
-        }
-
         /// The SHA-256 of what the real `gzip -dc` makes of `bytes`; nil when gzip refuses them.
         static func gunzippedHash(_ bytes: Data) throws -> String? {
             let file = FileManager.default.temporaryDirectory.appendingPathComponent("flip-\(UUID().uuidString).gz")
@@ -213,40 +207,14 @@ extension Reliability {
 
             var refusals = 0
             for damage in damages {
-                // verify: the damaged bytes in place of a completed backup's bundle.
-                try damage.bytes.write(to: bundle)
-                do {
-                    try await service.verify(id: info.id)
-                    Issue.record("verify accepted: \(damage.name)")
-                } catch {
-                    #expect(error.code == "verification_failed", "verify of \(damage.name): \(error)")
-                    refusals += 1
-                }
-                try original.write(to: bundle)
-                let tree = Harness.tree(directory.url, excluding: excluded)
-
-                // restore from the file, and import of its bytes: refused, nothing written outside .tmp/.
-                let file = scratch.url.appendingPathComponent("damaged.tar.gz")
-                try damage.bytes.write(to: file)
-                do {
-                    _ = try service.prepareRestore(.file(file))
-                    Issue.record("restore accepted: \(damage.name)")
-                } catch {
-                    #expect(error.code == "verification_failed", "restore of \(damage.name): \(error)")
-                    refusals += 1
-                }
-                let session = try service.beginImport()
-                do {
-                    try Array(damage.bytes).withUnsafeBytes { bytes in try session.write(bytes) }
-                    _ = try session.finish()
-                    Issue.record("import accepted: \(damage.name)")
-                } catch {
-                    let code = (error as? BackupError)?.code ?? "\(error)"
-                    #expect(
-                        ["verification_failed", "validation_failed"].contains(code),
-                        "import of \(damage.name): \(error)")
-                    refusals += 1
-                }
+                var tree: [String: String] = [:]
+                // verify (the damaged bytes in place of a completed backup's bundle), restore from
+                // the file, and import of its bytes: refused, nothing written outside .tmp/.
+                refusals += try await Harness.offerEverywhere(
+                    damage, service: service, id: info.id, bundle: bundle, original: original,
+                    scratch: scratch.url.appendingPathComponent("damaged.tar.gz"),
+                    codes: ["verification_failed", "validation_failed"]
+                ) { tree = Harness.tree(directory.url, excluding: excluded) }
                 #expect(Harness.tree(directory.url, excluding: excluded) == tree, "\(damage.name) wrote outside .tmp/")
                 #expect(try Data(contentsOf: directory.dataDirectory.database) == database, "\(damage.name)")
                 #expect(try service.catalog.allRecords().map(\.id) == records, "\(damage.name) changed the catalog")

@@ -43,58 +43,37 @@ extension Reliability {
             let chunk = 64 * 1024 + 16
             #expect(original.count - payload > 2 * chunk, "the bundle spans several chunks")
 
-            var damages: [(name: String, bytes: Data)] = []
+            var damages: [Damage] = []
             for _ in 0..<Intensity.count(short: 16, long: 200) {
                 let offset = Int.random(in: 0..<original.count, using: &random)
                 var bytes = original
                 bytes[offset] ^= UInt8(1 << Int.random(in: 0..<8, using: &random))
-                damages.append(("bit flip at \(offset)", bytes))
+                damages.append(Damage(name: "bit flip at \(offset)", bytes: bytes))
             }
             for offset in [0, 10, payload - 20, payload - 1, payload, payload + chunk + 7, original.count - 1] {
                 var bytes = original
                 bytes[offset] ^= 0x80
-                damages.append(("flip at \(offset)", bytes))
+                damages.append(Damage(name: "flip at \(offset)", bytes: bytes))
             }
             for length in [payload, payload + chunk, payload + 2 * chunk, payload + chunk / 2, original.count - 1] {
-                damages.append(("truncated to \(length)", original.prefix(length)))
+                damages.append(Damage(name: "truncated to \(length)", bytes: original.prefix(length)))
             }
-            damages.append(("one byte appended", original + Data([0])))
-            damages.append(("a chunk appended", original + original[payload..<(payload + chunk)]))
+            damages.append(Damage(name: "one byte appended", bytes: original + Data([0])))
+            damages.append(Damage(name: "a chunk appended", bytes: original + original[payload..<(payload + chunk)]))
             var swapped = original
             swapped.replaceSubrange(
                 payload..<(payload + 2 * chunk),
                 with: original[(payload + chunk)..<(payload + 2 * chunk)] + original[payload..<(payload + chunk)])
-            damages.append(("first two chunks swapped", swapped))
+            damages.append(Damage(name: "first two chunks swapped", bytes: swapped))
 
             let database = try Data(contentsOf: directory.dataDirectory.database)
             let records = try service.catalog.allRecords().map(\.id)
             let scratch = TemporaryDirectory("enc-corruption-files")
             for damage in damages {
-                try damage.bytes.write(to: bundle)
-                do {
-                    try await service.verify(id: info.id)
-                    Issue.record("verify accepted: \(damage.name)")
-                } catch {
-                    #expect(error.code == "verification_failed", "verify of \(damage.name): \(error)")
-                }
-                try original.write(to: bundle)
-                let file = scratch.url.appendingPathComponent("damaged.tar.gz.age")
-                try damage.bytes.write(to: file)
-                do {
-                    _ = try service.prepareRestore(.file(file))
-                    Issue.record("restore accepted: \(damage.name)")
-                } catch {
-                    #expect(error.code == "verification_failed", "restore of \(damage.name): \(error)")
-                }
-                let session = try service.beginImport()
-                do {
-                    try Array(damage.bytes).withUnsafeBytes { bytes in try session.write(bytes) }
-                    _ = try session.finish()
-                    Issue.record("import accepted: \(damage.name)")
-                } catch {
-                    #expect(
-                        (error as? BackupError)?.code == "verification_failed", "import of \(damage.name): \(error)")
-                }
+                let refusals = try await Harness.offerEverywhere(
+                    damage, service: service, id: info.id, bundle: bundle, original: original,
+                    scratch: scratch.url.appendingPathComponent("damaged.tar.gz.age"))
+                #expect(refusals == 3, "\(damage.name)")
                 #expect(try Data(contentsOf: directory.dataDirectory.database) == database, "\(damage.name)")
                 #expect(try service.catalog.allRecords().map(\.id) == records, "\(damage.name) changed the catalog")
             }
