@@ -24,37 +24,32 @@ struct EncryptionLiveTests {
             dataDirectory: directory.path, extraArguments: ["--log-level", "trace"],
             environment: ["BACKUP_PASSPHRASE": passphrase])
         try await server.waitUntilReady()
-        var bodies: [String] = []
-        func send(_ method: String, _ path: String, _ json: String? = nil) async throws -> (String, Int) {
-            let (data, response) = try await server.request(method, path, body: json.map { Data($0.utf8) })
-            let body = String(decoding: data, as: UTF8.self)
-            bodies.append(body)
-            return (body, response.statusCode)
-        }
+        let requests = RecordedRequests(server)
 
-        let (shown, _) = try await send("GET", "/api/settings/backup")
+        let (shown, _) = try await requests.send("GET", "/api/settings/backup")
         let before = try server.decode(BackupSettings.self, Data(shown.utf8)).encryption
         #expect(before.recipient == identity.recipient.description)
         #expect(before.keyFile == directory.dataDirectory.backupKey.path)
         // BACKUP_PASSPHRASE wins: new bundles are encrypted to it alone (age allows nothing beside it).
         #expect(before.mode == .passphrase && !before.enabled && before.passphraseFromEnvironment)
 
-        let (bad, badStatus) = try await send(
+        let (bad, badStatus) = try await requests.send(
             "PUT", "/api/settings/backup",
             #"{"encryption": {"recipients": ["age1notarecipient"], "passphrase_file": "relative"}}"#)
         #expect(badStatus == 422)
         for field in ["encryption.recipients[0]", "encryption.passphrase_file"] {
             #expect(bad.contains("\"\(field)\""), "\(field) in \(bad)")
         }
-        let (readOnly, readOnlyStatus) = try await send(
+        let (readOnly, readOnlyStatus) = try await requests.send(
             "PUT", "/api/settings/backup", #"{"encryption": {"mode": "recipients"}}"#)
         #expect(readOnlyStatus == 422)
         #expect(readOnly.contains(#""encryption.mode":"read-only field""#))
 
-        let (saved, savedStatus) = try await send("PUT", "/api/settings/backup", #"{"encryption": {"enabled": true}}"#)
+        let (saved, savedStatus) = try await requests.send(
+            "PUT", "/api/settings/backup", #"{"encryption": {"enabled": true}}"#)
         #expect(savedStatus == 200, "\(saved)")
         // GET's answer goes back as it is.
-        let (again, againStatus) = try await send("PUT", "/api/settings/backup", saved)
+        let (again, againStatus) = try await requests.send("PUT", "/api/settings/backup", saved)
         #expect(againStatus == 200, "\(again)")
 
         let info = try await server.backupAndWait()
@@ -64,20 +59,16 @@ struct EncryptionLiveTests {
         #expect(response.statusCode == 200)
         #expect(download.starts(with: Array("age-encryption.org/v1\n-> scrypt ".utf8)))
         #expect(response.value(forHTTPHeaderField: "Content-Type") == "application/octet-stream")
-        let (verify, verifyStatus) = try await send("POST", "/api/backups/\(info.id)/verify")
+        let (verify, verifyStatus) = try await requests.send("POST", "/api/backups/\(info.id)/verify")
         #expect(verifyStatus == 202, "\(verify)")
         let summary = try await server.waitForVerification(id: info.id)
         #expect(summary.ok, "\(summary)")
-        let (listed, _) = try await send("GET", "/api/backups")
+        let (listed, _) = try await requests.send("GET", "/api/backups")
         #expect(listed.contains(#""encrypted":true"#))
 
-        let result = server.terminate()
-        let output = result.stdout + result.stderr
-        #expect(output.contains(" trace "), "the server logged at trace level")
-        for secret in [String(identityLine), passphrase] {
-            for body in bodies { #expect(!body.contains(secret), "a response holds a secret: \(body)") }
-            #expect(!output.contains(secret), "the log holds a secret")
-        }
+        let (log, leaks) = requests.stop(searchingFor: [String(identityLine), passphrase])
+        #expect(log.contains(" trace "), "the server logged at trace level")
+        #expect(leaks.isEmpty, "\(leaks)")
     }
 
     @Test("the server refuses to start while DATA_DIR/backup-key is readable by others")

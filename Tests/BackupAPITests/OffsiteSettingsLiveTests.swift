@@ -21,40 +21,34 @@ struct OffsiteSettingsLiveTests {
             dataDirectory: directory.path, extraArguments: ["--log-level", "trace"],
             environment: ["AWS_SECRET_ACCESS_KEY": environmentSecret])
         try await server.waitUntilReady()
-        var bodies: [String] = []
-        func send(_ method: String, _ path: String, _ json: String? = nil) async throws -> (String, Int) {
-            let (data, response) = try await server.request(method, path, body: json.map { Data($0.utf8) })
-            let body = String(decoding: data, as: UTF8.self)
-            bodies.append(body)
-            return (body, response.statusCode)
-        }
+        let requests = RecordedRequests(server)
 
         let change = """
             {"offsite": {"enabled": true, "endpoint": "http://127.0.0.1:9", "bucket": "team-backups",
              "prefix": "prod/", "path_style": true, "access_key_id": "AKIAIOSFODNN7EXAMPLE", "keep_last": 3,
              "secret_access_key": "\(Self.secret)"}}
             """
-        let (preview, previewStatus) = try await send("PUT", "/api/settings/backup?dry_run=true", change)
+        let (preview, previewStatus) = try await requests.send("PUT", "/api/settings/backup?dry_run=true", change)
         #expect(previewStatus == 200, "\(preview)")
         #expect(!FileManager.default.fileExists(atPath: directory.dataDirectory.offsiteSecret.path))
-        let (saved, savedStatus) = try await send("PUT", "/api/settings/backup", change)
+        let (saved, savedStatus) = try await requests.send("PUT", "/api/settings/backup", change)
         #expect(savedStatus == 200, "\(saved)")
         let settings = try server.decode(BackupSettings.self, Data(saved.utf8))
         #expect(settings.offsite.enabled && settings.offsite.secretAccessKeySet)
         #expect(settings.offsite.prefix == "prod" && settings.offsite.retention.keepLast == 3)
         #expect(saved.contains(#""secret_access_key_set":true"#))
 
-        let (shown, _) = try await send("GET", "/api/settings/backup")
+        let (shown, _) = try await requests.send("GET", "/api/settings/backup")
         #expect(try server.decode(BackupSettings.self, Data(shown.utf8)) == settings)
 
         // GET's answer goes back as it is; a read-only flag that says otherwise is refused.
-        let (again, againStatus) = try await send("PUT", "/api/settings/backup", shown)
+        let (again, againStatus) = try await requests.send("PUT", "/api/settings/backup", shown)
         #expect(againStatus == 200, "\(again)")
-        let (readOnly, readOnlyStatus) = try await send(
+        let (readOnly, readOnlyStatus) = try await requests.send(
             "PUT", "/api/settings/backup", #"{"offsite": {"secret_access_key_set": false}}"#)
         #expect(readOnlyStatus == 422)
         #expect(readOnly.contains(#""offsite.secret_access_key_set":"read-only field""#))
-        let (bad, badStatus) = try await send(
+        let (bad, badStatus) = try await requests.send(
             "PUT", "/api/settings/backup",
             #"{"offsite": {"bucket": "Bad_Bucket", "endpoint": "https://s3.example.com/x", "secret_access_key": "two words"}}"#
         )
@@ -66,13 +60,9 @@ struct OffsiteSettingsLiveTests {
 
         #expect(settings.offsite.credentialsFromEnvironment)
 
-        let result = server.terminate()
-        let output = result.stdout + result.stderr
-        #expect(output.contains(" trace "), "the server logged at trace level")
-        for secret in [Self.secret, environmentSecret] {
-            for body in bodies { #expect(!body.contains(secret), "a response holds a secret: \(body)") }
-            #expect(!output.contains(secret), "the log holds a secret")
-        }
+        let (log, leaks) = requests.stop(searchingFor: [Self.secret, environmentSecret])
+        #expect(log.contains(" trace "), "the server logged at trace level")
+        #expect(leaks.isEmpty, "\(leaks)")
         #expect(
             try String(contentsOf: directory.dataDirectory.offsiteSecret, encoding: .utf8) == Self.secret + "\n")
     }
