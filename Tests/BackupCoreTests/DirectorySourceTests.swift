@@ -197,7 +197,8 @@ struct DirectorySourceTests {
     @Test("100,000 small files bundle and verify; the manifest holds them all")
     func hundredThousandFiles() throws {
         let scratch = TemporaryDirectory("dir-many")
-        let root = scratch.url.appendingPathComponent("many")
+        let tree = ScratchTree("dir-many")
+        let root = tree.url.appendingPathComponent("many")
         for folder in 0..<100 {
             let directory = root.appendingPathComponent(String(format: "d%03d", folder))
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
