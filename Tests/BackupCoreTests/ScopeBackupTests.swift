@@ -110,6 +110,24 @@ struct ScopeBackupTests {
         #expect(fixture.data.backupFiles().isEmpty)
     }
 
+    @Test("retention.per_scope with real backups: keep_last 1 keeps the newest of each scope; off, the newest alone")
+    func retentionPerScope() async throws {
+        let fixture = try Fixture()
+        var settings = try fixture.service.settings()
+        settings.retention = RetentionPolicy(keepLast: 1, includeManual: true, perScope: true)
+        try fixture.service.saveSettings(settings)
+        var made: [BackupInfo] = []
+        for scope in [BackupScope.database, .files, .full, .database, .files, .full] {
+            made.append(try await fixture.service.createBackup(scope: scope))
+        }
+        #expect(Set(try fixture.service.catalog.allRecords().map(\.id)) == Set(made.suffix(3).map(\.id)))
+        #expect(fixture.data.backupFiles().count == 6, "three bundles and their sidecars")
+
+        settings.retention.perScope = false
+        let preview = try fixture.service.previewSettings(settings)
+        #expect(Set(preview.deleted.map(\.id)) == Set(made[3...4].map(\.id)), "all scopes together: the newest alone")
+    }
+
     @Test("automatic backups use default_scope")
     func automaticBackupsUseDefaultScope() async throws {
         let clock = ManualClock()
