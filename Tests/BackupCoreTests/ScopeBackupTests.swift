@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import TestSupport
 import Testing
@@ -149,6 +150,24 @@ struct ScopeBackupTests {
         }
         #expect(automatic.count == 1 && automatic.first?.status == .completed, "\(automatic)")
         #expect(automatic.first?.scope == .files)
+    }
+
+    @Test(
+        "a record that does not know its bundle (a remote-only one from the bucket's listing) learns its scope by a verify"
+    )
+    func verifyLearnsScope() async throws {
+        let fixture = try Fixture()
+        #expect(mkfifo(fixture.uploads.appendingPathComponent("pipe").path, 0o644) == 0)
+        let made = try await fixture.service.createBackup(scope: .files)
+        try fixture.service.catalog.write { db in
+            try db.execute(
+                sql: "UPDATE backup SET scope = 'database', source_warnings = '[]' WHERE id = ?", arguments: [made.id])
+        }
+        #expect(try fixture.service.catalog.record(id: made.id).scope == .database)
+        try await fixture.service.verify(id: made.id)
+        let learned = try fixture.service.catalog.record(id: made.id)
+        #expect(
+            learned.scope == .files && learned.sourceWarnings == made.sourceWarnings && !made.sourceWarnings.isEmpty)
     }
 
     @Test("an imported bundle's scope is read from its manifest; a database one stays database")
