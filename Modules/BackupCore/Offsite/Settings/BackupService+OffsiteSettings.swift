@@ -41,7 +41,7 @@ extension BackupService {
         }
         // The file system is asked when the list changes: a directory that vanished since it was
         // configured fails the next backup, naming it, but does not block unrelated changes.
-        if settings.directories != (try catalog.settings().directories) {
+        if !settings.directories.isEmpty, settings.directories != (try? catalog.settings().directories) {
             // What the file system says (missing, inside the data directory) is the more useful message.
             problems.merge(DirectoryRules.fileSystemProblems(settings.directories, dataDirectory: dataDirectory)) {
                 _, found in found
