@@ -163,17 +163,38 @@ struct TarReader {
 
     /// Refuses paths that could land outside the directory an archive is read into.
     static func checkPath(_ path: String) throws(BackupError) {
-        guard !path.isEmpty, path.utf8.count <= maximumNameBytes, !path.utf8.contains(0) else {
+        // One pass over the bytes (a bundle of 100,000 files checks 100,000 paths).
+        var count = 0
+        var componentLength = 0
+        var componentDots = 0
+        var emptyOrDot = false
+        var dotDot = false
+        var nul = false
+        for byte in path.utf8 {
+            count += 1
+            if byte == UInt8(ascii: "/") {
+                if componentLength == 0 || (componentLength == 1 && componentDots == 1) { emptyOrDot = true }
+                if componentLength == 2 && componentDots == 2 { dotDot = true }
+                componentLength = 0
+                componentDots = 0
+            } else {
+                if byte == 0 { nul = true }
+                if byte == UInt8(ascii: ".") { componentDots += 1 }
+                componentLength += 1
+            }
+        }
+        if componentLength == 0 || (componentLength == 1 && componentDots == 1) { emptyOrDot = true }
+        if componentLength == 2 && componentDots == 2 { dotDot = true }
+        guard count > 0, count <= maximumNameBytes, !nul else {
             throw .verificationFailed(reason: "a tar entry has no usable name")
         }
         guard !path.hasPrefix("/") else {
             throw .verificationFailed(reason: "tar entry \(path.debugDescription) has an absolute path")
         }
-        let components = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !components.contains(where: { $0 == ".." }) else {
+        guard !dotDot else {
             throw .verificationFailed(reason: "tar entry \(path.debugDescription) has a .. component")
         }
-        guard !components.contains(where: { $0.isEmpty || $0 == "." }) else {
+        guard !emptyOrDot else {
             throw .verificationFailed(reason: "tar entry \(path.debugDescription) has an empty or . component")
         }
     }
