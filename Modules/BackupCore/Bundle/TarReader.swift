@@ -85,19 +85,26 @@ struct TarReader {
         return count
     }
 
-    /// The rest of the current entry's data, which the caller has checked is small.
+    /// The rest of the current entry's data, which the caller has checked is plausible in size.
+    /// Read in chunks of at most ``dataChunkBytes``, the result growing as bytes arrive: a forged
+    /// header claiming a large size over a few bytes fails at the stream's end without a buffer
+    /// of the claimed size ever being made.
     mutating func readData(size: Int) throws(BackupError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: size)
-        var filled = 0
-        while filled < size {
-            let count = try bytes.withMutableBytes { (buffer) throws(BackupError) in
-                try readEntry(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(size, Self.dataChunkBytes))
+        while bytes.count < size {
+            let wanted = min(chunk.count, size - bytes.count)
+            let count = try chunk.withMutableBytes { (buffer) throws(BackupError) in
+                try readEntry(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]))
             }
             if count == 0 { break }
-            filled += count
+            bytes += chunk[0..<count]
         }
         return bytes
     }
+
+    /// The chunk ``readData(size:)`` reads at a time.
+    static let dataChunkBytes = 1024 * 1024
 
     /// Whatever follows the end-of-archive marker must be zero padding.
     mutating func ensureOnlyPaddingFollows() throws(BackupError) {
