@@ -94,6 +94,12 @@ extension Manifest.Entry {
     /// escapes, `/` and everything else as is (UTF-8).
     private static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        // Paths and hashes rarely need escapes: those that need none go in whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(contentsOf: text.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             let short: UInt8? =
                 switch byte {
