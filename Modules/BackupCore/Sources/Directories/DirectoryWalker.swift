@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -111,11 +112,29 @@ struct DirectoryWalker {
     /// directory order (no sorting), no `String` per entry unless there are excludes to match,
     /// `d_type` trusted where the file system gives one. What cannot be read counts as nothing
     /// (the walk of the backup itself warns about it).
+    ///
+    /// The root's folders are walked on every processor at once (the estimate runs before the
+    /// backup starts: nothing else overlaps it).
     func fileBytes(root: Int32) -> Int64 {
-        fileBytes(directory: root, prefix: "")
+        var folders: [(name: String, path: String)] = []
+        let rootFiles = fileBytes(directory: root, prefix: "") { folders.append(($0, $1)) }
+        let total = Mutex(rootFiles)
+        let found = folders
+        DispatchQueue.concurrentPerform(iterations: found.count) { index in
+            let child = openat(root, found[index].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else { return }
+            defer { close(child) }
+            let bytes = fileBytes(directory: child, prefix: found[index].path)
+            total.withLock { $0 += bytes }
+        }
+        return total.withLock { $0 }
     }
 
-    private func fileBytes(directory: Int32, prefix: String) -> Int64 {
+    /// The files' bytes in `directory` and below; with `folder`, its folders are handed there
+    /// (name, relative path) instead of walked.
+    private func fileBytes(
+        directory: Int32, prefix: String, folder: ((String, String) -> Void)? = nil
+    ) -> Int64 {
         let copy = dup(directory)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { close(copy) }
@@ -148,6 +167,11 @@ struct DirectoryWalker {
                         }
                     }
                     guard kind == UInt8(DT_DIR) else { return 0 }
+                    if let folder {
+                        guard let valid = String(validatingCString: name) else { return 0 }
+                        folder(valid, path.isEmpty ? valid : path)
+                        return 0
+                    }
                     let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                     guard child >= 0 else { return 0 }
                     defer { close(child) }
