@@ -145,6 +145,17 @@ struct DirectorySourceTests {
                         "thumbs/t.jpg", "logs/today.log",
                     ]
                     .reduce(0) { $0 + $1.utf8.count }))
+        // Without excludes the estimate names no path (d_type and fstatat only): every file counts.
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("link").path, withDestinationPath: "/etc/passwd")
+        #expect(
+            DirectorySource(root: root, name: "app", exclude: []).estimatedBytes()
+                == Int64(
+                    [
+                        "keep.txt", "x.tmp", "a/y.tmp", "a/keep.txt", ".DS_Store", "a/.DS_Store", "cache/c1",
+                        "cache/deep/c2", "a/cache/kept", "a/thumbs/t.jpg", "thumbs/t.jpg", "logs/today.log",
+                    ]
+                    .reduce(0) { $0 + $1.utf8.count }))
     }
 
     @Test(

@@ -98,4 +98,28 @@ struct TarTests {
             #expect(throws: BackupError.self) { try Self.read(header + Tar.endOfArchive) }
         }
     }
+
+    @Test("an entry claiming 200 MiB over a few bytes is refused, read in bounded chunks (no 200 MiB buffer)")
+    func claimedSizeNotAllocated() throws {
+        let claimed = 200 * 1024 * 1024
+        let bytes = Tar.header(for: TarEntry(path: "manifest.json", size: Int64(claimed))) + Array("{\"a\": 1}".utf8)
+        var offset = 0
+        var largestAsked = 0
+        var reader = TarReader { buffer in
+            largestAsked = max(largestAsked, buffer.count)
+            let count = min(buffer.count, bytes.count - offset)
+            bytes.withUnsafeBytes { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
+            }
+            offset += count
+            return count
+        }
+        let entry = try #require(try reader.nextEntry())
+        #expect(entry.size == Int64(claimed))
+        #expect(throws: BackupError.verificationFailed(reason: "the tar stream ends inside an entry")) {
+            _ = try reader.readData(size: Int(entry.size))
+        }
+        // The reader asks its source to fill its buffers: none was near the claimed size.
+        #expect(largestAsked <= TarReader.dataChunkBytes)
+    }
 }

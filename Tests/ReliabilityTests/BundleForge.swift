@@ -12,6 +12,8 @@ struct BundleForge {
         var linkName = ""
         var prefix = ""
         var data: [UInt8] = []
+        /// The size the header claims, when it lies about `data`'s.
+        var claimedSize: Int? = nil
     }
 
     /// The parts of a real bundle: its manifest (as JSON) and its database.
@@ -87,7 +89,7 @@ struct BundleForge {
         put(octal(0o644, width: 8), at: 100, width: 8)
         put(octal(0, width: 8), at: 108, width: 8)
         put(octal(0, width: 8), at: 116, width: 8)
-        put(octal(entry.data.count, width: 12), at: 124, width: 12)
+        put(octal(entry.claimedSize ?? entry.data.count, width: 12), at: 124, width: 12)
         put(octal(Self.mtime, width: 12), at: 136, width: 12)
         block[156] = entry.type
         put(entry.linkName, at: 157, width: 100)

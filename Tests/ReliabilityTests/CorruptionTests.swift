@@ -100,6 +100,13 @@ extension Reliability {
                     name: "manifest: not JSON",
                     bytes: try forge.bundle(database: database, manifest: Array("{not json".utf8))),
                 Damage(
+                    name: "manifest: its header claims 200 MiB over a few bytes",
+                    bytes: try forge.bundle([
+                        BundleForge.Entry(name: "database.sqlite", data: database),
+                        BundleForge.Entry(
+                            name: "manifest.json", data: Array("{}".utf8), claimedSize: 200 * 1024 * 1024),
+                    ])),
+                Damage(
                     name: "manifest: missing",
                     bytes: try forge.bundle([BundleForge.Entry(name: "database.sqlite", data: database)])),
                 Damage(

@@ -20,12 +20,13 @@ import report
 import s_catalog
 import s_compress
 import s_encryption
+import s_files
 import s_offsite
 import s_server
 import s_writer
 from context import Context
 
-SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption"]
+SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption", "files"]
 
 
 def main():
@@ -83,6 +84,9 @@ def main():
     if "encryption" in chosen:
         print("bench: encrypted backup and restore against plain ones", flush=True)
         s_encryption.run(ctx, source)
+    if "files" in chosen:
+        print("bench: file directories against tar | pigz -1", flush=True)
+        s_files.run(ctx)
     shutil.rmtree(ctx.path("run"), ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
     command = args.command or " ".join(shlex.quote(part) for part in sys.argv)

@@ -19,11 +19,23 @@ final class BundleEntrySink {
     private var paths: [String: Int] = [:]
     /// Paths written a second time (once is the most).
     private var superseded: Set<String> = []
+    /// Where the entry being written goes in ``entries``: its end, or the copy it supersedes.
+    private var place = 0
+    /// Header blocks being framed; kept between entries so a header allocates nothing.
+    private var header: [UInt8] = []
+    /// File data being streamed; kept between files (at most `chunkSize` bytes), so a bundle of
+    /// many small files does not allocate a buffer per file.
+    private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     init(bundleTime: Date, chunkSize: Int = 256 * 1024, output: @escaping Output) {
         self.bundleTime = Int64(max(0, bundleTime.timeIntervalSince1970))
         self.chunkSize = chunkSize
         self.output = output
+        header.reserveCapacity(3 * Tar.blockSize)
+    }
+
+    deinit {
+        buffer.deallocate()
     }
 
     /// Streams the file at `url` as the regular file `path`; its size must not change meanwhile.
@@ -54,10 +66,13 @@ final class BundleEntrySink {
         let entry = TarEntry(path: path, size: size, mode: mode, mtime: mtime ?? bundleTime)
         try begin(entry, superseding: superseding)
         var hash = SHA256()
-        // Small files are the many: no 256 KiB buffer for a 2 KiB file.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: Int(min(Int64(chunkSize), max(size, 1))), alignment: 16)
-        defer { buffer.deallocate() }
+        // Small files are the many: the buffer grows to the largest chunk needed so far.
+        let needed = Int(min(Int64(chunkSize), max(size, 1)))
+        if buffer.count < needed {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: needed, alignment: 16)
+        }
+        let buffer = buffer
         var total: Int64 = 0
         while total < size {
             if Task.isCancelled { throw .cancelled }
@@ -116,39 +131,53 @@ final class BundleEntrySink {
         } catch {
             throw .io(path: entry.path, reason: "cannot be stored in a bundle: \(error.message)")
         }
-        if let index = paths[entry.path] {
-            guard superseding, !superseded.contains(entry.path),
+        if superseding {
+            guard let index = paths[entry.path] else {
+                throw .io(path: entry.path, reason: "supersedes nothing in the bundle")
+            }
+            guard !superseded.contains(entry.path),
                 DirectorySource.mayRepeat(entry.path, earlier: entries[index].type, later: entry.type)
             else {
                 throw .io(path: entry.path, reason: "written twice into one bundle")
             }
-        } else if superseding {
-            throw .io(path: entry.path, reason: "supersedes nothing in the bundle")
+            place = index
+        } else {
+            // One hash of the path per entry: the insert is the lookup.
+            place = entries.count
+            if let earlier = paths.updateValue(place, forKey: entry.path) {
+                paths[entry.path] = earlier
+                throw .io(path: entry.path, reason: "written twice into one bundle")
+            }
         }
-        try write(Tar.header(for: entry))
+        header.removeAll(keepingCapacity: true)
+        Tar.appendHeader(for: entry, to: &header)
+        try write(header)
     }
 
     /// Lists a written entry: appended, or in the place of the copy it supersedes.
     private func list(_ entry: Manifest.Entry) {
-        if let index = paths[entry.path] {
-            entries[index] = entry
+        if place < entries.count {
+            entries[place] = entry
             superseded.insert(entry.path)
         } else {
-            paths[entry.path] = entries.count
             entries.append(entry)
         }
     }
 
     private func pad(_ size: Int64) throws(BackupError) {
         let count = Tar.padding(for: size)
-        if count > 0 { try write([UInt8](repeating: 0, count: count)) }
+        if count > 0 { try write(Self.zeros, count: count) }
     }
 
-    private func write(_ bytes: [UInt8]) throws(BackupError) {
+    /// One block of zeros, the padding's source.
+    private static let zeros = [UInt8](repeating: 0, count: Tar.blockSize)
+
+    private func write(_ bytes: [UInt8], count: Int? = nil) throws(BackupError) {
         // `withUnsafeBytes` rethrows untyped errors; carry the typed one out by hand.
         var failure: BackupError?
         bytes.withUnsafeBytes { buffer in
-            do throws(BackupError) { try output(buffer) } catch { failure = error }
+            let part = UnsafeRawBufferPointer(rebasing: buffer[0..<(count ?? buffer.count)])
+            do throws(BackupError) { try output(part) } catch { failure = error }
         }
         if let failure { throw failure }
     }

@@ -79,12 +79,15 @@ struct BundleWriter {
 extension Sequence where Element == UInt8 {
     /// Lowercase hexadecimal.
     var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * underestimatedCount)
         for byte in self {
-            bytes.append(digits[Int(byte >> 4)])
-            bytes.append(digits[Int(byte & 0x0f)])
+            bytes.append(hexDigits[Int(byte >> 4)])
+            bytes.append(hexDigits[Int(byte & 0x0f)])
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// The digits of ``Swift/Sequence/hexString``.
+private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -108,11 +108,13 @@ final class DeflateBlock {
         produced = output.count - Int(stream.pointee.avail_out)
     }
 
-    /// Samples per block for the trial, and the size of each.
+    /// Samples per block for the trial, and the size of each: 8 KiB in all, 3% of a 256 KiB
+    /// block (four 8 KiB pieces cost 12.5% more deflate work on every compressible block, which
+    /// showed in a bundle of 100,000 small text files).
     static let samples = 4
-    static let sampleSize = 8 * 1024
+    static let sampleSize = 2 * 1024
 
-    /// Whether deflating a sample of the block (four 8 KiB pieces spread over it) saves less
+    /// Whether deflating a sample of the block (four 2 KiB pieces spread over it) saves less
     /// than 3%. Blocks under 64 KiB are always deflated.
     private func isIncompressible(_ stream: UnsafeMutablePointer<z_stream>) -> Bool {
         guard count >= 64 * 1024, deflateReset(stream) == Z_OK else { return false }

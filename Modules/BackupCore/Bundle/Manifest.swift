@@ -89,14 +89,6 @@ public struct Manifest: Equatable, Sendable {
     /// The SQLite database's fields (page count, SQLite version…), when the bundle holds one.
     public var sqlite: SQLiteFigures? { sources.first { $0.kind == .sqlite }?.sqlite }
 
-    func encoded() throws(BackupError) -> [UInt8] {
-        do {
-            return Array(try JSONEncoder.backupManager(pretty: true).encode(self)) + [0x0a]
-        } catch {
-            throw .io(path: Self.entryName, reason: "cannot encode: \(error)")
-        }
-    }
-
     static func decode(_ bytes: [UInt8]) throws(BackupError) -> Manifest {
         do {
             return try JSONDecoder.backupManager().decode(Manifest.self, from: Data(bytes))

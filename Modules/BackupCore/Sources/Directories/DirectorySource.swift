@@ -69,18 +69,13 @@ struct DirectorySource: BackupSource {
         path.hasPrefix(entryRoot + "/") && earlier == .file && later == .file
     }
 
-    /// The regular files' bytes (one `fstatat` walk, excludes honoured); 0 when the directory
-    /// cannot be opened (the backup then fails with that reason).
+    /// The regular files' bytes (one unsorted `fstatat` walk, excludes honoured, see
+    /// ``DirectoryWalker/fileBytes(root:)``); 0 when the directory cannot be opened (the backup
+    /// then fails with that reason).
     func estimatedBytes() -> Int64 {
         guard let directory = try? openRoot() else { return 0 }
         defer { close(directory) }
-        var total: Int64 = 0
-        try? DirectoryWalker(exclude: exclude, maximumPathBytes: maximumRelativeBytes).walk(root: directory) {
-            found throws(BackupError) in
-            if found.kind == .file { total += Int64(found.info.st_size) }
-        } warn: { _, _ in
-        }
-        return total
+        return DirectoryWalker(exclude: exclude, maximumPathBytes: maximumRelativeBytes).fileBytes(root: directory)
     }
 
     func write(into sink: BundleEntrySink, progress: (Int64) -> Void) throws(BackupError) -> Manifest.Source {

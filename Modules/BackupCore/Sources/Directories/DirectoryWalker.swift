@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -8,8 +9,9 @@ import Foundation
 
 /// Walks a directory tree from an open root with `openat`, in sorted order (by UTF-8 bytes, so
 /// bundles are deterministic). Below the root nothing is followed: directories are opened with
-/// `O_DIRECTORY|O_NOFOLLOW`, entries are looked at with `fstatat(AT_SYMLINK_NOFOLLOW)` and
-/// symlinks read with `readlinkat`, so a directory swapped for a symlink mid-walk is refused by
+/// `O_DIRECTORY|O_NOFOLLOW`, entries are looked at with `fstatat(AT_SYMLINK_NOFOLLOW)` (but
+/// those the directory lists as regular files, which the copy opens with `O_NOFOLLOW` and
+/// `fstat`s) and symlinks read with `readlinkat`, so a directory swapped for a symlink mid-walk is refused by
 /// the kernel rather than followed.
 ///
 /// Excluded paths are passed over (an excluded directory is not descended into). What cannot be
@@ -32,7 +34,8 @@ struct DirectoryWalker {
         var parent: Int32
         /// Its name in `parent`.
         var name: String
-        /// `fstatat` of the entry (of a directory: `fstat` of the directory as opened).
+        /// `fstatat` of the entry (of a directory: `fstat` of the directory as opened); zero for a
+        /// file the directory listed as regular (its copy asks `fstat` on the open descriptor).
         var info: stat
     }
 
@@ -52,8 +55,8 @@ struct DirectoryWalker {
     }
 
     private func walk(directory: Int32, prefix: String, visit: Visit, warn: Warn) throws(BackupError) {
-        let names = list(directory, prefix: prefix, warn: warn)
-        for name in names {
+        let listed = list(directory, prefix: prefix, warn: warn)
+        for (name, type) in listed {
             if Task.isCancelled { throw .cancelled }
             let path = prefix.isEmpty ? name : prefix + "/" + name
             if exclude.excludes(path) { continue }
@@ -62,6 +65,12 @@ struct DirectoryWalker {
                 continue
             }
             var info = stat()
+            if type == UInt8(DT_REG) {
+                // Listed as a regular file: the copy opens it (O_NOFOLLOW) and asks fstat on the
+                // open descriptor, which is what counts; a name swapped meanwhile is refused there.
+                try visit(Found(kind: .file, relativePath: path, parent: directory, name: name, info: info))
+                continue
+            }
             guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
                 warn(path, Self.unreadable(errno))
                 continue
@@ -98,8 +107,84 @@ struct DirectoryWalker {
         }
     }
 
-    /// The names in `directory` (without `.` and `..`), sorted by their UTF-8 bytes.
-    private func list(_ directory: Int32, prefix: String, warn: Warn) -> [String] {
+    /// The regular files' bytes below `root` (an open directory), excludes honoured, for the
+    /// estimate a backup checks its space with. Cheaper than ``walk(root:visit:warn:)``: names in
+    /// directory order (no sorting), no `String` per entry unless there are excludes to match,
+    /// `d_type` trusted where the file system gives one. What cannot be read counts as nothing
+    /// (the walk of the backup itself warns about it).
+    ///
+    /// The root's folders are walked on every processor at once (the estimate runs before the
+    /// backup starts: nothing else overlaps it).
+    func fileBytes(root: Int32) -> Int64 {
+        var folders: [(name: String, path: String)] = []
+        let rootFiles = fileBytes(directory: root, prefix: "") { folders.append(($0, $1)) }
+        let total = Mutex(rootFiles)
+        let found = folders
+        DispatchQueue.concurrentPerform(iterations: found.count) { index in
+            let child = openat(root, found[index].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else { return }
+            defer { close(child) }
+            let bytes = fileBytes(directory: child, prefix: found[index].path)
+            total.withLock { $0 += bytes }
+        }
+        return total.withLock { $0 }
+    }
+
+    /// The files' bytes in `directory` and below; with `folder`, its folders are handed there
+    /// (name, relative path) instead of walked.
+    private func fileBytes(
+        directory: Int32, prefix: String, folder: ((String, String) -> Void)? = nil
+    ) -> Int64 {
+        let copy = dup(directory)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            return 0
+        }
+        defer { closedir(stream) }
+        rewinddir(stream)
+        var total: Int64 = 0
+        while let entry = readdir(stream) {
+            if Task.isCancelled { return total }
+            let type = entry.pointee.d_type
+            total += withUnsafePointer(to: &entry.pointee.d_name) { field in
+                field.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: field.pointee)) {
+                    name -> Int64 in
+                    if name[0] == 0x2e, name[1] == 0 || (name[1] == 0x2e && name[2] == 0) { return 0 }
+                    var path = ""
+                    if !exclude.isEmpty {
+                        guard let valid = String(validatingCString: name) else { return 0 }
+                        path = prefix.isEmpty ? valid : prefix + "/" + valid
+                        if exclude.excludes(path) { return 0 }
+                    }
+                    var kind = type
+                    var info = stat()
+                    if kind == UInt8(DT_UNKNOWN) || kind == UInt8(DT_REG) {
+                        guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return 0 }
+                        switch info.st_mode & S_IFMT {
+                        case S_IFREG: return Int64(info.st_size)
+                        case S_IFDIR: kind = UInt8(DT_DIR)
+                        default: return 0
+                        }
+                    }
+                    guard kind == UInt8(DT_DIR) else { return 0 }
+                    if let folder {
+                        guard let valid = String(validatingCString: name) else { return 0 }
+                        folder(valid, path.isEmpty ? valid : path)
+                        return 0
+                    }
+                    let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    guard child >= 0 else { return 0 }
+                    defer { close(child) }
+                    return fileBytes(directory: child, prefix: path)
+                }
+            }
+        }
+        return total
+    }
+
+    /// The names in `directory` (without `.` and `..`) with their `d_type`, sorted by their
+    /// UTF-8 bytes.
+    private func list(_ directory: Int32, prefix: String, warn: Warn) -> [(name: String, type: UInt8)] {
         let copy = dup(directory)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { close(copy) }
@@ -109,22 +194,23 @@ struct DirectoryWalker {
         defer { closedir(stream) }
         // The copy shares the original's position: start from the first entry.
         rewinddir(stream)
-        var names: [String] = []
+        var names: [(name: String, type: UInt8)] = []
         while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { field in
+            let name: (valid: String?, lossy: String?) = withUnsafePointer(to: &entry.pointee.d_name) { field in
                 field.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: field.pointee)) {
-                    (String(validatingCString: $0), String(cString: $0))
+                    // The lossy form only for the warning about a name that is not UTF-8.
+                    if let valid = String(validatingCString: $0) { return (valid, nil) }
+                    return (nil, String(cString: $0))
                 }
             }
-            guard let valid = name.0 else {
-                let shown = (prefix.isEmpty ? "" : prefix + "/") + name.1
-                warn(shown, "its name is not UTF-8; skipped")
+            guard let valid = name.valid else {
+                warn((prefix.isEmpty ? "" : prefix + "/") + (name.lossy ?? ""), "its name is not UTF-8; skipped")
                 continue
             }
             if valid == "." || valid == ".." { continue }
-            names.append(valid)
+            names.append((valid, entry.pointee.d_type))
         }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return names.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 
     /// A symlink's target; nil with `errno` set when it cannot be read, nil with `errno` 0 when
