@@ -71,7 +71,7 @@ struct ManifestTests {
                 var m = $0; m["entries"] = [["path": "database.sqlite", "size": 1, "sha256": "00"]]; return m
             },
             {
-                var m = $0; m["sources"] = [["kind": "directory", "name": "files"]]; return m
+                var m = $0; m["sources"] = [["kind": "tape", "name": "files"]]; return m
             },
         ] {
             object = edit(try! JSONSerialization.jsonObject(with: Data(two)) as! [String: Any])

@@ -85,7 +85,7 @@ extension Reliability {
                 try lie("manifest: user_version changed") { m in source(&m) { $0["user_version"] = 7 } },
                 try lie("manifest: entry mode changed") { m in entries(&m) { $0["mode"] = "0755" } },
                 try lie("manifest: entry mtime changed") { m in entries(&m) { $0["mtime"] = 0 } },
-                try lie("manifest: source kind unknown") { m in source(&m) { $0["kind"] = "directory" } },
+                try lie("manifest: source kind unknown") { m in source(&m) { $0["kind"] = "tape" } },
                 try lie("manifest: no sources") { $0["sources"] = [[String: Any]]() },
                 try lie("manifest: format_version 1 with format 2 fields") { $0["format_version"] = 1 },
                 try lie("manifest: format_version 99") { $0["format_version"] = 99 },

@@ -50,7 +50,10 @@ struct BundleVerifier {
         let (codec, gzip) = (reading.codec, reading.reader)
         var problems: [String] = []
         var manifest: Manifest?
+        // Each path once, at its place in `entries`: 100,000 files are compared by dictionary.
         var entries: [Manifest.Entry] = []
+        var places: [String: Int] = [:]
+        var repeated: Set<String> = []
         var kindsFound: Set<SourceKind> = []
 
         do {
@@ -58,20 +61,34 @@ struct BundleVerifier {
             var manifestBytes: [UInt8]?
             while let header = try tar.nextEntry() {
                 if Task.isCancelled { throw BackupError.cancelled }
-                guard !entries.contains(where: { $0.path == header.path }), manifestBytes == nil else {
+                guard manifestBytes == nil else {
                     throw BackupError.verificationFailed(
-                        reason: manifestBytes == nil
-                            ? "tar entry \(header.path.debugDescription) appears twice"
-                            : "tar entry \(header.path.debugDescription) follows manifest.json")
+                        reason: "tar entry \(header.path.debugDescription) follows manifest.json")
+                }
+                // A file that changed while it was read is written again, once; tar keeps the last copy.
+                if let place = places[header.path],
+                    repeated.contains(header.path)
+                        || !DirectorySource.mayRepeat(header.path, earlier: entries[place].type, later: header.type)
+                {
+                    throw BackupError.verificationFailed(
+                        reason: "tar entry \(header.path.debugDescription) appears twice")
                 }
                 if header.path == Manifest.entryName {
-                    guard header.type == .file, header.size <= 1024 * 1024 else {
+                    guard header.type == .file, header.size <= Manifest.maximumBytes else {
                         throw BackupError.verificationFailed(reason: "manifest.json is not a plausible manifest")
                     }
                     manifestBytes = try tar.readData(size: Int(header.size))
                 } else if let index = readers.firstIndex(where: { $0.reader.claims(header) }) {
-                    entries.append(
-                        try readers[index].reader.read(header, from: &tar) { progress(gzip.compressedBytesRead) })
+                    let entry = try readers[index].reader.read(header, from: &tar) {
+                        progress(gzip.compressedBytesRead)
+                    }
+                    if let place = places[header.path] {
+                        entries[place] = entry
+                        repeated.insert(header.path)
+                    } else {
+                        places[header.path] = entries.count
+                        entries.append(entry)
+                    }
                     kindsFound.insert(readers[index].kind)
                 } else {
                     throw BackupError.verificationFailed(reason: "unexpected tar entry \(header.path.debugDescription)")
@@ -95,8 +112,9 @@ struct BundleVerifier {
             problems.insert("bundle SHA-256 is \(actualSHA), expected \(expectedSHA256)", at: 0)
         }
         if let manifest {
-            problems += Self.compare(manifest: manifest, entries: entries, expectedID: expectedID)
+            problems += Self.compare(manifest: manifest, entries: entries, places: places, expectedID: expectedID)
             problems += Self.compareSources(manifest: manifest, kindsFound: kindsFound)
+            problems += readers.flatMap { $0.reader.strays(among: manifest.sources) }
         }
         if problems.isEmpty, let manifest {
             for source in manifest.sources {
@@ -109,7 +127,9 @@ struct BundleVerifier {
             bundleSHA256: actualSHA, codec: codec, encrypted: reading.encrypted, manifest: manifest, problems: problems)
     }
 
-    private static func compare(manifest: Manifest, entries: [Manifest.Entry], expectedID: String?) -> [String] {
+    private static func compare(
+        manifest: Manifest, entries: [Manifest.Entry], places: [String: Int], expectedID: String?
+    ) -> [String] {
         var problems: [String] = []
         if !BackupID.isValid(manifest.id) {
             problems.append("manifest id \(manifest.id.prefix(80).debugDescription) is not a backup id")
@@ -117,14 +137,19 @@ struct BundleVerifier {
         if let expectedID, manifest.id != expectedID {
             problems.append("manifest id is \(manifest.id), expected \(expectedID)")
         }
+        var listedPaths: Set<String> = []
         for listed in manifest.entries {
-            guard let actual = entries.first(where: { $0.path == listed.path }) else {
+            guard listedPaths.insert(listed.path).inserted else {
+                problems.append("entry \(listed.path) is listed twice in the manifest")
+                continue
+            }
+            guard let place = places[listed.path] else {
                 problems.append("entry \(listed.path) is listed in the manifest but missing from the bundle")
                 continue
             }
-            problems += Self.differences(listed: listed, actual: actual)
+            problems += Self.differences(listed: listed, actual: entries[place])
         }
-        for actual in entries where !manifest.entries.contains(where: { $0.path == actual.path }) {
+        for actual in entries where !listedPaths.contains(actual.path) {
             problems.append("entry \(actual.path) is not listed in the manifest")
         }
         return problems
@@ -161,8 +186,9 @@ struct BundleVerifier {
         return problems
     }
 
-    /// Every source named once, every kind of entry found backed by a source of that kind, and
-    /// a SQLite database in every bundle (the one kind a restore knows today).
+    /// At least one source, every source named once, every kind of entry found backed by a
+    /// source of that kind, and a listed SQLite source's database present (a `files` bundle has
+    /// none; a directory source's root is its reader's check).
     private static func compareSources(manifest: Manifest, kindsFound: Set<SourceKind>) -> [String] {
         var problems: [String] = []
         var names: Set<String> = []
@@ -174,7 +200,10 @@ struct BundleVerifier {
             problems.append(
                 "the bundle holds \(kind.rawValue) entries but the manifest lists no \(kind.rawValue) source")
         }
-        if manifest.sqlite == nil || !kindsFound.contains(.sqlite) {
+        if manifest.sources.isEmpty {
+            problems.append("the manifest lists no source")
+        }
+        if manifest.sqlite != nil, !kindsFound.contains(.sqlite) {
             problems.append("\(SQLiteSource.entryName) is missing")
         }
         return problems

@@ -126,6 +126,7 @@ extension Manifest.Source: Codable {
         name = try container.decode(String.self, forKey: .name)
         switch kind {
         case .sqlite: sqlite = try SQLiteFigures(from: decoder)
+        case .directory: directory = try DirectoryFigures(from: decoder)
         }
     }
 
@@ -134,5 +135,6 @@ extension Manifest.Source: Codable {
         try container.encode(kind, forKey: .kind)
         try container.encode(name, forKey: .name)
         try sqlite?.encode(to: encoder)
+        try directory?.encode(to: encoder)
     }
 }

@@ -38,15 +38,21 @@ public struct Manifest: Equatable, Sendable {
     /// One source the bundle holds: its kind, its name, and the kind's own fields.
     public struct Source: Equatable, Sendable {
         public var kind: SourceKind
-        /// Unique within a bundle (`database` for the SQLite database).
+        /// Unique within a bundle (`database` for the SQLite database, a directory's base name
+        /// made unique for a directory: `uploads`, `uploads-2`).
         public var name: String
         /// The SQLite fields, present when ``kind`` is ``SourceKind/sqlite``.
         public var sqlite: SQLiteFigures?
+        /// The directory's fields, present when ``kind`` is ``SourceKind/directory``.
+        public var directory: DirectoryFigures?
 
-        public init(kind: SourceKind, name: String, sqlite: SQLiteFigures? = nil) {
+        public init(
+            kind: SourceKind, name: String, sqlite: SQLiteFigures? = nil, directory: DirectoryFigures? = nil
+        ) {
             self.kind = kind
             self.name = name
             self.sqlite = sqlite
+            self.directory = directory
         }
     }
 
@@ -55,6 +61,9 @@ public struct Manifest: Equatable, Sendable {
     /// The format new bundles are written in.
     public static let currentFormatVersion = 2
     public static let entryName = "manifest.json"
+    /// The largest `manifest.json` a reader accepts: the one part of a bundle held in memory,
+    /// a few hundred bytes per entry, so room for well over 100,000 files.
+    static let maximumBytes: Int64 = 256 * 1024 * 1024
 
     public var formatVersion: Int
     public var id: String

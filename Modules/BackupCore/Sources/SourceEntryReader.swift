@@ -15,6 +15,14 @@ protocol SourceEntryReader {
     /// Checks the manifest's record of this source against the extracted entries; each
     /// difference is a problem. Runs only when the archive's entries matched the manifest.
     func check(_ source: Manifest.Source) -> [String]
+    /// Entries this reader read that belong to none of `sources` (the manifest's, of every
+    /// kind); each is a problem. Runs once, with ``check(_:)``.
+    func strays(among sources: [Manifest.Source]) -> [String]
     /// Removes whatever was extracted.
     func discard()
+}
+
+extension SourceEntryReader {
+    /// A kind whose entries have fixed names (`database.sqlite`) has no strays.
+    func strays(among sources: [Manifest.Source]) -> [String] { [] }
 }

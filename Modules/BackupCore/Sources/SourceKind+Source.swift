@@ -3,6 +3,7 @@ extension SourceKind {
     var source: any BackupSource.Type {
         switch self {
         case .sqlite: SQLiteSource.self
+        case .directory: DirectorySource.self
         }
     }
 }
