@@ -21,8 +21,8 @@ struct ExplicitNullTests {
                 + #""filename":"backup-20261125-120000-manual-0123456789abcdef.tar.gz","id":"0123456789abcdef","#
                 + #""note":null,"note_args":null,"note_kind":null,"#
                 + #""offsite":{"error":null,"key":null,"status":"none","uploaded_at":null},"pinned":false,"progress":null,"#
-                + #""recorded_at":"2026-09-21T14:13:20.000Z","sha256":null,"size_bytes":null,"status":"failed","#
-                + #""store":"local","#
+                + #""recorded_at":"2026-09-21T14:13:20.000Z","scope":"database","sha256":null,"size_bytes":null,"#
+                + #""source_warnings":[],"status":"failed","store":"local","#
                 + #""type":"manual","verification":null,"warnings":[]}"#)
         #expect(try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(json.utf8)) == info)
     }
@@ -48,6 +48,7 @@ struct ExplicitNullTests {
         #expect(
             stats
                 == #"{"by_status":{},"by_type":{},"count":0,"history":[],"last_failure_at":null,"#
-                + #""last_retention_failure":null,"last_success_at":null,"next_auto_at":null,"total_bytes":0}"#)
+                + #""last_retention_failure":null,"last_success_at":null,"next_auto_at":null,"scopes":{},"total_bytes":0}"#
+        )
     }
 }

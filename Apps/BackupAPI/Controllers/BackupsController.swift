@@ -53,6 +53,12 @@ struct BackupsController<Context: RequestContext> {
             }
             query.status = value
         }
+        if let scope = request.query("scope") {
+            guard let value = BackupScope(rawValue: scope) else {
+                throw BackupError.invalidQuery(parameter: "scope", reason: "must be database, files or full")
+            }
+            query.scope = value
+        }
         var page = try await services.service.catalog.async.page(query)
         let runner = services.runner
         page.items = await runner.withLiveProgress(page.items)
@@ -61,15 +67,26 @@ struct BackupsController<Context: RequestContext> {
 
     struct CreateBody: StrictBody {
         var note: String?
+        /// As sent; nil: the settings' `default_scope`.
+        var scope: String?
 
-        static var writableFields: [String] { ["note"] }
-        static var readOnlyFields: [String] { BackupInfo.fieldNames.filter { $0 != "note" } }
+        static var writableFields: [String] { ["note", "scope"] }
+        static var readOnlyFields: [String] { BackupInfo.fieldNames.filter { !writableFields.contains($0) } }
+
+        /// The scope asked for, or ``BackupError/invalidInput(fields:)`` naming `scope`.
+        func askedScope() throws(BackupError) -> BackupScope? {
+            guard let scope else { return nil }
+            guard let value = BackupScope(rawValue: scope) else {
+                throw .invalidInput(fields: ["scope": "must be database, files or full"])
+            }
+            return value
+        }
     }
 
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let body = try await request.decodeJSON(CreateBody.self, allowEmpty: true)
-        let info = try await services.runner.startBackup(type: .manual, note: body.note)
+        let info = try await services.runner.startBackup(type: .manual, note: body.note, scope: try body.askedScope())
         var response = try Response.json(info, status: .accepted)
         response.headers[.location] = "/api/backups/\(info.id)"
         return response

@@ -4,8 +4,14 @@ import Foundation
 
 struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Back up the database now (Ctrl-C cancels and leaves nothing behind).",
+        commandName: "create",
+        abstract: "Back up the database and/or the file directories now (Ctrl-C cancels and leaves nothing behind).",
         discussion: """
+            --scope database backs up the database alone, files the configured directories alone \
+            (settings directories), full both; without --scope the settings' default_scope decides \
+            (automatic: full when directories are configured, else database).
+
+
             With off-site copies on (offsite.enabled), the bundle is uploaded before the command \
             returns; a failed upload does not fail the backup (off-site status failed, retried later).
             """)
@@ -15,18 +21,24 @@ struct CreateCommand: AsyncParsableCommand {
     @Option(help: "A note stored with the backup (at most 500 characters).")
     var note: String?
 
+    @Option(help: "What to back up: database, files or full (default: the settings' default_scope).")
+    var scope: BackupScope?
+
     func run() async throws {
         let service = try global.service()
         // The webhook hears about a failure too; a short retry schedule keeps the command quick.
         let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
         let info = try await global.withProgress { progress in
-            try await service.createBackup(type: .manual, note: note, alerts: alerts, progress: progress)
+            try await service.createBackup(type: .manual, note: note, scope: scope, alerts: alerts, progress: progress)
         }
         let output = global.output
         if global.json {
             output.printJSON(info)
         } else {
-            output.line("\(output.paint("created", .green)) \(info.id)  \(ByteCount.format(info.sizeBytes ?? 0))")
+            output.line(
+                "\(output.paint("created", .green)) \(info.id)  \(ByteCount.format(info.sizeBytes ?? 0))  \(info.scope.rawValue)"
+            )
+            for warning in info.sourceWarnings { output.line("\(output.paint("!", .red)) \(warning)") }
             output.line(service.bundleLocation(of: info))
             switch info.offsite.status {
             case .none: break

@@ -4,6 +4,7 @@ import Foundation
 
 extension BackupType: ExpressibleByArgument {}
 extension BackupStatus: ExpressibleByArgument {}
+extension BackupScope: ExpressibleByArgument {}
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List backups, newest first.")
@@ -16,6 +17,9 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "Only this status (\(BackupStatus.allCases.map(\.rawValue).joined(separator: ", "))).")
     var status: BackupStatus?
 
+    @Option(help: "Only this scope (\(BackupScope.allCases.map(\.rawValue).joined(separator: ", "))).")
+    var scope: BackupScope?
+
     @Option(help: "At most this many (1-\(BackupQuery.maximumLimit)).")
     var limit = BackupQuery.defaultLimit
 
@@ -27,7 +31,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let service = try global.readOnlyService()
-        let page = try service.catalog.page(BackupQuery(limit: limit, type: type, status: status))
+        let page = try service.catalog.page(BackupQuery(limit: limit, type: type, status: status, scope: scope))
         let output = global.output
         if global.json {
             output.printJSON(page.items)
@@ -38,10 +42,10 @@ struct ListCommand: AsyncParsableCommand {
             return
         }
         var table = Table(
-            headers: ["ID", "CREATED", "TYPE", "STATUS", "SIZE", "PIN", "ENC", "NOTE"], rightAligned: [4])
+            headers: ["ID", "CREATED", "TYPE", "SCOPE", "STATUS", "SIZE", "PIN", "ENC", "NOTE"], rightAligned: [5])
         for info in page.items {
             table.rows.append([
-                info.id, LocalTime.format(info.createdAt), info.type.rawValue,
+                info.id, LocalTime.format(info.createdAt), info.type.rawValue, info.scope.rawValue,
                 output.paint(statusOf: info) + (info.store == S3Store.storeName ? " (bucket only)" : ""),
                 info.sizeBytes.map(ByteCount.format) ?? "-", info.pinned ? "yes" : "", info.encrypted ? "age" : "",
                 info.noteText ?? "",

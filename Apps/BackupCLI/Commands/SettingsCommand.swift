@@ -34,6 +34,12 @@ struct SettingsCommand: AsyncParsableCommand {
                 Keys: \(SettingsPatch.keys.joined(separator: ", ")). An empty webhook_url removes it. \
                 codec is gzip or zstd; compression_level is 1-9 with gzip, 1-19 with zstd.
 
+                directories=/srv/app/uploads,/srv/app/media lists the application's file \
+                directories (absolute, existing, outside the data directory; empty clears them); \
+                exclude='*.tmp,cache/**' leaves paths out of every directory; default_scope is \
+                database, files, full or auto (full when directories are configured, else \
+                database); retention.per_scope=true applies retention to each scope separately.
+
                 offsite.secret_access_key=- reads the secret from one line of standard input, so it \
                 stays out of shell history and process listings; an empty value removes it. \
                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment override the stored \
@@ -130,11 +136,24 @@ enum SettingsKeys {
             ("retention.keep_daily", "\(settings.retention.keepDaily)"),
             ("retention.keep_weekly", "\(settings.retention.keepWeekly)"),
             ("retention.keep_monthly", "\(settings.retention.keepMonthly)"),
-            ("retention.include_manual", "\(settings.retention.includeManual)"), ("codec", settings.codec.rawValue),
+            ("retention.include_manual", "\(settings.retention.includeManual)"),
+            ("retention.per_scope", "\(settings.retention.perScope)"), ("codec", settings.codec.rawValue),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
             ("max_import_bytes", "\(settings.maxImportBytes)"),
-        ] + offsite(settings.offsite) + encryption(settings.encryption)
+        ] + directories(settings) + offsite(settings.offsite) + encryption(settings.encryption)
+    }
+
+    /// The file directories, exclude patterns and the default scope (`auto (full)` when automatic).
+    private static func directories(_ settings: BackupSettings) -> [(String, String)] {
+        [
+            ("directories", settings.directories.isEmpty ? "-" : settings.directories.joined(separator: ",")),
+            ("exclude", settings.exclude.isEmpty ? "-" : settings.exclude.joined(separator: ",")),
+            (
+                "default_scope",
+                settings.defaultScope?.rawValue ?? "auto (\(settings.scopeByDefault.rawValue))"
+            ),
+        ]
     }
 
     /// The encryption fields; the key only as its recipient and where it is.

@@ -22,6 +22,7 @@ struct ShowCommand: AsyncParsableCommand {
             ("id", info.id),
             ("file", service.bundleLocation(of: info)),
             ("type", info.type.rawValue),
+            ("scope", info.scope.rawValue),
             ("status", output.paint(statusOf: info)),
             ("size", info.sizeBytes.map { "\(ByteCount.format($0)) (\($0) bytes)" } ?? "-"),
             ("sha256", info.sha256 ?? "-"),
@@ -48,6 +49,7 @@ struct ShowCommand: AsyncParsableCommand {
             lines.append(
                 ("warning", "created is ahead of this machine's clock when recorded; retention counts from recorded"))
         }
+        for warning in info.sourceWarnings { lines.append(("warning", warning)) }
         for (key, value) in lines {
             output.line(key.padding(toLength: 10, withPad: " ", startingAt: 0) + value)
         }

@@ -26,6 +26,13 @@ struct StatsCommand: AsyncParsableCommand {
         output.line("last success  \(LocalTime.format(stats.lastSuccessAt))")
         output.line("last failure  \(LocalTime.format(stats.lastFailureAt))")
         output.line("next auto     \(stats.nextAutoAt.map { LocalTime.format($0) } ?? "off")")
+        for scope in BackupScope.allCases {
+            guard let figures = stats.scopes[scope.rawValue], figures.count > 0 else { continue }
+            let name = "scope \(scope.rawValue)".padding(toLength: 14, withPad: " ", startingAt: 0)
+            output.line(
+                "\(name)\(figures.count), \(ByteCount.format(figures.totalBytes)), last success "
+                    + LocalTime.format(figures.lastSuccessAt))
+        }
         if let failure = stats.lastRetentionFailure {
             output.line(
                 "retention     \(output.paint("failed", .red)) \(LocalTime.format(failure.failedAt)): \(failure.error)")

@@ -38,6 +38,10 @@ struct Output {
             return "verification failed \(LocalTime.format(verification.checkedAt)): \(verification.error ?? "")"
         }
         if info.status == .missing { return info.error ?? "the bundle file is missing" }
+        if let first = info.sourceWarnings.first {
+            let more = info.sourceWarnings.count - 1
+            return more > 0 ? "\(first) (and \(more) more warnings: backup show \(info.id))" : first
+        }
         return nil
     }
 

@@ -10,13 +10,18 @@ public struct BackupQuery: Sendable, Equatable {
     public var cursor: String?
     public var type: BackupType?
     public var status: BackupStatus?
+    /// Only backups of this scope.
+    public var scope: BackupScope?
 
-    public init(limit: Int = defaultLimit, cursor: String? = nil, type: BackupType? = nil, status: BackupStatus? = nil)
-    {
+    public init(
+        limit: Int = defaultLimit, cursor: String? = nil, type: BackupType? = nil, status: BackupStatus? = nil,
+        scope: BackupScope? = nil
+    ) {
         self.limit = limit
         self.cursor = cursor
         self.type = type
         self.status = status
+        self.scope = scope
     }
 }
 

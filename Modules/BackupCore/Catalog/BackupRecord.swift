@@ -37,6 +37,11 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     public var offsiteKey: String?
     public var offsiteUploadedAt: Date?
     public var offsiteError: String?
+    /// What the bundle holds: the database, the directories, or both (catalog v13).
+    public var scope: BackupScope
+    /// What the bundle's directory sources warned of (a file that changed while it was read, one
+    /// that could not be read), at most ``BackupInfo/sourceWarningLimit`` and a count of the rest.
+    public var sourceWarnings: [String]
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, filename, store, type, status
@@ -60,6 +65,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         case offsiteKey = "offsite_key"
         case offsiteUploadedAt = "offsite_uploaded_at"
         case offsiteError = "offsite_error"
+        case scope
+        case sourceWarnings = "source_warnings"
     }
 
     public typealias Columns = CodingKeys
@@ -69,7 +76,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     /// file name ends as `codec`'s bundles do, with `.age` after it when `encrypted`.
     public init(
         id: String, type: BackupType, createdAt: Date, note: String?, noteKind: NoteKind? = nil,
-        noteArgs: [String: String]? = nil, recordedAt: Date? = nil, codec: CodecName = .gzip, encrypted: Bool = false
+        noteArgs: [String: String]? = nil, recordedAt: Date? = nil, codec: CodecName = .gzip, encrypted: Bool = false,
+        scope: BackupScope = .database
     ) {
         self.id = id
         self.filename = BundleName.make(
@@ -86,6 +94,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         self.doneBytes = 0
         self.totalBytes = 0
         self.offsiteStatus = .none
+        self.scope = scope
+        self.sourceWarnings = []
     }
 
     /// The record as the faces show it.
@@ -101,7 +111,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
             },
             store: store,
             offsite: OffsiteCopy(
-                status: offsiteStatus, key: offsiteKey, uploadedAt: offsiteUploadedAt, error: offsiteError))
+                status: offsiteStatus, key: offsiteKey, uploadedAt: offsiteUploadedAt, error: offsiteError),
+            scope: scope, sourceWarnings: sourceWarnings)
     }
 }
 
@@ -111,9 +122,15 @@ extension BackupRecord {
     public static let clockSkewTolerance: TimeInterval = 5 * 60
 
     /// What an operator should know about the record: `created_at_in_future` when the maker's
-    /// clock was ahead of this machine's by more than ``clockSkewTolerance`` at recording time.
+    /// clock was ahead of this machine's by more than ``clockSkewTolerance`` at recording time;
+    /// `source_warnings` when its directory sources warned (``sourceWarnings``).
     public var warnings: [String] {
-        createdAt.timeIntervalSince(recordedAt) > Self.clockSkewTolerance ? [BackupInfo.createdAtInFuture] : []
+        var codes: [String] = []
+        if createdAt.timeIntervalSince(recordedAt) > Self.clockSkewTolerance {
+            codes.append(BackupInfo.createdAtInFuture)
+        }
+        if !sourceWarnings.isEmpty { codes.append(BackupInfo.sourceWarningsCode) }
+        return codes
     }
 }
 

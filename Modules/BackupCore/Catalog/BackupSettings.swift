@@ -12,10 +12,13 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
     public var keepMonthly: Int
     /// Apply the rules to manual and imported backups too, not only automatic ones.
     public var includeManual: Bool
+    /// Apply the rules to each scope separately (`keep_last` 10 keeps 10 database, 10 files and
+    /// 10 full backups); off: to all scopes together.
+    public var perScope: Bool
 
     public init(
         keepLast: Int = 10, keepDays: Int = 0, keepDaily: Int = 0, keepWeekly: Int = 0, keepMonthly: Int = 0,
-        includeManual: Bool = false
+        includeManual: Bool = false, perScope: Bool = false
     ) {
         self.keepLast = keepLast
         self.keepDays = keepDays
@@ -23,6 +26,7 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
         self.keepWeekly = keepWeekly
         self.keepMonthly = keepMonthly
         self.includeManual = includeManual
+        self.perScope = perScope
     }
 
     enum CodingKeys: String, CodingKey {
@@ -32,6 +36,7 @@ public struct RetentionPolicy: Codable, Equatable, Sendable {
         case keepWeekly = "keep_weekly"
         case keepMonthly = "keep_monthly"
         case includeManual = "include_manual"
+        case perScope = "per_scope"
     }
 }
 
@@ -44,8 +49,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     public static let fieldNames =
         [
             "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
-            "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "codec",
-            "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
+            "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "retention.per_scope",
+            "codec", "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
+            "directories", "exclude", "default_scope",
         ] + OffsiteSettings.fieldNames.map { "offsite.\($0)" }
         + EncryptionSettings.fieldNames.map { "encryption.\($0)" }
     /// The fields only the server sets, as JSON paths (a PUT naming one is refused as read-only).
@@ -79,12 +85,22 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     /// Encryption at rest in the age format.
     public var encryption: EncryptionSettings
 
+    /// The application's file directories (absolute paths) that `files` and `full` backups hold,
+    /// each under `files/<name>/` in the bundle.
+    public var directories: [String]
+    /// Glob patterns of paths left out of every directory (`*.tmp`, `cache/**`).
+    public var exclude: [String]
+    /// The scope of a backup that names none (automatic backups included); nil: automatic,
+    /// `full` when directories are configured, else `database` (see ``scopeByDefault``).
+    @ExplicitNull public var defaultScope: BackupScope?
+
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
         codec: CodecName = .gzip, compressionLevel: Int = CodecName.gzip.defaultLevel, webhookURL: String? = nil,
         restoreLockTimeoutSeconds: Int = 30,
         maxImportBytes: Int64 = defaultMaxImportBytes, offsite: OffsiteSettings = OffsiteSettings(),
-        encryption: EncryptionSettings = EncryptionSettings()
+        encryption: EncryptionSettings = EncryptionSettings(), directories: [String] = [], exclude: [String] = [],
+        defaultScope: BackupScope? = nil
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
@@ -96,6 +112,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         self.maxImportBytes = maxImportBytes
         self.offsite = offsite
         self.encryption = encryption
+        self.directories = directories
+        self.exclude = exclude
+        self.defaultScope = defaultScope
     }
 
     enum CodingKeys: String, CodingKey {
@@ -109,6 +128,8 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case maxImportBytes = "max_import_bytes"
         case offsite
         case encryption
+        case directories, exclude
+        case defaultScope = "default_scope"
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -145,6 +166,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         }
         fields.merge(offsite.problems) { own, _ in own }
         fields.merge(encryption.problems) { own, _ in own }
+        fields.merge(directoryProblems) { own, _ in own }
         return fields
     }
 
@@ -156,6 +178,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
         settings.offsite = settings.offsite.normalized
         settings.encryption = settings.encryption.normalized
+        settings.directories = settings.directories.map(DirectoryRules.normalized)
         return settings
     }
 }

@@ -119,6 +119,10 @@ extension Catalog {
             conditions.append("status = ?")
             arguments += [status.rawValue]
         }
+        if let scope = query.scope {
+            conditions.append("scope = ?")
+            arguments += [scope.rawValue]
+        }
         if let cursor {
             conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
             arguments += [cursor.createdAt, cursor.createdAt, cursor.id]

@@ -145,6 +145,24 @@ extension Catalog {
                 table.add(column: "encryption", .jsonText).notNull().defaults(to: "{}")
             }
         }
+        migrator.registerMigration("v13_directories_and_scopes") { db in
+            // The file directories beside the database (JSON arrays of absolute paths and of
+            // exclude globs), the scope of a backup that names none (NULL: automatic) and
+            // retention's per-scope switch.
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "directories", .jsonText).notNull().defaults(to: "[]")
+                table.add(column: "exclude", .jsonText).notNull().defaults(to: "[]")
+                table.add(column: "default_scope", .text)
+                table.add(column: "retention_per_scope", .boolean).notNull().defaults(to: false)
+            }
+            // What each backup holds; every backup so far holds the database alone. The
+            // warnings its directory sources gave (a file changed while read, one unreadable).
+            try db.alter(table: "backup") { table in
+                table.add(column: "scope", .text).notNull().defaults(to: BackupScope.database.rawValue)
+                table.add(column: "source_warnings", .jsonText).notNull().defaults(to: "[]")
+            }
+            try db.create(index: "backup_by_scope_time", on: "backup", columns: ["scope", "created_at", "id"])
+        }
         return migrator
     }
 }

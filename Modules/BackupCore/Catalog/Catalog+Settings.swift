@@ -25,6 +25,12 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     /// The encryption settings as one JSON object (catalog v12), without the key file's and the
     /// environment's state; never a key or a passphrase.
     var encryption: EncryptionSettings
+    /// The file directories and exclude patterns as JSON arrays, the default scope (NULL:
+    /// automatic) and retention's per-scope switch (catalog v13).
+    var directories: [String]
+    var exclude: [String]
+    var defaultScope: BackupScope?
+    var retentionPerScope: Bool
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -47,6 +53,9 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case updatedAt = "updated_at"
         case offsite
         case encryption
+        case directories, exclude
+        case defaultScope = "default_scope"
+        case retentionPerScope = "retention_per_scope"
     }
 
     init(_ settings: BackupSettings, enabledAt: Date?, updatedAt: Date?) {
@@ -67,6 +76,10 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         offsite.secretAccessKeySet = false
         offsite.credentialsFromEnvironment = false
         encryption = settings.encryption.stored
+        directories = settings.directories
+        exclude = settings.exclude
+        defaultScope = settings.defaultScope
+        retentionPerScope = settings.retention.perScope
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -76,10 +89,11 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
             enabled: enabled, intervalHours: intervalHours,
             retention: RetentionPolicy(
                 keepLast: keepLast, keepDays: keepDays, keepDaily: keepDaily, keepWeekly: keepWeekly,
-                keepMonthly: keepMonthly, includeManual: includeManual),
+                keepMonthly: keepMonthly, includeManual: includeManual, perScope: retentionPerScope),
             codec: codec, compressionLevel: compressionLevel, webhookURL: webhookURL,
             restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes,
-            offsite: offsite, encryption: encryption)
+            offsite: offsite, encryption: encryption, directories: directories, exclude: exclude,
+            defaultScope: defaultScope)
     }
 }
 
@@ -111,3 +125,4 @@ extension Catalog {
 }
 
 extension CodecName: DatabaseValueConvertible {}
+extension BackupScope: DatabaseValueConvertible {}

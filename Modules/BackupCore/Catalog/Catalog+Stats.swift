@@ -18,6 +18,8 @@ public struct BackupStats: Codable, Equatable, Sendable {
     /// The last retention run that could not delete everything it should (after a job, a
     /// settings change or `prune`); nil once a later run succeeds.
     @ExplicitNull public var lastRetentionFailure: RetentionFailure? = nil
+    /// The figures of each scope (`database`, `files`, `full`), every scope present.
+    public var scopes: [String: ScopeStats] = [:]
 
     /// How many backups ``history`` holds at most.
     public static let historyLimit = 30
@@ -32,6 +34,29 @@ public struct BackupStats: Codable, Equatable, Sendable {
         case nextAutoAt = "next_auto_at"
         case history
         case lastRetentionFailure = "last_retention_failure"
+        case scopes
+    }
+}
+
+/// One scope's figures in ``BackupStats/scopes``.
+public struct ScopeStats: Codable, Equatable, Sendable {
+    /// Backups of the scope, whatever their status.
+    public var count: Int
+    /// Bytes of the scope's completed bundles on disk.
+    public var totalBytes: Int64
+    /// When the scope's newest successful backup completed; nil when it has none.
+    @ExplicitNull public var lastSuccessAt: Date?
+
+    public init(count: Int = 0, totalBytes: Int64 = 0, lastSuccessAt: Date? = nil) {
+        self.count = count
+        self.totalBytes = totalBytes
+        self.lastSuccessAt = lastSuccessAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count
+        case totalBytes = "total_bytes"
+        case lastSuccessAt = "last_success_at"
     }
 }
 
@@ -88,6 +113,25 @@ extension Catalog {
                 """, arguments: [BackupStats.historyLimit])
         return BackupStats(
             count: byStatus.values.reduce(0, +), countsByType: byType, countsByStatus: byStatus, totalBytes: total,
-            lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil, history: history)
+            lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil, history: history,
+            scopes: try fetchScopeStats(db))
+    }
+
+    /// Each scope's count, bytes on disk and last success (every scope present, zero when none).
+    static func fetchScopeStats(_ db: Database) throws -> [String: ScopeStats] {
+        var scopes = Dictionary(uniqueKeysWithValues: BackupScope.allCases.map { ($0.rawValue, ScopeStats()) })
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT scope, COUNT(*) AS n,
+                  COALESCE(SUM(CASE WHEN status = 'completed' AND store = 'local' THEN size_bytes END), 0) AS bytes,
+                  MAX(CASE WHEN status = 'completed' THEN completed_at END) AS last_success
+                FROM backup GROUP BY scope
+                """)
+        for row in rows {
+            scopes[row["scope"]] = ScopeStats(
+                count: row["n"], totalBytes: row["bytes"], lastSuccessAt: row["last_success"] as Date?)
+        }
+        return scopes
     }
 }

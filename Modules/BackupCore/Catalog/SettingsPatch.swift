@@ -11,6 +11,7 @@ public struct SettingsPatch: Decodable, Sendable {
         var keepWeekly: Int?
         var keepMonthly: Int?
         var includeManual: Bool?
+        var perScope: Bool?
 
         init() {}
 
@@ -22,6 +23,7 @@ public struct SettingsPatch: Decodable, Sendable {
             keepWeekly = try container.decodeIfPresent(Int.self, forKey: .keepWeekly)
             keepMonthly = try container.decodeIfPresent(Int.self, forKey: .keepMonthly)
             includeManual = try container.decodeIfPresent(Bool.self, forKey: .includeManual)
+            perScope = try container.decodeIfPresent(Bool.self, forKey: .perScope)
         }
     }
 
@@ -36,6 +38,10 @@ public struct SettingsPatch: Decodable, Sendable {
     var maxImportBytes: Int64?
     var offsite: Offsite?
     var encryption: Encryption?
+    var directories: [String]?
+    var exclude: [String]?
+    /// As sent (`null`: automatic); ``applied(to:)`` refuses a name that is no ``BackupScope``.
+    var defaultScope: String??
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -48,6 +54,11 @@ public struct SettingsPatch: Decodable, Sendable {
         maxImportBytes = try container.decodeIfPresent(Int64.self, forKey: .maxImportBytes)
         offsite = try container.decodeIfPresent(Offsite.self, forKey: .offsite)
         encryption = try container.decodeIfPresent(Encryption.self, forKey: .encryption)
+        directories = try container.decodeIfPresent([String].self, forKey: .directories)
+        exclude = try container.decodeIfPresent([String].self, forKey: .exclude)
+        if container.contains(.defaultScope) {
+            defaultScope = .some(try container.decodeIfPresent(String.self, forKey: .defaultScope))
+        }
         if container.contains(.webhookURL) {
             webhookURL =
                 try container.decodeNil(forKey: .webhookURL)
@@ -57,7 +68,9 @@ public struct SettingsPatch: Decodable, Sendable {
 
     /// Parses `KEY=VALUE` words (the CLI's `backup settings set`). Keys are the JSON fields of
     /// ``BackupSettings/fieldNames``, the retention ones with or without `retention.`; booleans
-    /// are `true`/`false` (or yes/no, on/off, 1/0); an empty `webhook_url` removes it. Problems
+    /// are `true`/`false` (or yes/no, on/off, 1/0); an empty `webhook_url` removes it; lists
+    /// (`directories`, `exclude`) are comma-separated, empty clears them; `default_scope` empty or
+    /// `auto` is automatic. Problems
     /// are ``BackupError/invalidInput(fields:)`` keyed by the JSON field, as the API names them.
     ///
     /// The value `-` of `offsite.secret_access_key` is read with `readSecret` (the CLI reads a
@@ -130,6 +143,7 @@ public struct SettingsPatch: Decodable, Sendable {
             self.encryption = encryption
             return problem
         }
+        if let problem = setDirectoryField(field, to: value) { return problem.isEmpty ? nil : problem }
         if Self.booleanFields.contains(field) {
             guard flag != nil else { return "must be true or false" }
         } else if !Self.textFields.contains(field) {
@@ -145,6 +159,7 @@ public struct SettingsPatch: Decodable, Sendable {
         case "retention.keep_weekly": retention.keepWeekly = number
         case "retention.keep_monthly": retention.keepMonthly = number
         case "retention.include_manual": retention.includeManual = flag
+        case "retention.per_scope": retention.perScope = flag
         case "codec": codec = value
         case "compression_level": compressionLevel = number
         case "webhook_url": webhookURL = .some(value.isEmpty ? nil : value)
@@ -156,7 +171,7 @@ public struct SettingsPatch: Decodable, Sendable {
         return nil
     }
 
-    private static let booleanFields: Set = ["enabled", "retention.include_manual"]
+    private static let booleanFields: Set = ["enabled", "retention.include_manual", "retention.per_scope"]
     private static let textFields: Set = ["codec", "webhook_url"]
 
     /// `settings` with this patch's fields replaced, not yet judged as a whole (see
@@ -177,6 +192,7 @@ public struct SettingsPatch: Decodable, Sendable {
         if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
         if let offsite { settings.offsite = try offsite.applied(to: settings.offsite) }
         if let encryption { settings.encryption = try encryption.applied(to: settings.encryption) }
+        try applyDirectoryFields(to: &settings)
         if let retention {
             if let value = retention.keepLast { settings.retention.keepLast = value }
             if let value = retention.keepDays { settings.retention.keepDays = value }
@@ -184,6 +200,7 @@ public struct SettingsPatch: Decodable, Sendable {
             if let value = retention.keepWeekly { settings.retention.keepWeekly = value }
             if let value = retention.keepMonthly { settings.retention.keepMonthly = value }
             if let value = retention.includeManual { settings.retention.includeManual = value }
+            if let value = retention.perScope { settings.retention.perScope = value }
         }
         return settings
     }

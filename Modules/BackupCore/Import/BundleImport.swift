@@ -103,7 +103,7 @@ public final class BundleImport: @unchecked Sendable {
         record.sizeBytes = output.bytesWritten
         record.sha256 = report.bundleSHA256
         record.completedAt = service.now()
-        record.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
+        record.describe(manifest)
         record.verifiedAt = record.completedAt
         record.offsiteStatus = service.initialOffsiteStatus()
         try service.catalog.insert(record)

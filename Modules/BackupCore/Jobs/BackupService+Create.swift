@@ -7,12 +7,19 @@ public struct PreparedBackup: Sendable {
     /// Released when the run ends; nil when the caller holds the lock for longer work (a
     /// restore's safety backup).
     let lease: JobLease?
+    /// The database's bytes (0 when the scope leaves it out) and the directories' bytes.
     let estimatedBytes: Int64
+    let filesEstimatedBytes: Int64
     /// The compression the settings chose when the record (and so its file name) was made.
     let codec: CodecName
     let compressionLevel: Int
     /// What the bundle is encrypted to (nil: not encrypted), as the settings said at the start.
     let lock: AgeLock?
+    /// What the bundle holds, and the directories and exclude patterns as the settings said at
+    /// the start (used only when the scope includes files).
+    let scope: BackupScope
+    let directories: [String]
+    let exclude: [String]
 }
 
 extension BackupService {
@@ -24,43 +31,54 @@ extension BackupService {
     /// Fails at once with ``BackupError/backupInProgress`` when another job runs, and with
     /// ``BackupError/insufficientSpace(needed:available:)`` when the snapshot and bundle would
     /// not fit (both live in `backups/` until the snapshot is removed).
-    /// The note is checked by ``BackupNote`` before anything else.
-    public func prepareBackup(type: BackupType, note: String?) throws(BackupError) -> PreparedBackup {
+    /// The note is checked by ``BackupNote`` and the scope by ``BackupSettings/scope(asked:)``
+    /// (nil: the settings' `default_scope`) before anything else.
+    public func prepareBackup(
+        type: BackupType, note: String?, scope: BackupScope? = nil
+    ) throws(BackupError) -> PreparedBackup {
         let note = try BackupNote.validated(note)
+        let scope = try catalog.settings().scope(asked: scope)
         let lease = try beginJob()
         do throws(BackupError) {
-            let prepared = try prepareBackupHoldingLock(type: type, note: note)
+            let prepared = try prepareBackupHoldingLock(type: type, note: note, scope: scope)
             return PreparedBackup(
-                record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes, codec: prepared.codec,
-                compressionLevel: prepared.compressionLevel, lock: prepared.lock)
+                record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes,
+                filesEstimatedBytes: prepared.filesEstimatedBytes, codec: prepared.codec,
+                compressionLevel: prepared.compressionLevel, lock: prepared.lock, scope: prepared.scope,
+                directories: prepared.directories, exclude: prepared.exclude)
         } catch {
             lease.release()
             throw error
         }
     }
 
-    /// Checks space and records a `pending` backup; the caller holds the job lock and keeps it,
-    /// and has validated `note`.
+    /// Checks space and records a `pending` backup of `scope`; the caller holds the job lock and
+    /// keeps it, and has validated `note`.
     func prepareBackupHoldingLock(
-        type: BackupType, note: String?, noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil
+        type: BackupType, note: String?, noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil,
+        scope: BackupScope = .database
     ) throws(BackupError) -> PreparedBackup {
-        guard FileManager.default.fileExists(atPath: dataDirectory.database.path) else {
+        let settings = try catalog.settings()
+        let scope = try settings.scope(asked: scope)
+        if scope.includesDatabase, !FileManager.default.fileExists(atPath: dataDirectory.database.path) {
             throw .sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
         }
-        let estimate = SQLiteSource(database: dataDirectory.database).estimatedBytes()
-        let needed = 2 * estimate + Self.spaceMargin
+        let estimate = try estimatedBytes(scope: scope, settings: settings)
+        // The snapshot and the bundle both live in `backups/` until the snapshot is removed.
+        let needed = 2 * estimate.database + estimate.files + Self.spaceMargin
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
 
-        let settings = try catalog.settings()
         let lock = try encryptionLock(settings.encryption)
         let record = BackupRecord(
             id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs,
-            codec: settings.codec, encrypted: lock != nil)
+            codec: settings.codec, encrypted: lock != nil, scope: scope)
         try catalog.insert(record)
         return PreparedBackup(
-            record: record, lease: nil, estimatedBytes: estimate, codec: settings.codec,
-            compressionLevel: settings.compressionLevel, lock: lock)
+            record: record, lease: nil, estimatedBytes: estimate.database, filesEstimatedBytes: estimate.files,
+            codec: settings.codec,
+            compressionLevel: settings.compressionLevel, lock: lock, scope: scope, directories: settings.directories,
+            exclude: settings.exclude)
     }
 
     /// Runs a prepared backup to its end and releases the job lock.
@@ -83,46 +101,26 @@ extension BackupService {
         let reporter = ProgressReporter(catalog: catalog, id: record.id, sink: progress)
         do throws(BackupError) {
             record.status = .running
-            record.totalBytes = 2 * prepared.estimatedBytes
+            record.totalBytes = 2 * prepared.estimatedBytes + prepared.filesEstimatedBytes
             try catalog.update(record)
 
-            let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
-            let database = dataDirectory.database
-            let (filename, temporary, store) = (record.filename, dataDirectory.temporary, localStore)
-            let (codec, level, lock) = (prepared.codec, prepared.compressionLevel, prepared.lock)
-            // The snapshot phase is the copy, when one is needed: reading in place skips it.
-            let (snapshot, written) = try await snapshotEngine.withSnapshot(
-                source: dataDirectory.database, scratch: snapshotURL,
-                progress: { step in
-                    reporter.report(
-                        phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount, phaseDone: step.bytesDone,
-                        phaseTotal: step.byteCount, pagesDone: step.pagesDone, pageCount: step.pageCount)
-                }
-            ) { (view) throws(BackupError) in
-                let source = SQLiteSource(database: database, snapshot: (view.reader, view.result))
-                let written = try BundleWriter(codec: codec, compressionLevel: level, lock: lock).write(
-                    sources: [source], manifest: template, filename: filename,
-                    temporary: temporary, store: store
-                ) { bytes in
-                    reporter.report(
-                        phase: .compress, done: view.byteCount + bytes, total: 2 * view.byteCount, phaseDone: bytes,
-                        phaseTotal: view.byteCount)
-                }
-                return (view.result, written)
-            }
+            let (snapshot, written) = try await writeBundle(
+                prepared, snapshotURL: snapshotURL, reporter: reporter)
             // A cancel accepted while the bundle was being finished still wins.
             if Task.isCancelled {
                 try? localStore.delete(written.key)
                 throw BackupError.cancelled
             }
-            let total = 2 * snapshot.byteCount
+            // Progress counted the database twice (snapshot, then bundle) and the files once.
+            let entryBytes = written.manifest.entries.reduce(Int64(0)) { $0 + $1.size }
+            let total = (snapshot?.byteCount ?? 0) + entryBytes
 
             record.status = .completed
             record.sizeBytes = written.sizeBytes
             record.sha256 = written.sha256
             record.completedAt = now()
             record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
-            record.sourcePageCount = Int64(snapshot.pageCount)
+            record.describe(written.manifest)
             record.doneBytes = total
             record.totalBytes = total
             record.offsiteStatus = initialOffsiteStatus()
@@ -133,7 +131,7 @@ extension BackupService {
             // Free space first: on a full disk the catalog needs it to record the failure.
             SnapshotEngine.removeDatabaseFiles(at: snapshotURL)
             reserve.release()
-            let error = spaceFigures(error, estimatedBytes: prepared.estimatedBytes)
+            let error = spaceFigures(error, prepared: prepared)
             record.status = error == .cancelled ? .cancelled : .failed
             record.error = error == .cancelled ? "cancelled" : error.message
             record.completedAt = now()
@@ -147,13 +145,14 @@ extension BackupService {
     /// A disk that filled up mid-backup (the writer's `ENOSPC`, SQLite's `SQLITE_FULL` in the
     /// snapshot), reported with what the backup needs and what is free now (neither knows more
     /// than how far it got).
-    private func spaceFigures(_ error: BackupError, estimatedBytes: Int64) -> BackupError {
+    private func spaceFigures(_ error: BackupError, prepared: PreparedBackup) -> BackupError {
         switch error {
         case .insufficientSpace, .diskFull: break
         default: return error
         }
         let available = (try? freeSpace(dataDirectory.backups)) ?? 0
-        return .insufficientSpace(needed: 2 * estimatedBytes + Self.spaceMargin, available: available)
+        let needed = 2 * prepared.estimatedBytes + prepared.filesEstimatedBytes + Self.spaceMargin
+        return .insufficientSpace(needed: needed, available: available)
     }
 
     /// Retention after every backup; a failure to prune never fails the backup (it is logged and
@@ -167,17 +166,17 @@ extension BackupService {
         }
     }
 
-    /// Prepares and runs a backup in one call (the CLI's path), then makes its off-site copy
+    /// Prepares and runs a backup in one call (the CLI's path; `scope` nil: `default_scope`), then makes its off-site copy
     /// when off-site copies are on (so a cron job is enough). When the backup fails (not when it
     /// is cancelled or busy), `alerts` hears about it and the call waits for the delivery. A
     /// failed upload does not fail the backup: the returned record says `failed` with the error
     /// (and `alerts` hears of it); it is retried later.
     @discardableResult
     public func createBackup(
-        type: BackupType = .manual, note: String? = nil, alerts: AlertNotifier? = nil,
+        type: BackupType = .manual, note: String? = nil, scope: BackupScope? = nil, alerts: AlertNotifier? = nil,
         progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> BackupInfo {
-        let prepared = try prepareBackup(type: type, note: note)
+        let prepared = try prepareBackup(type: type, note: note, scope: scope)
         let info: BackupInfo
         do {
             info = try await run(prepared, progress: progress)

@@ -77,10 +77,13 @@ public actor JobRunner {
     /// The job running in this process, with its latest progress.
     public var currentJob: JobStatus? { current?.status }
 
-    /// Starts a backup and returns its `pending` record at once.
-    public func startBackup(type: BackupType = .manual, note: String?) async throws(BackupError) -> BackupInfo {
+    /// Starts a backup of `scope` (nil: the settings' `default_scope`) and returns its `pending`
+    /// record at once.
+    public func startBackup(
+        type: BackupType = .manual, note: String?, scope: BackupScope? = nil
+    ) async throws(BackupError) -> BackupInfo {
         let prepared = try await prepare { (service) throws(BackupError) in
-            try service.prepareBackup(type: type, note: note)
+            try service.prepareBackup(type: type, note: note, scope: scope)
         }
         launch(kind: .backup, backupID: prepared.record.id) { service, progress throws(BackupError) in
             try await service.run(prepared, progress: progress)

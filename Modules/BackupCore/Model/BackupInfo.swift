@@ -72,7 +72,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// Present while a job works on the backup.
     @ExplicitNull public var progress: BackupProgress?
     @ExplicitNull public var error: String?
-    /// Codes of what an operator should know; today only ``createdAtInFuture``.
+    /// Codes of what an operator should know: ``createdAtInFuture``, ``sourceWarningsCode``.
     public var warnings: [String]
     /// The last verification's outcome; nil when never verified.
     @ExplicitNull public var verification: VerificationSummary?
@@ -86,6 +86,11 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// What the backup's state allows (``BackupStatus/allows(_:)``): the faces offer these
     /// and no others, and the core refuses the rest.
     public var actions: [BackupAction]
+    /// What the bundle holds: the database, the configured directories, or both.
+    public var scope: BackupScope
+    /// What the bundle's directory sources warned of, as sentences (a file changed while it
+    /// was read, a file that could not be read); empty when nothing.
+    public var sourceWarnings: [String]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, filename, type, status
@@ -97,7 +102,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case note
         case noteKind = "note_kind"
         case noteArgs = "note_args"
-        case pinned, progress, error, warnings, verification, store, offsite, encrypted, actions
+        case pinned, progress, error, warnings, verification, store, offsite, encrypted, actions, scope
+        case sourceWarnings = "source_warnings"
     }
 
     /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
@@ -115,12 +121,18 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// used by retention.
     public static let createdAtInFuture = "created_at_in_future"
 
+    /// The warning of a backup whose directory sources warned (``sourceWarnings`` says what).
+    public static let sourceWarningsCode = "source_warnings"
+    /// How many source warnings a record keeps; the rest are counted in one last line.
+    public static let sourceWarningLimit = 100
+
     public init(
         id: String, filename: String, type: BackupType, status: BackupStatus, sizeBytes: Int64?,
         sha256: String?, createdAt: Date, recordedAt: Date? = nil, completedAt: Date?, note: String?,
         noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil, pinned: Bool, progress: BackupProgress?,
         error: String?, warnings: [String] = [], verification: VerificationSummary? = nil,
-        store: String = LocalStore.storeName, offsite: OffsiteCopy = .none
+        store: String = LocalStore.storeName, offsite: OffsiteCopy = .none, scope: BackupScope = .database,
+        sourceWarnings: [String] = []
     ) {
         self.id = id
         self.filename = filename
@@ -143,6 +155,8 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.offsite = offsite
         self.encrypted = filename.hasSuffix(BundleName.encryptedExtension)
         self.actions = status.actions
+        self.scope = scope
+        self.sourceWarnings = sourceWarnings
     }
 }
 

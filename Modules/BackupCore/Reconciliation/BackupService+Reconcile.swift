@@ -93,7 +93,7 @@ extension BackupService {
         record.sizeBytes = try store.size(of: key)
         record.sha256 = verdict.bundleSHA256
         record.completedAt = now()
-        record.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
+        record.describe(manifest)
         record.verifiedAt = record.completedAt
         try catalog.insert(record)
         report.adopted.append(manifest.id)
@@ -121,7 +121,7 @@ extension BackupService {
         completed.sizeBytes = try store.size(of: record.filename)
         completed.sha256 = verdict.bundleSHA256
         completed.completedAt = record.completedAt ?? now()
-        completed.sourcePageCount = manifest.sqlite.map { Int64($0.pageCount) }
+        completed.describe(manifest)
         completed.verifiedAt = now()
         completed.doneBytes = completed.totalBytes
         completed.verificationError = nil

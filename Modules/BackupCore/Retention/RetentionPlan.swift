@@ -47,10 +47,30 @@ public enum Retention {
     /// - `justMade`, the backup a job has just made, the backups in `inUse` (that a running
     ///   job works on) and those in `awaitingUpload` (whose only copy is the one retention would
     ///   delete) are kept whatever the rules say.
+    /// - With `per_scope` (``RetentionPolicy/perScope``), each scope's backups are planned on
+    ///   their own, as if the others did not exist: `keep_last` 10 keeps 10 of each, and each
+    ///   scope keeps its newest completed backup and three safety backups.
     public static func plan(
         _ backups: [BackupRecord], policy: RetentionPolicy, now: Date, calendar: Calendar = .current,
         justMade: String? = nil, inUse: Set<String> = [], awaitingUpload: Set<String> = []
     ) -> RetentionPlan {
+        if policy.perScope {
+            var whole = policy
+            whole.perScope = false
+            var combined = RetentionPlan(kept: [:], deleted: [])
+            for scope in BackupScope.allCases {
+                let part = plan(
+                    backups.filter { $0.scope == scope }, policy: whole, now: now, calendar: calendar,
+                    justMade: justMade, inUse: inUse, awaitingUpload: awaitingUpload)
+                combined.kept.merge(part.kept) { own, _ in own }
+                combined.deleted += part.deleted
+            }
+            let order = Dictionary(
+                uniqueKeysWithValues: backups.sorted { ($0.recordedAt, $0.id) > ($1.recordedAt, $1.id) }.enumerated()
+                    .map { ($1.id, $0) })
+            combined.deleted.sort { order[$0, default: 0] < order[$1, default: 0] }
+            return combined
+        }
         var kept: [String: RetentionPlan.Reason] = [:]
         var deleted: [String] = []
         let newestFirst = backups.sorted { ($0.recordedAt, $0.id) > ($1.recordedAt, $1.id) }

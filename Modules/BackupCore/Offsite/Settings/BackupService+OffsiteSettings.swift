@@ -29,7 +29,8 @@ extension BackupService {
     }
 
     /// `settings` ready to be saved with `change` of the secret, or every field's problem (the
-    /// secret's own included) as ``BackupError/invalidInput(fields:)``.
+    /// secret's own and the directories' on the file system included) as
+    /// ``BackupError/invalidInput(fields:)``.
     func judged(
         _ settings: BackupSettings, secretChange change: OffsiteSecret.Change?
     ) throws(BackupError) -> BackupSettings {
@@ -37,6 +38,10 @@ extension BackupService {
         var problems = settings.problems
         if case .set(let secret) = change, let problem = OffsiteSecret.problem(with: secret) {
             problems["offsite.secret_access_key"] = problem
+        }
+        // What the file system says (missing, inside the data directory) is the more useful message.
+        problems.merge(DirectoryRules.fileSystemProblems(settings.directories, dataDirectory: dataDirectory)) {
+            _, found in found
         }
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
         return try settings.validated()

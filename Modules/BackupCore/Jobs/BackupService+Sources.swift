@@ -1,0 +1,77 @@
+import Foundation
+
+extension BackupService {
+    /// Bytes the sources of `scope` take before compression: the database with its WAL (0 when
+    /// the scope leaves it out) and the configured directories (0 likewise).
+    func estimatedBytes(
+        scope: BackupScope, settings: BackupSettings
+    ) throws(BackupError) -> (database: Int64, files: Int64) {
+        let database = scope.includesDatabase ? SQLiteSource(database: dataDirectory.database).estimatedBytes() : 0
+        guard scope.includesFiles else { return (database, 0) }
+        let sources = try directorySources(settings.directories, exclude: settings.exclude)
+        return (database, sources.reduce(Int64(0)) { $0 + $1.estimatedBytes() })
+    }
+
+    /// One source per configured directory, named uniquely in the order given. A directory
+    /// that is gone (or no longer a directory) since it was configured fails the backup before
+    /// anything is written, naming it.
+    func directorySources(_ directories: [String], exclude: [String]) throws(BackupError) -> [DirectorySource] {
+        for path in directories {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .sourceUnavailable(path: path, reason: "the configured directory does not exist")
+            }
+        }
+        return DirectorySource.sources(for: directories, exclude: exclude)
+    }
+
+    /// Writes the bundle of a prepared backup: with the database in its scope, inside a pinned
+    /// snapshot (the snapshot phase, then the database and the directories); without it, the
+    /// directories alone on a blocking-work thread. Returns what the snapshot engine found (nil
+    /// without the database) and the written bundle.
+    func writeBundle(
+        _ prepared: PreparedBackup, snapshotURL: URL, reporter: ProgressReporter
+    ) async throws(BackupError) -> (SnapshotResult?, WrittenBundle) {
+        let record = prepared.record
+        let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
+        let database = dataDirectory.database
+        let (filename, temporary, store) = (record.filename, dataDirectory.temporary, localStore)
+        let writer = BundleWriter(
+            codec: prepared.codec, compressionLevel: prepared.compressionLevel, lock: prepared.lock)
+        let files: [any BackupSource] =
+            prepared.scope.includesFiles ? try directorySources(prepared.directories, exclude: prepared.exclude) : []
+        let filesBytes = prepared.filesEstimatedBytes
+        guard prepared.scope.includesDatabase else {
+            let written = try await BlockingWork.run { () throws(BackupError) in
+                try writer.write(
+                    sources: files, manifest: template, filename: filename, temporary: temporary, store: store
+                ) { bytes in
+                    reporter.report(
+                        phase: .compress, done: bytes, total: filesBytes, phaseDone: bytes, phaseTotal: filesBytes)
+                }
+            }
+            return (nil, written)
+        }
+        // The snapshot phase is the copy, when one is needed: reading in place skips it.
+        let (snapshot, written) = try await snapshotEngine.withSnapshot(
+            source: database, scratch: snapshotURL,
+            progress: { step in
+                reporter.report(
+                    phase: .snapshot, done: step.bytesDone, total: 2 * step.byteCount + filesBytes,
+                    phaseDone: step.bytesDone, phaseTotal: step.byteCount, pagesDone: step.pagesDone,
+                    pageCount: step.pageCount)
+            }
+        ) { (view) throws(BackupError) in
+            let source = SQLiteSource(database: database, snapshot: (view.reader, view.result))
+            let written = try writer.write(
+                sources: [source] + files, manifest: template, filename: filename, temporary: temporary, store: store
+            ) { bytes in
+                reporter.report(
+                    phase: .compress, done: view.byteCount + bytes, total: 2 * view.byteCount + filesBytes,
+                    phaseDone: bytes, phaseTotal: view.byteCount + filesBytes)
+            }
+            return (view.result, written)
+        }
+        return (snapshot, written)
+    }
+}
