@@ -21,8 +21,8 @@ import Foundation
 /// every entry listed, none more, each with the listed type, size, SHA-256, mode, mtime and
 /// target. Blocking; runs on the job's thread.
 final class TreeExtractor {
-    /// Where every directory source's entries live in a bundle.
-    static let filesPrefix = "files/"
+    /// Where every directory source's entries live in a bundle: `files/`.
+    static let filesPrefix = DirectorySource.entryRoot + "/"
     /// The staging directory the tree is extracted into (created here, must not exist).
     let staging: URL
     /// The root entry's path, `files/<name>`.
@@ -80,8 +80,10 @@ final class TreeExtractor {
         guard listed.type == entry.type else {
             throw refusal(entry, "is a \(entry.type.rawValue), the manifest says \(listed.type.rawValue)")
         }
-        if let earlier = extracted[entry.path] {
-            guard earlier.type == .file, entry.type == .file else { throw refusal(entry, "appears twice") }
+        if let earlier = extracted[entry.path],
+            !DirectorySource.mayRepeat(entry.path, earlier: earlier.type, later: entry.type)
+        {
+            throw refusal(entry, "appears twice")
         }
         guard let relative else {
             guard entry.type == .directory else { throw refusal(entry, "is the source's root but not a directory") }
