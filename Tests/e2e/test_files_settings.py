@@ -1,12 +1,18 @@
 """The "Files" section and the scopes on the page (issue 17, point 5): directories are added and
 removed, a path the server refuses is marked on its own row with the server's reason beside it,
-"Back up now" takes a scope, the list shows each backup's scope and filters by it, and warnings of
-the walk (a FIFO is skipped) are shown on the backup, in English and Russian."""
+"Back up now" takes a scope, the list shows each backup's scope and filters by it, warnings of
+the walk (a FIFO is skipped) are shown on the backup, in English and Russian; and a restore from
+the page gives back the tree of backup time, whole or the files alone, keeping the old tree when
+asked."""
 
 import os
+import shutil
+import stat
 import time
+from pathlib import Path
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 import harness
@@ -219,3 +225,93 @@ def test_restore_dialog_offers_parts_by_what_the_backup_holds(server, browser, w
     close()
     server.api("PUT", "/api/settings/backup", {"directories": []})
     assert console_errors(browser) == []
+
+
+def fingerprint(root):
+    """Every entry below `root`: kind, mode and bytes (files) or target (symlinks), never followed."""
+    entries = {}
+    for directory, folders, files in os.walk(root):
+        for name in folders + files:
+            path = Path(directory) / name
+            relative = str(path.relative_to(root))
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                entries[relative] = ("link", os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                entries[relative] = ("dir", stat.S_IMODE(info.st_mode))
+            else:
+                entries[relative] = ("file", stat.S_IMODE(info.st_mode), path.read_bytes())
+    return entries
+
+
+def restore_from_the_page(browser, item, only="", keep_old=False):
+    row(browser, item["id"]).find_element(By.CSS_SELECTOR, 'button[data-action="restore"]').click()
+    visible(browser, "#restore-dialog")
+    Select(browser.find_element(By.ID, "restore-only")).select_by_value(only)
+    if keep_old:
+        browser.find_element(By.ID, "restore-keep-old").click()
+    browser.find_element(By.ID, "restore-id-input").send_keys(item["id"][:8], Keys.ENTER)
+    visible(browser, "#restore-banner")
+    text_is(browser, "#restore-message", EN["restore.succeeded"].replace("{id}", item["id"][:8]), timeout=120)
+    visible(browser, "#app")
+
+
+def test_a_full_restore_from_the_page_gives_back_the_tree_and_the_database(workdir, browser):
+    data = workdir / "restore-files"
+    data.mkdir()
+    harness.seed_database(data / "app.sqlite", rows=200, blob_kib=1)
+    uploads = workdir / "restore-uploads"
+    (uploads / "avatars" / "2024").mkdir(parents=True)
+    (uploads / "avatars" / "2024" / "me.png").write_bytes(os.urandom(4096))
+    (uploads / "readme.txt").write_text("version 1\n")
+    (uploads / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (uploads / "run.sh").chmod(0o755)
+    (uploads / "empty").mkdir()
+    (uploads / "latest.png").symlink_to("avatars/2024/me.png")
+    (uploads / "passwd").symlink_to("/etc/passwd")
+    passwd = harness.sha256_file("/etc/passwd")
+    server = harness.Server(data, workdir / "restore-files.log")
+    try:
+        server.api("PUT", "/api/settings/backup", {"directories": [str(uploads)]})
+        full = server.backup_and_wait()
+        assert full["status"] == "completed" and full["scope"] == "full"
+        at_backup = fingerprint(uploads)
+        rows_at_backup = harness.row_count(server.database)
+
+        # Afterwards: a file changed, one deleted, one added, rows added.
+        (uploads / "readme.txt").write_text("version 2\n")
+        (uploads / "avatars" / "2024" / "me.png").unlink()
+        (uploads / "added.txt").write_text("new since the backup\n")
+        db = harness.sqlite3.connect(server.database)
+        with db:
+            db.executemany("INSERT INTO ledger(note, payload) VALUES (?, x'00')", [(f"after {i}",) for i in range(7)])
+        db.close()
+
+        sign_in(browser, server.base, harness.TOKEN)
+        wait(browser).until(lambda d: row_status(d, full["id"]) == "completed")
+        restore_from_the_page(browser, full, keep_old=True)
+        assert fingerprint(uploads) == at_backup  # the changed and deleted files back, the added one gone
+        assert harness.row_count(server.database) == rows_at_backup
+        kept = list(workdir.glob("restore-uploads.pre-restore-*"))
+        assert len(kept) == 1 and (kept[0] / "added.txt").read_text() == "new since the backup\n"
+        assert harness.sha256_file("/etc/passwd") == passwd
+        assert server.api("GET", "/api/status")["last_restore"]["outcome"] == "succeeded"
+
+        # The files alone: the tree comes back, the rows added since stay, no old tree is kept.
+        shutil.rmtree(kept[0])
+        (uploads / "readme.txt").write_text("version 3\n")
+        db = harness.sqlite3.connect(server.database)
+        with db:
+            db.execute("INSERT INTO ledger(note, payload) VALUES ('kept', x'00')")
+        db.close()
+        restore_from_the_page(browser, full, only="files")
+        assert fingerprint(uploads) == at_backup
+        assert harness.row_count(server.database) == rows_at_backup + 1
+        assert list(workdir.glob("restore-uploads.pre-restore-*")) == []
+        assert list(workdir.glob("restore-uploads.restore-*")) == []
+        restart = ["/api/status:ERR_CONNECTION_REFUSED", "/api/events:ERR_CONNECTION_REFUSED",
+                   "/api/status:ERR_EMPTY_RESPONSE", "/api/events:ERR_EMPTY_RESPONSE",
+                   "/api/status:ERR_CONNECTION_RESET", "/api/events:ERR_CONNECTION_RESET"]
+        assert console_errors(browser, expected=restart) == []
+    finally:
+        server.stop()
