@@ -66,6 +66,19 @@ def test_files_section_adds_directories_with_server_errors_and_backs_up_by_scope
     assert browser.find_element(By.ID, "directories-empty").is_displayed()
     assert Select(browser.find_element(By.ID, "default_scope")).first_selected_option.get_attribute("value") == ""
 
+    # No directory yet: files as the default scope is refused beside its field, and "Back up
+    # now" with files says where to add one.
+    Select(browser.find_element(By.ID, "default_scope")).select_by_value("files")
+    browser.find_element(By.ID, "settings-save").click()
+    text_is(browser, "#default_scope-error", EN["settings.error.default_scope"])
+    assert browser.find_element(By.ID, "default_scope").get_attribute("aria-invalid") == "true"
+    Select(browser.find_element(By.ID, "default_scope")).select_by_value("")
+    Select(browser.find_element(By.ID, "backup-scope")).select_by_value("files")
+    browser.find_element(By.ID, "backup-now").click()
+    text_is(browser, "#backup-error", EN["backups.error.scope"])
+    Select(browser.find_element(By.ID, "backup-scope")).select_by_value("")
+    assert server.api("GET", "/api/backups?limit=500")["items"] == []
+
     # The page refuses only what is plainly no path: an empty or relative one.
     add_directory(browser, "uploads")
     text_is(browser, "#directory-new-error", EN["files.error.relative"])
@@ -168,7 +181,7 @@ def test_files_section_adds_directories_with_server_errors_and_backs_up_by_scope
     Select(browser.find_element(By.ID, "language")).select_by_value("en")
     text_is(browser, "label[for=backups-scope-filter]", EN["backups.filter.scope"])
     assert untranslated_texts(browser, EN) == []
-    assert console_errors(browser, expected=["/api/settings/backup?dry_run=true:422"]) == []
+    assert console_errors(browser, expected=["/api/settings/backup?dry_run=true:422", "/api/backups:422"]) == []
 
 
 def test_restore_dialog_offers_parts_by_what_the_backup_holds(server, browser, workdir):
