@@ -95,6 +95,7 @@ func buildApplication(
             "interrupted": "\(reconciled.interrupted)", "tmp_removed": "\(reconciled.temporaryFilesRemoved)",
             "adopted": "\(reconciled.adopted)", "quarantined": "\(reconciled.quarantined)",
             "missing": "\(reconciled.missing)", "pruned": "\(pruned.deleted.map(\.id))",
+            "restore_recovered": "\(reconciled.restoreRecovered ?? "none")",
         ])
     // Read now, in the start-up's sequence: off-site recovery then runs at once (see UploadRetrier).
     let offsiteAtStart = (try? service.settings().offsite.enabled) ?? false

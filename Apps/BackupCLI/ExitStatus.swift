@@ -16,7 +16,7 @@ enum ExitStatus {
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery, .invalidInput: usage
         case .notFound, .notCompleted, .duplicateBackup, .pageSizeMismatch, .shuttingDown, .retentionWouldDelete,
             .insufficientSpace, .diskFull, .payloadTooLarge, .sourceUnavailable, .cancelled, .io,
-            .dataDirectoryMissing, .fileNotFound, .offsite:
+            .dataDirectoryMissing, .fileNotFound, .offsite, .directoryNotConfigured, .pathInTheWay:
             failed
         }
     }

@@ -21,6 +21,7 @@ struct ErrorMappingTests {
             (.notCompleted(id: "x", status: .failed, action: .restore), 409),
             (.duplicateBackup(id: "x"), 409), (.pageSizeMismatch(backup: 4096, live: 1024), 409),
             (.diskFull(path: "p"), 507), (.shuttingDown, 503), (.io(path: "p", reason: "r"), 500),
+            (.directoryNotConfigured(path: "/srv/x"), 409), (.pathInTheWay(path: "/srv/x.pre-restore-1"), 409),
         ])
     func mapping(_ error: BackupError, _ status: Int) {
         let mapped = APIError(error)

@@ -2,6 +2,7 @@
 
 Usage: python screenshots.py OUTPUT_DIR (run by `make screenshots`)."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,13 @@ def main(output):
             server.api("PATCH", f"/api/backups/{first['id']}", {"pinned": True})
             server.backup_and_wait()
             server.backup_and_wait(note="month end")
+            # The application's uploads beside its database: a full backup with the files too.
+            uploads = work / "srv" / "app" / "uploads"
+            (uploads / "avatars").mkdir(parents=True)
+            for number in range(3):
+                (uploads / "avatars" / f"user-{number}.png").write_bytes(os.urandom(40_000))
+            server.api("PUT", "/api/settings/backup", {"directories": [str(uploads)], "exclude": ["*.tmp"]})
+            server.backup_and_wait(note="with the uploads")
             server.api("PUT", "/api/settings/backup", {"enabled": True, "interval_hours": 24})
             for name, width in SIZES.items():
                 for language, catalog in (("en", harness.catalog("en")), ("ru", harness.catalog("ru"))):

@@ -50,8 +50,10 @@ def test_plural_keys_have_every_russian_form():
 
 
 def openapi_enum(schema):
+    """A string enum of openapi.yaml's components, written on one line or as a block."""
     text = (harness.ROOT / "docs" / "openapi.yaml").read_text()
-    found = re.search(rf"^    {schema}: {{ type: string, enum: \[([^\]]+)\] }}", text, re.M)
+    found = (re.search(rf"^    {schema}: {{ type: string, enum: \[([^\]]+)\] }}", text, re.M)
+             or re.search(rf"^    {schema}:\n      type: string\n      enum: \[([^\]]+)\]", text, re.M))
     assert found, schema
     return [v.strip() for v in found[1].split(",")]
 
@@ -64,6 +66,8 @@ def test_keys_built_from_api_values_exist():
         assert f"status.{value}" in EN
     for kind in openapi_enum("NoteKind"):  # server-generated notes, worded by the page
         assert f"note.{kind}" in EN
+    for scope in openapi_enum("BackupScope"):  # the list's column and filter, the overview
+        assert f"scope.{scope}" in EN and f"scope.choice.{scope}" in EN
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):  # web/js/format.js's units
         assert f"unit.{unit}" in EN
     for kind in ("backup", "verify", "import", "restore", "upload"):

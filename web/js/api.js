@@ -74,14 +74,26 @@ export const api = {
   },
   status: () => request('GET', '/api/status'),
   stats: () => request('GET', '/api/backups/stats'),
-  list: (cursor, limit = 20) =>
-    request('GET', `/api/backups?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-  create: (note) => request('POST', '/api/backups', note ? { note } : {}),
+  /** A page of backups, newest first; `scope` (database, files, full) keeps only those. */
+  list: (cursor, limit = 20, scope = null) => {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (cursor) query.set('cursor', cursor);
+    if (scope) query.set('scope', scope);
+    return request('GET', `/api/backups?${query}`);
+  },
+  /** Starts a backup; without `scope` the server uses the settings' default scope. */
+  create: (note, scope = null) =>
+    request('POST', '/api/backups', { ...(note ? { note } : {}), ...(scope ? { scope } : {}) }),
   update: (id, changes) => request('PATCH', `/api/backups/${encodeURIComponent(id)}`, changes),
   remove: (id) => request('DELETE', `/api/backups/${encodeURIComponent(id)}`),
   downloadLink: (id) => request('POST', `/api/backups/${encodeURIComponent(id)}/download-link`),
-  restore: (id, safetyBackup) =>
-    request('POST', `/api/backups/${encodeURIComponent(id)}/restore`, { safety_backup: safetyBackup }),
+  /** Restores a backup: all it holds, or `only` its database or its files; `keepOld` keeps the old trees. */
+  restore: (id, safetyBackup, { only = null, keepOld = false } = {}) =>
+    request('POST', `/api/backups/${encodeURIComponent(id)}/restore`, {
+      safety_backup: safetyBackup,
+      ...(only ? { only } : {}),
+      ...(keepOld ? { keep_old: true } : {}),
+    }),
   settings: () => request('GET', '/api/settings/backup'),
   saveSettings: (settings) => request('PUT', '/api/settings/backup', settings),
   previewSettings: (settings) => request('PUT', '/api/settings/backup?dry_run=true', settings),

@@ -10,11 +10,13 @@ import { loadStats } from './stats.js';
 const PAGE_SIZE = 20;
 let items = [];
 let nextCursor = null;
+/** The list's scope filter (database, files, full), or null for every backup. */
+let scopeFilter = null;
 
 /** Reloads the list, keeping as many rows as are shown (`append` fetches the next page). */
 export async function loadBackups({ append = false } = {}) {
   const limit = append ? PAGE_SIZE : Math.min(500, Math.max(PAGE_SIZE, items.length));
-  const page = await api.list(append ? nextCursor : null, limit);
+  const page = await api.list(append ? nextCursor : null, limit, scopeFilter);
   items = append ? items.concat(page.items) : page.items;
   nextCursor = page.next_cursor;
   render();
@@ -50,7 +52,9 @@ export function render() {
     if (body.children[index] !== node) body.insertBefore(node, body.children[index] ?? null);
   });
   while (body.children.length > rows.length) body.lastElementChild.remove();
-  $('#backups-empty').hidden = items.length > 0;
+  const empty = $('#backups-empty');
+  empty.hidden = items.length > 0;
+  say(empty, scopeFilter ? 'backups.empty_filtered' : 'backups.empty');
   $('#backups-more').hidden = !nextCursor;
   const shown = $('#backups-shown');
   shown.replaceChildren(items.length > 0 ? plural('backups.shown', items.length) : '');
@@ -73,6 +77,7 @@ export function summary(item) {
     { class: 'backup-summary', 'data-id': item.id },
     entry('backups.col.id', idCode(item.id)),
     entry('backups.col.date', value(formatDate(item.created_at))),
+    entry('backups.col.scope', scopeText(item)),
     entry('backups.col.note', noteNode(item) || t('backups.no_note')),
   );
 }
@@ -100,6 +105,26 @@ function offsiteBadge(offsite) {
   );
 }
 
+/** What a backup holds: its database, the configured directories, or both. */
+function scopeText(item) {
+  return has(`scope.${item.scope}`) ? t(`scope.${item.scope}`) : t('scope.database');
+}
+
+/**
+ * What the directory sources met while backing up (an unreadable file, one that changed while it
+ * was read): a badge with their count that opens the list, each as the server wrote it.
+ */
+function sourceWarnings(item) {
+  const warnings = item.source_warnings ?? [];
+  if (warnings.length === 0) return null;
+  return element(
+    'details',
+    { class: 'source-warnings', 'data-source-warnings': String(warnings.length) },
+    element('summary', { class: 'badge warn' }, plural('backups.source_warnings', warnings.length)),
+    element('ul', { 'data-value': '' }, ...warnings.map((warning) => element('li', {}, warning))),
+  );
+}
+
 function row(item) {
   const active = item.status === 'pending' || item.status === 'running';
   const status = [badge(`status.${item.status}`, `status-${item.status}`)];
@@ -121,6 +146,8 @@ function row(item) {
       t('backups.encrypted'),
     ));
   }
+  const warned = sourceWarnings(item);
+  if (warned) status.push(' ', warned);
   const offsite = offsiteBadge(item.offsite);
   if (offsite) status.push(' ', offsite);
   if (offsite && item.offsite.status === 'failed' && item.offsite.error) {
@@ -151,6 +178,7 @@ function row(item) {
     cell('backups.col.id', 'id', idCode(item.id)),
     cell('backups.col.date', 'date', element('time', { datetime: item.created_at, 'data-value': '' }, formatDate(item.created_at))),
     cell('backups.col.type', 'type', t(`type.${item.type}`)),
+    cell('backups.col.scope', 'scope', element('span', { 'data-scope': item.scope ?? 'database' }, scopeText(item))),
     cell('backups.col.size', 'size', item.size_bytes == null ? t('backups.size.none') : value(formatBytes(item.size_bytes))),
     cell('backups.col.status', 'status', ...status),
     cell('backups.col.note', 'note', noteNode(item)),
@@ -223,4 +251,10 @@ function confirmDelete(item) {
 
 export function setUpBackups() {
   $('#backups-more').addEventListener('click', () => guarded(() => loadBackups({ append: true })));
+  $('#backups-scope-filter').addEventListener('change', (event) => {
+    scopeFilter = event.target.value || null;
+    items = [];
+    nextCursor = null;
+    guarded(() => loadBackups());
+  });
 }

@@ -135,13 +135,16 @@ async function backUpNow(event) {
   unsay(error);
   const note = $('#backup-note');
   try {
-    const info = await api.create(note.value.trim());
+    // The scope chosen beside the button; empty: the settings' default scope.
+    const info = await api.create(note.value.trim(), $('#backup-scope').value || null);
     note.value = '';
     if (!current) show({ kind: 'backup', backup_id: info.id, state: 'running', phase: null, progress: null });
     await loadBackups();
   } catch (failure) {
     if (!(failure instanceof ApiError)) throw failure;
-    sayError(error, failure);
+    // A scope with files while no directory is configured: say where to add one.
+    if (failure.fields?.scope) say(error, 'backups.error.scope');
+    else sayError(error, failure);
   }
 }
 

@@ -20,10 +20,28 @@ export function openRestore(item) {
   input.value = '';
   input.removeAttribute('aria-invalid');
   $('#restore-safety').checked = true;
+  // A full bundle can be restored whole or in part; a bundle with files can keep the old trees.
+  const scope = item.scope ?? 'database';
+  $('#restore-only').value = '';
+  $('#restore-only-field').hidden = scope !== 'full';
+  $('#restore-keep-old').checked = false;
+  dialog.dataset.scope = scope;
+  followPart();
   dialog.dataset.id = id;
   dialog.returnValue = '';
   dialog.showModal();
   input.focus();
+}
+
+/** The warnings and the keep-old choice follow what the restore replaces: the database, the files or both. */
+function followPart() {
+  const scope = $('#restore-dialog').dataset.scope;
+  const only = $('#restore-only').value;
+  const database = scope !== 'files' && only !== 'files';
+  const files = scope !== 'database' && only !== 'database';
+  $('#restore-warning').hidden = !database;
+  $('#restore-files-warning').hidden = !files;
+  $('#restore-keep-old-field').hidden = !files;
 }
 
 function confirm(event) {
@@ -39,10 +57,10 @@ function confirm(event) {
   }
 }
 
-async function start(id, safetyBackup) {
+async function start(id, safetyBackup, options) {
   const before = (await api.status()).last_restore?.finished_at ?? null;
   try {
-    await api.restore(id, safetyBackup);
+    await api.restore(id, safetyBackup, options);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     showBanner('failed');
@@ -113,8 +131,11 @@ export function setUpRestore(finished) {
   onFinished = finished;
   $('#restore-confirm').addEventListener('click', confirm);
   const dialog = $('#restore-dialog');
+  $('#restore-only').addEventListener('change', followPart);
   dialog.addEventListener('close', () => {
-    if (dialog.returnValue === 'confirm') start(dialog.dataset.id, $('#restore-safety').checked);
+    if (dialog.returnValue !== 'confirm') return;
+    const keepOld = !$('#restore-keep-old-field').hidden && $('#restore-keep-old').checked;
+    start(dialog.dataset.id, $('#restore-safety').checked, { only: $('#restore-only').value || null, keepOld });
   });
 }
 

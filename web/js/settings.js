@@ -6,6 +6,7 @@ import { $, say, sayError, unsay } from './dom.js';
 import { has } from './i18n.js';
 import { confirmDeletions } from './prune-confirm.js';
 import { collectEncryption, fillEncryption, setUpEncryption } from './encryption.js';
+import { collectFiles, fillFiles, setUpFiles, showDirectoryReasons } from './files.js';
 import { collectOffsite, fillOffsite, setUpOffsite } from './offsite.js';
 import { loadStats } from './stats.js';
 
@@ -52,23 +53,30 @@ function fill(settings) {
   followCodec();
   input('compression_level').value = settings.compression_level;
   input('webhook_url').value = settings.webhook_url ?? '';
+  fillFiles(settings);
   fillOffsite(settings.offsite);
   fillEncryption(settings.encryption);
 }
 
+/** A list item's name without its index: `directories[2]` → `directories`. */
+const listName = (name) => name.replace(/\[\d+\]$/, '');
+
 function showErrors(errors) {
-  // A list's item is named with its index (`encryption.recipients[1]`): its field is the list's.
-  const fields = {};
-  for (const [name, problem] of Object.entries(errors)) fields[name.replace(/\[\d+\]$/, '')] ??= problem;
+  // A list's item is named with its index (`encryption.recipients[1]`): a field of that very name
+  // (a row of the directories list) shows it, else the list's field (the recipients' textarea).
+  const fields = { ...errors };
+  for (const [name, problem] of Object.entries(errors)) fields[listName(name)] ??= problem;
   for (const field of form().querySelectorAll('input, select, textarea')) {
     const slot = $(`#${field.id}-error`);
-    const problem = fields[field.name];
+    const problem = field.name ? fields[field.name] : undefined;
     field.toggleAttribute('aria-invalid', Boolean(problem));
     if (problem) field.setAttribute('aria-invalid', 'true');
     if (!slot) continue;
-    if (problem) say(slot, has(`settings.error.${field.name}`) ? `settings.error.${field.name}` : 'settings.error.generic');
+    const key = `settings.error.${listName(field.name)}`;
+    if (problem) say(slot, has(key) ? key : 'settings.error.generic');
     else unsay(slot);
   }
+  showDirectoryReasons(errors);
 }
 
 function collect() {
@@ -84,9 +92,11 @@ function collect() {
   settings.codec = input('codec').value;
   settings.enabled = input('enabled').checked;
   settings.retention.include_manual = input('retention.include_manual').checked;
+  settings.retention.per_scope = input('retention.per_scope').checked;
   settings.webhook_url = input('webhook_url').value.trim() || null;
   settings.offsite = collectOffsite(local);
   settings.encryption = collectEncryption();
+  Object.assign(settings, collectFiles());
   return { settings, local };
 }
 
@@ -132,4 +142,5 @@ export function setUpSettings() {
   input('codec').addEventListener('change', followCodec);
   setUpOffsite();
   setUpEncryption();
+  setUpFiles();
 }

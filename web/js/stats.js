@@ -25,6 +25,7 @@ export function render() {
     last.count === 0 ? t('stats.empty') : plural('stats.summary', last.count, { size: formatBytes(last.total_bytes) }),
   );
   $('#stat-last-success').replaceChildren(last.last_success_at ? value(formatDate(last.last_success_at)) : t('stats.never'));
+  renderScopes(last.scopes ?? {});
   $('#stat-last-failure').replaceChildren(last.last_failure_at ? value(formatDate(last.last_failure_at)) : t('stats.never'));
   $('#stat-next-auto').replaceChildren(last.next_auto_at ? value(formatDate(last.next_auto_at)) : t('stats.auto_off'));
   // Retention that could not delete a backup after a job is shown until a later run succeeds.
@@ -36,6 +37,22 @@ export function render() {
   if (last.next_auto_at) say($('#next-auto'), 'settings.next', { time: formatDate(last.next_auto_at) });
   else say($('#next-auto'), 'settings.next_off');
   renderHistory(last.history ?? []);
+}
+
+/**
+ * The last success of each scope that has backups, once there are files or full ones (a server
+ * that backs up its database only shows nothing more than before).
+ */
+function renderScopes(scopes) {
+  const shown = ['full', 'files', 'database'].filter((scope) => scopes[scope]?.count > 0);
+  $('#stat-scopes-row').hidden = !shown.some((scope) => scope !== 'database');
+  $('#stat-scopes').replaceChildren(
+    ...shown.map((scope) => {
+      const at = scopes[scope].last_success_at;
+      const date = at ? formatDate(at) : t('stats.never');
+      return element('div', { 'data-scope': scope }, t('stats.scope_last', { scope: t(`scope.${scope}`), date }));
+    }),
+  );
 }
 
 /** A duration in the largest unit (milliseconds to hours) that keeps the number at least 1. */

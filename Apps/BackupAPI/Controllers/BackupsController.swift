@@ -148,22 +148,40 @@ struct BackupsController<Context: RequestContext> {
 
     struct RestoreBody: StrictBody {
         var safetyBackup: Bool?
+        /// `database` or `files`: restore that part alone.
+        var only: String?
+        var keepOld: Bool?
 
-        static var writableFields: [String] { ["safety_backup"] }
+        static var writableFields: [String] { ["safety_backup", "only", "keep_old"] }
 
         enum CodingKeys: String, CodingKey {
             case safetyBackup = "safety_backup"
+            case only
+            case keepOld = "keep_old"
+        }
+
+        func options() throws(BackupError) -> RestoreOptions {
+            var options = RestoreOptions(keepOld: keepOld ?? false)
+            if let only {
+                guard let part = RestorePart(rawValue: only) else {
+                    throw .invalidInput(fields: ["only": "must be database or files"])
+                }
+                options.only = part
+            }
+            return options
         }
     }
 
-    /// Starts a restore job (202); the server enters maintenance, replaces the database and
-    /// restarts, after which `/api/status` reports `last_restore`.
+    /// Starts a restore job (202); the server enters maintenance, replaces the database and the
+    /// directories (or the part `only` names) and restarts, after which `/api/status` reports
+    /// `last_restore`.
     @Sendable func restore(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
         _ = try BackupID.validated(id)
         var request = request
         let body = try await request.decodeJSON(RestoreBody.self, allowEmpty: true)
-        let info = try await services.runner.startRestore(id: id, safetyBackup: body.safetyBackup ?? true)
+        let info = try await services.runner.startRestore(
+            id: id, safetyBackup: body.safetyBackup ?? true, options: try body.options())
         var response = try Response.json(info, status: .accepted)
         response.headers[.location] = "/api/status"
         return response

@@ -50,7 +50,8 @@ extension APIError {
         var kind: String?
         switch error {
         case .backupInProgress, .notCompleted, .backupInUse, .duplicateBackup, .pageSizeMismatch, .cancelled,
-            .serverHoldsDataDirectory, .serverAlreadyRunning, .retentionWouldDelete, .databaseLocked:
+            .serverHoldsDataDirectory, .serverAlreadyRunning, .retentionWouldDelete, .databaseLocked,
+            .directoryNotConfigured, .pathInTheWay:
             status = .conflict
         case .shuttingDown: status = .serviceUnavailable
         case .notFound, .fileNotFound: status = .notFound

@@ -6,10 +6,12 @@ import Foundation
     import Glibc
 #endif
 
+extension RestorePart: ExpressibleByArgument {}
+
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Replace the database with a backup (maintenance: the server must be stopped).",
+        abstract: "Replace the database and directories with a backup (maintenance: the server must be stopped).",
         discussion: """
             Verifies the bundle first, takes the database's write lock (waiting at most \
             restore_lock_timeout_seconds for the application's transactions; exit 4 after that, \
@@ -21,6 +23,14 @@ struct RestoreCommand: AsyncParsableCommand {
             keys --identity and --passphrase-file give; without one the restore is refused (exit 3) \
             before the database is touched. Asks you to type the backup id unless --yes. Exits 5 while a \
             backup-api serves the data directory, 3 when the bundle does not verify.
+
+            A bundle with directories (scope files or full) restores them too: each goes back to the \
+            configured directory with the same path (else the same name; a directory not configured \
+            refuses the restore, exit 1), extracted next to it as DIR.restore-ID and checked, then \
+            swapped in with renames right before the database; the old tree, moved to \
+            DIR.pre-restore-ID, is removed once the restore succeeded (kept with --keep-old). A crash \
+            leaves each directory old or new; the next command that takes the job lock finishes or \
+            rolls back. --only database or --only files restores one part alone.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -38,6 +48,12 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @Flag(help: "Do not take a pre-restore safety backup first.")
     var noSafetyBackup = false
+
+    @Option(help: "Restore only this part of the bundle: database or files.")
+    var only: RestorePart?
+
+    @Flag(help: "Keep each directory's old tree as DIR.pre-restore-ID instead of removing it.")
+    var keepOld = false
 
     func validate() throws {
         if (id == nil) == (file == nil) {
@@ -62,7 +78,7 @@ struct RestoreCommand: AsyncParsableCommand {
         let bar = global.progressBar
         let report: @Sendable (RestoreStep) -> Void = { step in
             switch step {
-            case .verifying(let progress), .safetyBackup(let progress):
+            case .verifying(let progress), .safetyBackup(let progress), .extracting(let progress):
                 bar?.update(progress)
             case .waitingForLock:
                 bar?.finish()
@@ -74,16 +90,19 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         // Blocking work (a remote-only backup is downloaded through its store) off the cooperative pool.
         let prepared = try await BlockingWork.run { () throws(BackupError) in
-            try service.prepareRestore(source, progress: report)
+            try service.prepareRestore(source, options: RestoreOptions(only: only, keepOld: keepOld), progress: report)
         }
         bar?.finish()
         let target = prepared.backupID ?? prepared.manifest.id
+        let replaced =
+            (prepared.restoresDatabase ? [service.dataDirectory.database.path] : []) + prepared.directories.map(\.path)
         if !yes {
             output.note(
-                "This replaces \(service.dataDirectory.database.path) with backup \(target) taken "
+                "This replaces \(replaced.joined(separator: ", ")) with backup \(target) taken "
                     + "\(LocalTime.format(prepared.manifest.createdAt)). The application should be stopped.")
             let answer = Terminal.readLine(prompt: "Type the backup id to confirm: ")
             guard answer?.trimmingCharacters(in: .whitespaces) == target else {
+                prepared.discard()
                 throw Refusal.declined("not restored: the id typed does not match")
             }
         }
@@ -100,8 +119,11 @@ struct RestoreCommand: AsyncParsableCommand {
             output.printJSON(outcome)
             return
         }
-        output.line("\(output.paint("restored", .green)) backup \(target) into \(service.dataDirectory.database.path)")
-        output.line("integrity_check: ok")
+        output.line("\(output.paint("restored", .green)) backup \(target) into \(replaced.joined(separator: ", "))")
+        if prepared.restoresDatabase { output.line("integrity_check: ok") }
+        if keepOld, !prepared.oldTrees.isEmpty {
+            output.line("old trees kept: " + prepared.oldTrees.map(\.path).joined(separator: ", "))
+        }
         if let waited = outcome.writersWaitedMs {
             output.line("writers waited: \(waited) ms (the database's write lock, safety backup and replacement)")
         }

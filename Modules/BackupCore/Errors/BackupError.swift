@@ -62,6 +62,11 @@ public enum BackupError: Error, Equatable, Sendable {
     /// A restore waited `seconds` (`restore_lock_timeout_seconds`) for the application to release
     /// the live database and gave up; the database is unchanged.
     case databaseLocked(seconds: Int)
+    /// A bundle's directory (its absolute `path` when backed up) matches no configured
+    /// directory, so its files have nowhere to go; nothing was restored.
+    case directoryNotConfigured(path: String)
+    /// A restore would create `path` (a staging tree, a kept old tree), but something is there.
+    case pathInTheWay(path: String)
     /// The off-site (S3-compatible) storage failed; ``OffsiteFailure/kind`` names how.
     case offsite(OffsiteFailure)
 
@@ -94,6 +99,8 @@ public enum BackupError: Error, Equatable, Sendable {
         case .dataDirectoryMissing: "data_directory_missing"
         case .fileNotFound: "file_not_found"
         case .databaseLocked: "database_locked"
+        case .directoryNotConfigured: "directory_not_configured"
+        case .pathInTheWay: "path_in_the_way"
         case .offsite: "offsite_failed"
         }
     }
@@ -164,6 +171,11 @@ public enum BackupError: Error, Equatable, Sendable {
                 + "restored and the database is unchanged; try again when its transactions are shorter"
         case .offsite(let failure):
             "off-site storage: \(failure.detail)"
+        case .directoryNotConfigured(let path):
+            "the bundle's directory \(path) is not among the configured directories; add it "
+                + "(backup settings set directories=…) or restore --only database"
+        case .pathInTheWay(let path):
+            "\(path) is in the way (an old tree kept by an earlier restore?); move or remove it, then try again"
         }
     }
 }

@@ -96,6 +96,10 @@ public struct BackupService: Sendable {
         let lease = try acquireJobLock()
         do {
             var report = ReconcileReport()
+            // A restore of directories a dead process left is finished or rolled back first.
+            report.restoreRecovered = try DirectorySwap.recover(in: dataDirectory).map {
+                $0 == .databaseReplaced ? "finished" : "rolled back"
+            }
             report.interrupted = try catalog.failActiveRecords(
                 reason: "interrupted: the process running this job stopped before it finished", now: now())
             try catalog.clearUses()

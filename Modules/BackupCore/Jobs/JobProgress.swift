@@ -6,6 +6,8 @@ public struct JobProgress: Sendable, Equatable {
         /// An import copies its file into the data directory (the CLI's `backup import`).
         case copy
         case verify
+        /// A restore extracts the bundle's directories next to their targets.
+        case extract
         /// A restore waits for the write lock on the live database (the application's transactions).
         case waitingForLock = "waiting_for_lock"
         /// A restore writes the backup into the live database.

@@ -133,10 +133,17 @@ public actor JobRunner {
     /// that fails before writing into the database (a bundle that does not verify, a lock that
     /// does not come within `restore_lock_timeout_seconds`) leaves maintenance again and requests
     /// no restart.
-    public func startRestore(id: String, safetyBackup: Bool) async throws(BackupError) -> BackupInfo {
+    ///
+    /// `options` choose the part restored (`only`) and whether the directories' old trees are
+    /// kept; the directories are extracted beside their targets while verifying and swapped in
+    /// under the same lock, right before the database.
+    public func startRestore(
+        id: String, safetyBackup: Bool, options: RestoreOptions = RestoreOptions()
+    ) async throws(BackupError) -> BackupInfo {
         let record = try await prepare { (service) throws(BackupError) in
             let record = try service.catalog.record(id: id)
             try record.ensure(.restore)
+            _ = try BackupService.parts(of: record.scope, only: options.only)
             return record
         }
         let gate = self.gate
@@ -145,8 +152,11 @@ public actor JobRunner {
         launch(kind: .restore, backupID: id) { service, progress throws(BackupError) in
             let prepared: PreparedRestore
             do throws(BackupError) {
-                prepared = try service.prepareRestore(.backup(id: id)) { step in
-                    if case .verifying(let step) = step { progress(step) }
+                prepared = try service.prepareRestore(.backup(id: id), options: options) { step in
+                    switch step {
+                    case .verifying(let step), .extracting(let step): progress(step)
+                    default: break
+                    }
                 }
             } catch {
                 service.recordFailedRestore(backupID: id, error: error)
@@ -157,7 +167,7 @@ public actor JobRunner {
             do throws(BackupError) {
                 let outcome = try await service.runRestore(prepared, safetyBackup: safetyBackup) { step in
                     switch step {
-                    case .verifying: break
+                    case .verifying, .extracting: break
                     case .waitingForLock:
                         progress(JobProgress(backupID: id, phase: .waitingForLock, doneBytes: 0, totalBytes: 0))
                     case .safetyBackup(let step):

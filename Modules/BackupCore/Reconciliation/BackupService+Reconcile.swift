@@ -15,6 +15,9 @@ public struct ReconcileReport: Sendable, Equatable {
     /// Records that did not say `completed` although their whole bundle was in place (the
     /// process died between the bundle's rename and the record's update), now `completed`.
     public var recovered: [String] = []
+    /// A restore of directories a dead process left (see the restore journal): `finished` or
+    /// `rolled back`; nil when there was none.
+    public var restoreRecovered: String?
 }
 
 extension BackupService {

@@ -8,12 +8,36 @@ public enum RestoreSource: Sendable, Equatable {
     case file(URL)
 }
 
-/// A verified restore, holding the job lock, ready to replace the database.
+/// A verified restore, holding the job lock, ready to replace the database and to swap in the
+/// directories already extracted beside their targets.
 public struct PreparedRestore: Sendable {
     public let backupID: String?
     public let manifest: Manifest
+    /// Whether the database is restored (the bundle holds one and `--only files` was not asked).
+    public let restoresDatabase: Bool
+    /// The configured directories the restore replaces, in the manifest's order.
+    public let directories: [URL]
     let extracted: URL
     let lease: JobLease
+    /// The staged directory trees and their journal; nil when no directory is restored.
+    let swap: DirectorySwap?
+
+    /// What the restore replaces, and so what its safety backup holds.
+    public var scope: BackupScope {
+        BackupScope(holdsDatabase: restoresDatabase, holdsFiles: !directories.isEmpty) ?? .database
+    }
+
+    /// Where each directory's old tree goes (`<dir>.pre-restore-<id>`), kept there with `--keep-old`.
+    public var oldTrees: [URL] { swap?.journal.directories.map { URL(fileURLWithPath: $0.old) } ?? [] }
+
+    /// Gives up a prepared restore that will not run (the operator declined): removes the
+    /// staged trees and the extracted database, and releases the job lock.
+    public func discard() {
+        var swap = swap
+        swap?.rollBack()
+        SnapshotEngine.removeDatabaseFiles(at: extracted)
+        lease.release()
+    }
 }
 
 /// Progress of a restore, for the faces.
@@ -22,6 +46,8 @@ public enum RestoreStep: Sendable, Equatable {
     /// Waiting for the write lock on the live database, at most `restore_lock_timeout_seconds`.
     case waitingForLock
     case safetyBackup(JobProgress)
+    /// Extracting the bundle's directories next to their targets (a second read of the bundle).
+    case extracting(JobProgress)
     /// Writing into the live database: from here on a failure may have changed it.
     case replacing
 }
@@ -30,13 +56,20 @@ extension BackupService {
     /// Takes the job lock and verifies the bundle (SHA-256, manifest, entry hashes,
     /// `integrity_check`), extracting the database into `.tmp/`, before anything touches the
     /// live database. A bundle that fails is refused with ``BackupError/verificationFailed(reason:)``.
+    ///
+    /// When the restore includes directories (the bundle has some and `options.only` is not
+    /// `database`), each one's target is resolved (``restoreTargets(for:)``; a directory that is
+    /// not configured refuses the restore here), then the bundle is read a second time and each
+    /// directory is extracted next to its target (`<target>.restore-<id>`), every entry checked
+    /// against the manifest, and flushed; nothing live is touched yet.
     public func prepareRestore(
-        _ source: RestoreSource, progress: @escaping @Sendable (RestoreStep) -> Void = { _ in }
+        _ source: RestoreSource, options: RestoreOptions = RestoreOptions(),
+        progress: @escaping @Sendable (RestoreStep) -> Void = { _ in }
     ) throws(BackupError) -> PreparedRestore {
         let lease = try beginJob()
+        let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
         do throws(BackupError) {
             let keys = try bundleKeys()
-            let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
             var expectedID: String?
             /// Verifies the bundle at `bundle` (a local file) and keeps its database at `extracted`.
             func verified(
@@ -55,33 +88,56 @@ extension BackupService {
                     )
                 }
             }
-            let report: VerificationReport
+            /// Verifies, then stages the directories restored (the second read of the bundle).
+            func verifiedAndStaged(
+                _ bundle: URL, expectedSHA: String?, expectedID: String?
+            ) throws(BackupError) -> PreparedRestore {
+                let report = try verified(bundle, expectedSHA: expectedSHA, expectedID: expectedID)
+                guard report.isValid, let manifest = report.manifest else {
+                    throw BackupError.verificationFailed(reason: report.problems.joined(separator: "; "))
+                }
+                let (restoresDatabase, restoresFiles) = try Self.parts(of: manifest, only: options.only)
+                let targets = restoresFiles ? try restoreTargets(for: manifest) : []
+                let swap =
+                    try targets.isEmpty
+                    ? nil
+                    : stageDirectories(
+                        targets, of: manifest, from: bundle, keys: keys, keepOld: options.keepOld
+                    ) { done in
+                        let total = FileOps.size(of: bundle) ?? 0
+                        progress(
+                            .extracting(
+                                JobProgress(
+                                    backupID: expectedID ?? manifest.id, phase: .extract, doneBytes: done,
+                                    totalBytes: total)))
+                    }
+                return PreparedRestore(
+                    backupID: expectedID ?? manifest.id, manifest: manifest, restoresDatabase: restoresDatabase,
+                    directories: targets.map(\.target), extracted: extracted, lease: lease, swap: swap)
+            }
             switch source {
             case .backup(let id):
                 let record = try catalog.record(id: id)
                 try record.ensure(.restore)
+                _ = try Self.parts(of: record.scope, only: options.only)
                 try lease.use(id, for: .restore, at: now())
                 expectedID = record.id
                 let store = try store(for: record)
                 guard try store.size(of: record.filename) != nil else {
                     throw BackupError.verificationFailed(reason: "the bundle file \(record.filename) is missing")
                 }
-                report = try store.open(record.filename) { (bundle) throws(BackupError) in
-                    try verified(bundle, expectedSHA: record.sha256, expectedID: record.id)
+                return try store.open(record.filename) { (bundle) throws(BackupError) in
+                    try verifiedAndStaged(bundle, expectedSHA: record.sha256, expectedID: record.id)
                 }
             case .file(let url):
                 try BundleFile.check(url)
                 guard FileOps.isRegularFile(url) else {
                     throw BackupError.verificationFailed(reason: "the bundle file \(url.lastPathComponent) is missing")
                 }
-                report = try verified(url, expectedSHA: nil, expectedID: nil)
+                return try verifiedAndStaged(url, expectedSHA: nil, expectedID: nil)
             }
-            guard report.isValid, let manifest = report.manifest else {
-                throw BackupError.verificationFailed(reason: report.problems.joined(separator: "; "))
-            }
-            return PreparedRestore(
-                backupID: expectedID ?? manifest.id, manifest: manifest, extracted: extracted, lease: lease)
         } catch {
+            SnapshotEngine.removeDatabaseFiles(at: extracted)
             lease.release()
             throw error
         }
@@ -111,7 +167,10 @@ extension BackupService {
         beforeLocking: @Sendable () async -> Void = {},
         recorded: @Sendable (RestoreOutcome) -> Void = { _ in }
     ) async throws(BackupError) -> RestoreOutcome {
+        var swap = prepared.swap
         defer {
+            // Directories swapped in but not committed (a failure anywhere) go back to their old trees.
+            swap?.rollBack()
             SnapshotEngine.removeDatabaseFiles(at: prepared.extracted)
             prepared.lease.release()
         }
@@ -122,24 +181,39 @@ extension BackupService {
             let timeout = Duration.seconds(try catalog.settings().restoreLockTimeoutSeconds)
             await beforeLocking()
             let hadDatabase = FileManager.default.fileExists(atPath: dataDirectory.database.path)
-            var waited: Duration?
-            do throws(BackupError) {
-                try await SQLiteSource(database: dataDirectory.database).restore(
-                    from: SourceWorkspace(database: prepared.extracted), timeout: timeout, writersWaited: &waited,
-                    progress: progress
-                ) { () async throws(BackupError) in
-                    if safetyBackup, hadDatabase {
-                        let safety = try prepareBackupHoldingLock(
-                            type: .preRestore, note: nil, noteKind: .preRestore,
-                            noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:])
-                        safetyID = safety.record.id
-                        try await run(safety) { progress(.safetyBackup($0)) }
-                    }
-                }
-            } catch {
-                writersWaited = waited.map(Self.milliseconds)
-                throw error
+            /// The `pre-restore` backup of what is about to be replaced (a full restore: a full
+            /// safety backup; the database or the directories alone: that part).
+            func takeSafetyBackup() async throws(BackupError) {
+                let scope = prepared.scope
+                guard safetyBackup, hadDatabase || !scope.includesDatabase else { return }
+                let safety = try prepareBackupHoldingLock(
+                    type: .preRestore, note: nil, noteKind: .preRestore,
+                    noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:], scope: scope)
+                safetyID = safety.record.id
+                try await run(safety) { progress(.safetyBackup($0)) }
             }
+            var waited: Duration?
+            if prepared.restoresDatabase {
+                do throws(BackupError) {
+                    try await SQLiteSource(database: dataDirectory.database).restore(
+                        from: SourceWorkspace(database: prepared.extracted), timeout: timeout, writersWaited: &waited,
+                        progress: progress
+                    ) { () async throws(BackupError) in
+                        try await takeSafetyBackup()
+                        // The directories go in under the same lock, right before the database.
+                        try swap?.swap()
+                    }
+                } catch {
+                    writersWaited = waited.map(Self.milliseconds)
+                    throw error
+                }
+            } else {
+                try await takeSafetyBackup()
+                if Task.isCancelled { throw BackupError.cancelled }
+                try swap?.swap()
+            }
+            // The commit point: from here on a crash finishes the restore instead of undoing it.
+            try swap?.commit()
             writersWaited = waited.map(Self.milliseconds)
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .succeeded, error: nil,

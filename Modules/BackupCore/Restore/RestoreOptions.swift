@@ -1,0 +1,20 @@
+/// The part of a bundle a restore puts back (`--only`, the API's `only`).
+public enum RestorePart: String, Sendable, Codable, CaseIterable {
+    /// The SQLite database alone.
+    case database
+    /// The directories alone.
+    case files
+}
+
+/// How a restore proceeds: which part of the bundle it restores and what it keeps.
+public struct RestoreOptions: Sendable, Equatable {
+    /// Restore only this part; nil restores everything the bundle holds.
+    public var only: RestorePart?
+    /// Keep each directory's old tree as `<dir>.pre-restore-<id>` instead of removing it.
+    public var keepOld: Bool
+
+    public init(only: RestorePart? = nil, keepOld: Bool = false) {
+        self.only = only
+        self.keepOld = keepOld
+    }
+}
