@@ -27,6 +27,26 @@ struct DirectorySettingsTests {
         }
     }
 
+    @Test("a directory holding the protected database is refused: a files restore would move it away")
+    func databaseInside() throws {
+        let layout = try Layout()
+        let database = layout.outside.url.appendingPathComponent("app.sqlite").path
+        let service = try BackupService(
+            dataDirectory: DataDirectory(root: layout.data.url.path, database: database))
+        var settings = try service.settings()
+        settings.directories = [layout.uploads, layout.outside.path]
+        let error = #expect(throws: BackupError.self) { try service.saveSettings(settings) }
+        guard case .invalidInput(let fields) = error else { return }
+        #expect(
+            fields == [
+                "directories[1]":
+                    "\(layout.outside.path) contains the protected database \(database): list the folders beside it instead"
+            ])
+        settings.directories = [layout.uploads, layout.media]
+        try service.saveSettings(settings)
+        #expect(try service.settings().directories == [layout.uploads, layout.media])
+    }
+
     @Test("each bad directory is refused with its index and path; nothing is saved")
     func directoriesJudged() throws {
         let layout = try Layout()

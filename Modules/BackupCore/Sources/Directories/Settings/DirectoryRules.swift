@@ -88,12 +88,16 @@ enum DirectoryRules {
     }
 
     /// What the file system says about each directory: it must exist and be a directory, lie
-    /// outside the data directory and not contain it; two entries that are the same directory
+    /// outside the data directory and not contain it, and not contain the protected database
+    /// (a files restore swaps whole directories, which would move the live database away from
+    /// the application; the database is backed up on its own); two entries that are the same directory
     /// through a symlink, or one inside the other, are refused too. Paths are compared with
     /// their symlinks resolved.
     static func fileSystemProblems(_ directories: [String], dataDirectory: DataDirectory) -> [String: String] {
         var fields: [String: String] = [:]
         let data = resolved(dataDirectory.root.path)
+        let database = dataDirectory.database
+        let liveDatabase = resolved(database.deletingLastPathComponent().path) + "/" + database.lastPathComponent
         var judged: [(index: Int, path: String)] = []
         for (index, path) in directories.enumerated() where pathProblem(path) == nil {
             let field = "directories[\(index)]"
@@ -113,6 +117,9 @@ enum DirectoryRules {
                 fields[field] = "\(path) is inside the data directory \(dataDirectory.root.path)"
             } else if contains(real, data) {
                 fields[field] = "\(path) contains the data directory \(dataDirectory.root.path)"
+            } else if contains(real, liveDatabase) {
+                fields[field] =
+                    "\(path) contains the protected database \(database.path): list the folders beside it instead"
             } else {
                 judged.append((index, real))
             }
