@@ -78,6 +78,7 @@ struct DirectorySwapTests {
         #expect(try fixture.states() == [true, true])
         #expect(try fixture.leftovers() == ["avatars.pre-restore-\(fixture.id)", "uploads.pre-restore-\(fixture.id)"])
         try swap.commit()
+        swap.removeOldTrees()
         #expect(try fixture.states() == [true, true])
         #expect(try fixture.leftovers() == [])
         #expect(try fixture.dataDirectory.readRestoreJournal() == nil)
@@ -90,6 +91,7 @@ struct DirectorySwapTests {
         try swap.staged()
         try swap.swap()
         try swap.commit()
+        swap.removeOldTrees()
         #expect(try fixture.states() == [true, true])
         let kept = DirectorySwap.paths(of: fixture.targets[0], id: fixture.id).old
         #expect(try TreeFingerprint(kept) == fixture.old[0])

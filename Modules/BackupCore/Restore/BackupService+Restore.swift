@@ -202,6 +202,9 @@ extension BackupService {
                         try await takeSafetyBackup()
                         // The directories go in under the same lock, right before the database.
                         try swap?.swap()
+                    } afterReplacing: { () throws(BackupError) in
+                        // The commit point, as close to the database's commit as can be.
+                        try swap?.commit()
                     }
                 } catch {
                     writersWaited = waited.map(Self.milliseconds)
@@ -211,9 +214,10 @@ extension BackupService {
                 try await takeSafetyBackup()
                 if Task.isCancelled { throw BackupError.cancelled }
                 try swap?.swap()
+                // The commit point: from here on a crash finishes the restore instead of undoing it.
+                try swap?.commit()
             }
-            // The commit point: from here on a crash finishes the restore instead of undoing it.
-            try swap?.commit()
+            swap?.removeOldTrees()
             writersWaited = waited.map(Self.milliseconds)
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .succeeded, error: nil,

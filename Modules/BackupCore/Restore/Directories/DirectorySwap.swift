@@ -76,14 +76,18 @@ struct DirectorySwap: Sendable {
     }
 
     /// The commit point: records that the restore holds (the database, if restored, is
-    /// replaced), then removes the old trees unless they are kept, and the journal.
-    ///
-    /// Removing the old trees is not part of the restore's success: what cannot be removed now
-    /// stays in the journal, and the next start removes it.
+    /// replaced). From here on a crash finishes the restore instead of undoing it.
     mutating func commit() throws(BackupError) {
         try advance(to: .databaseReplaced)
         isSettled = true
         RestorePause.reach("database-replaced")
+    }
+
+    /// After ``commit()``: removes the old trees unless they are kept, then the journal. Not part
+    /// of the restore's success: what cannot be removed now stays in the journal, and the next
+    /// start removes it.
+    func removeOldTrees() {
+        guard journal.phase == .databaseReplaced else { return }
         try? Self.finish(journal, in: dataDirectory)
     }
 
