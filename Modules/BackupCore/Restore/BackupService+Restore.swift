@@ -202,14 +202,16 @@ extension BackupService {
                         try await takeSafetyBackup()
                         // The directories go in under the same lock, right before the database.
                         try swap?.swap()
-                    } afterReplacing: { () throws(BackupError) in
-                        // The commit point, as close to the database's commit as can be.
-                        try swap?.commit()
+                        try swap?.prepareCommit()
+                    } afterReplacing: { [dataDirectory, swapping = swap != nil] in
+                        // The commit point in force the moment the database commits (one rename).
+                        if swapping { DirectorySwap.placeCommit(in: dataDirectory) }
                     }
                 } catch {
                     writersWaited = waited.map(Self.milliseconds)
                     throw error
                 }
+                try swap?.commit()
             } else {
                 try await takeSafetyBackup()
                 if Task.isCancelled { throw BackupError.cancelled }

@@ -19,12 +19,13 @@ extension SQLiteSource {
     }
 
     /// ``restore(from:timeout:writersWaited:progress:underLock:)``, running `afterReplacing`
-    /// as soon as the replacement has committed (before the connection closes and the check
-    /// runs): a restore of directories records its commit point there.
+    /// the moment the replacement has committed, on the thread that committed it (before the
+    /// step returns, the connection closes and the check runs): a restore of directories puts
+    /// its commit point in force there.
     func restore(
         from workspace: SourceWorkspace, timeout: Duration, writersWaited: inout Duration?,
         progress: (RestoreStep) -> Void, underLock: () async throws(BackupError) -> Void,
-        afterReplacing: () throws(BackupError) -> Void
+        afterReplacing: @escaping @Sendable () -> Void
     ) async throws(BackupError) {
         let replacer = try DatabaseReplacer.open(live: database, copy: workspace.database, timeout: timeout)
         do throws(BackupError) {
@@ -33,9 +34,8 @@ extension SQLiteSource {
             try await underLock()
             if Task.isCancelled { throw BackupError.cancelled }
             progress(.replacing)
-            try await replacer.replace(timeout: timeout)
+            try await replacer.replace(timeout: timeout, afterCommit: afterReplacing)
             writersWaited = replacer.writersWaited
-            try afterReplacing()
         } catch {
             await replacer.abandon()
             writersWaited = replacer.writersWaited
