@@ -201,3 +201,23 @@ extension DirectorySwapTests {
         #expect(try fixture.leftovers() == [])
     }
 }
+
+extension DirectorySwapTests {
+    @Test(
+        "a roll-back that finds the commit point in force (the database committed, a later step failed) finishes instead"
+    )
+    func rollBackAfterTheCommitPoint() throws {
+        let fixture = try Fixture()
+        var swap = try fixture.begin()
+        try swap.staged()
+        try swap.swap()
+        try swap.prepareCommit()
+        #expect(try fixture.dataDirectory.readRestoreJournal()?.phase == .swapping, "written ahead, not in force")
+        DirectorySwap.placeCommit(in: fixture.dataDirectory)
+        #expect(try fixture.dataDirectory.readRestoreJournal()?.phase == .databaseReplaced)
+        swap.rollBack()
+        #expect(try fixture.states() == [true, true])
+        #expect(try fixture.leftovers() == [])
+        #expect(try fixture.dataDirectory.readRestoreJournal() == nil)
+    }
+}

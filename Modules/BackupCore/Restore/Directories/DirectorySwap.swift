@@ -121,7 +121,6 @@ struct DirectorySwap: Sendable {
         isSettled = true
         if (try? dataDirectory.readRestoreJournal()?.phase) == .databaseReplaced {
             journal.phase = .databaseReplaced
-            RestorePause.reach("database-replaced")
             removeOldTrees()
             return
         }
