@@ -12,7 +12,7 @@ import Testing
 @Suite("Directory sources: a tree beside the database, bundled under files/<name>/")
 struct DirectorySourceTests {
     /// Nested and empty folders, a 150-byte name, Cyrillic names, an executable, a private file,
-    /// a symlink inside the tree and one pointing at `/etc/passwd`.
+    /// a symlink inside the tree and one pointing at `/etc/passwd`, a hard link.
     static func makeTree(at root: URL) throws {
         try DirectoryTree.directory(".", in: root, mode: 0o755)
         try DirectoryTree.file("a/b/c/deep.txt", in: root, bytes: Data("deep\n".utf8), mtime: 1_600_000_000)
@@ -28,6 +28,9 @@ struct DirectorySourceTests {
         try DirectoryTree.file("empty-file", in: root)
         try DirectoryTree.symlink("latest", in: root, to: "a/b/c/deep.txt")
         try DirectoryTree.symlink("passwd", in: root, to: "/etc/passwd")
+        // A hard link comes back as a second, separate file with the same bytes.
+        #expect(
+            link(root.appendingPathComponent("a/b/c/deep.txt").path, root.appendingPathComponent("hard.txt").path) == 0)
     }
 
     @Test("GNU tar -x of a files bundle gives back the same tree: bytes, modes, mtimes, symlink targets")
@@ -55,13 +58,13 @@ struct DirectorySourceTests {
         let original = try DirectoryTree.read(root)
         let extracted = try DirectoryTree.read(out.appendingPathComponent("files/uploads"))
         #expect(extracted == original)
-        #expect(original.count == 15)
+        #expect(original.count == 16)
         #expect(extracted["passwd"] == .symlink(target: "/etc/passwd"))
         #expect(extracted["bin/run.sh"].map { if case .file(0o755, _, _) = $0 { true } else { false } } == true)
 
         // Every file's SHA-256 in the manifest is sha256sum's.
         let files = manifest.entries.filter { $0.type == .file }
-        #expect(files.count == 6)
+        #expect(files.count == 7)
         for entry in files {
             let relative = String(entry.path.dropFirst("files/uploads/".count))
             let sum = try ChildProcess(executablePath: "/usr/bin/sha256sum").run([
@@ -194,10 +197,38 @@ struct DirectorySourceTests {
         #expect(error?.message.contains(missing.path) == true)
     }
 
+    @Test(
+        "one sparse file past 4 GiB streams through in constant memory, bundles and verifies (long variant)",
+        .enabled(if: Intensity.isLong))
+    func largeFile() throws {
+        let scratch = TemporaryDirectory("dir-large")
+        let root = scratch.url.appendingPathComponent("big")
+        try DirectoryTree.file("head.txt", in: root, bytes: Data("head".utf8))
+        let size: Int64 = 4 * 1024 * 1024 * 1024 + 12345
+        let descriptor = open(root.appendingPathComponent("disk.img").path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        #expect(descriptor >= 0 && ftruncate(descriptor, off_t(size)) == 0)
+        close(descriptor)
+        func peak() -> Int {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss * 1024
+        }
+        let before = peak()
+        let (bundle, manifest) = try DirectoryTree.bundle(
+            DirectorySource.sources(for: [root.path], exclude: []), in: scratch)
+        let report = try DirectoryTree.verify(bundle, in: scratch)
+        #expect(report.problems == [])
+        let entry = try #require(manifest.entries.first { $0.path == "files/big/disk.img" })
+        #expect(entry.size == size)
+        // Holding the file would take 4 GiB; streaming takes a few buffers.
+        #expect(peak() - before < 512 * 1024 * 1024, "peak resident memory grew by \(peak() - before) bytes")
+    }
+
     @Test("100,000 small files bundle and verify; the manifest holds them all")
     func hundredThousandFiles() throws {
         let scratch = TemporaryDirectory("dir-many")
-        let root = scratch.url.appendingPathComponent("many")
+        let tree = ScratchTree("dir-many")
+        let root = tree.url.appendingPathComponent("many")
         for folder in 0..<100 {
             let directory = root.appendingPathComponent(String(format: "d%03d", folder))
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
