@@ -90,4 +90,32 @@ struct ScopesAPITests {
             #expect(stats.contains(#""files":{"count":0,"last_success_at":null,"total_bytes":0}"#), "\(stats)")
         }
     }
+
+    @Test("with a directory: scope files holds it alone, no scope is full (automatic), ?scope= and stats follow")
+    func filesThroughTheAPI() async throws {
+        let directory = try RouteTests.dataDirectory("api-scope-files")
+        let outside = TemporaryDirectory("api-scope-files-app")
+        let uploads = outside.url.appendingPathComponent("uploads")
+        try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+        try Data("avatar".utf8).write(to: uploads.appendingPathComponent("a.png"))
+        try await RouteTests.app(directory).test(.router) { client in
+            let saved = try await Self.send(
+                client, .put, "/api/settings/backup", #"{"directories": ["\#(uploads.path)"]}"#)
+            #expect(saved.status == .ok)
+
+            let files = try await Self.send(client, .post, "/api/backups", #"{"scope": "files"}"#)
+            #expect(files.status == .accepted)
+            #expect(try files.json(BackupInfo.self).scope == .files, "the pending record says its scope")
+            let made = try await waitUntilSettled(client, id: try files.json(BackupInfo.self).id)
+            #expect(made.status == .completed && made.scope == .files, "\(made)")
+            let full = try await RouteTests.backup(client)
+            #expect(full.status == .completed && full.scope == .full)
+
+            let listed = try await Self.send(client, .get, "/api/backups?scope=files")
+            #expect(try listed.json(ListPage.self).items.map(\.id) == [made.id])
+            let stats = try await Self.send(client, .get, "/api/backups/stats").json(BackupStats.self)
+            #expect(stats.scopes["files"]?.count == 1 && stats.scopes["full"]?.count == 1)
+            #expect(stats.scopes["database"]?.count == 0 && stats.scopes["files"]?.lastSuccessAt != nil)
+        }
+    }
 }

@@ -3,6 +3,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("backup settings directories/exclude/default_scope, create --scope, list --scope, as a real process")
 struct ScopesCLITests {
     let backup = try! ChildProcess(product: "backup")
@@ -57,5 +61,37 @@ struct ScopesCLITests {
         let json = try backup.run(["list", "--json", "--scope", "database", "--data-dir", directory.path])
         let items = try JSONDecoder.backupManager().decode([BackupInfo].self, from: Data(json.stdout.utf8))
         #expect(items.count == 1 && items.first?.scope == .database)
+    }
+
+    @Test("create --scope full with a directory: the bundle holds both, a FIFO's warning is printed and marked in list")
+    func createFull() throws {
+        let directory = TemporaryDirectory("cli-scope-full")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let outside = TemporaryDirectory("cli-scope-full-app")
+        let uploads = outside.url.appendingPathComponent("uploads")
+        try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
+        try Data("avatar".utf8).write(to: uploads.appendingPathComponent("a.png"))
+        #expect(mkfifo(uploads.appendingPathComponent("pipe").path, 0o644) == 0)
+        let set = try backup.run(["settings", "set", "directories=\(uploads.path)", "--data-dir", directory.path])
+        #expect(set.status == 0, "\(set.stderr)")
+
+        let made = try backup.run(["create", "--scope", "full", "--data-dir", directory.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("full"), "\(made.stdout)")
+        #expect(made.stdout.contains("files/uploads/pipe"), "the warning is printed: \(made.stdout)")
+        let list = try backup.run(["list", "--scope", "full", "--data-dir", directory.path])
+        #expect(list.stdout.contains("full") && list.stdout.contains("files/uploads/pipe"), "\(list.stdout)")
+        let json = try backup.run(["list", "--json", "--data-dir", directory.path])
+        let items = try JSONDecoder.backupManager().decode([BackupInfo].self, from: Data(json.stdout.utf8))
+        let info = try #require(items.first)
+        #expect(items.count == 1 && info.scope == .full && info.warnings == [BackupInfo.sourceWarningsCode])
+
+        let bundle = directory.url.appendingPathComponent("backups/\(info.filename)")
+        let listing = try ChildProcess(executablePath: "/usr/bin/tar").run(["-tzf", bundle.path])
+        #expect(listing.stdout.contains("database.sqlite") && listing.stdout.contains("files/uploads/a.png"))
+        let show = try backup.run(["show", info.id, "--data-dir", directory.path])
+        #expect(show.stdout.contains("scope     full"), "\(show.stdout)")
+        let stats = try backup.run(["stats", "--data-dir", directory.path])
+        #expect(stats.stdout.contains("scope full"), "\(stats.stdout)")
     }
 }

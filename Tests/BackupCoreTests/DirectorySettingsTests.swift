@@ -69,6 +69,17 @@ struct DirectorySettingsTests {
         #expect(reopened.directories == [layout.uploads, layout.media])
         #expect(reopened.exclude == ["*.tmp", "cache/**"])
         #expect(reopened.defaultScope == .files && reopened.retention.perScope)
+
+        // A directory gone since it was configured does not block other changes; a new list is judged.
+        try FileManager.default.removeItem(atPath: layout.media)
+        var other = reopened
+        other.intervalHours = 6
+        try service.saveSettings(other)
+        other.directories.append(layout.outside.url.appendingPathComponent("uploads-link").path)
+        let again = #expect(throws: BackupError.self) { try service.saveSettings(other) }
+        guard case .invalidInput(let problems) = again else { return }
+        #expect(problems["directories[1]"] == "\(layout.media) does not exist")
+        #expect(problems["directories[2]"]?.contains("is the same directory as directories[0]") == true)
     }
 
     @Test("exclude patterns: non-empty, no NUL, at most 100; default_scope with files needs directories")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Synchronization
 import TestSupport
 import Testing
@@ -110,6 +111,24 @@ struct ScopeBackupTests {
         #expect(fixture.data.backupFiles().isEmpty)
     }
 
+    @Test("retention.per_scope with real backups: keep_last 1 keeps the newest of each scope; off, the newest alone")
+    func retentionPerScope() async throws {
+        let fixture = try Fixture()
+        var settings = try fixture.service.settings()
+        settings.retention = RetentionPolicy(keepLast: 1, includeManual: true, perScope: true)
+        try fixture.service.saveSettings(settings)
+        var made: [BackupInfo] = []
+        for scope in [BackupScope.database, .files, .full, .database, .files, .full] {
+            made.append(try await fixture.service.createBackup(scope: scope))
+        }
+        #expect(Set(try fixture.service.catalog.allRecords().map(\.id)) == Set(made.suffix(3).map(\.id)))
+        #expect(fixture.data.backupFiles().count == 6, "three bundles and their sidecars")
+
+        settings.retention.perScope = false
+        let preview = try fixture.service.previewSettings(settings)
+        #expect(Set(preview.deleted.map(\.id)) == Set(made[3...4].map(\.id)), "all scopes together: the newest alone")
+    }
+
     @Test("automatic backups use default_scope")
     func automaticBackupsUseDefaultScope() async throws {
         let clock = ManualClock()
@@ -131,6 +150,24 @@ struct ScopeBackupTests {
         }
         #expect(automatic.count == 1 && automatic.first?.status == .completed, "\(automatic)")
         #expect(automatic.first?.scope == .files)
+    }
+
+    @Test(
+        "a record that does not know its bundle (a remote-only one from the bucket's listing) learns its scope by a verify"
+    )
+    func verifyLearnsScope() async throws {
+        let fixture = try Fixture()
+        #expect(mkfifo(fixture.uploads.appendingPathComponent("pipe").path, 0o644) == 0)
+        let made = try await fixture.service.createBackup(scope: .files)
+        try fixture.service.catalog.write { db in
+            try db.execute(
+                sql: "UPDATE backup SET scope = 'database', source_warnings = '[]' WHERE id = ?", arguments: [made.id])
+        }
+        #expect(try fixture.service.catalog.record(id: made.id).scope == .database)
+        try await fixture.service.verify(id: made.id)
+        let learned = try fixture.service.catalog.record(id: made.id)
+        #expect(
+            learned.scope == .files && learned.sourceWarnings == made.sourceWarnings && !made.sourceWarnings.isEmpty)
     }
 
     @Test("an imported bundle's scope is read from its manifest; a database one stays database")

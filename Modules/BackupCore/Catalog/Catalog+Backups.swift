@@ -39,6 +39,19 @@ extension Catalog {
         }
     }
 
+    /// Stores what `record`'s bundle holds (its scope and source warnings), read from its manifest.
+    public func recordContents(of record: BackupRecord) throws(BackupError) {
+        _ = try write { db in
+            try BackupRecord.filter(key: record.id).updateAll(
+                db, BackupRecord.Columns.scope.set(to: record.scope),
+                BackupRecord.Columns.sourceWarnings.set(to: Self.json(record.sourceWarnings)))
+        }
+    }
+
+    private static func json(_ values: [String]) -> String {
+        (try? String(decoding: JSONEncoder().encode(values), as: UTF8.self)) ?? "[]"
+    }
+
     /// Marks a backup whose bundle is gone `missing`, with `reason` as its error and as the
     /// outcome of its verification at `date`.
     public func markMissing(id: String, reason: String, at date: Date) throws(BackupError) {

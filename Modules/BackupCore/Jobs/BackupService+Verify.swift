@@ -92,6 +92,15 @@ extension BackupService {
         let failure = report.isValid ? nil : report.problems.joined(separator: "; ")
         try catalog.recordVerification(id: id, at: now(), error: failure)
         if let failure { throw .verificationFailed(reason: failure) }
+        // A record made without reading its bundle (a remote-only one listed from the bucket)
+        // learns what the bundle holds.
+        if let manifest = report.manifest {
+            var described = record
+            described.describe(manifest)
+            if described.scope != record.scope || described.sourceWarnings != record.sourceWarnings {
+                try catalog.recordContents(of: described)
+            }
+        }
         return report
     }
 }

@@ -29,8 +29,8 @@ extension BackupService {
     }
 
     /// `settings` ready to be saved with `change` of the secret, or every field's problem (the
-    /// secret's own and the directories' on the file system included) as
-    /// ``BackupError/invalidInput(fields:)``.
+    /// secret's own and, when the list of directories changes, what the file system says of
+    /// them) as ``BackupError/invalidInput(fields:)``.
     func judged(
         _ settings: BackupSettings, secretChange change: OffsiteSecret.Change?
     ) throws(BackupError) -> BackupSettings {
@@ -39,9 +39,13 @@ extension BackupService {
         if case .set(let secret) = change, let problem = OffsiteSecret.problem(with: secret) {
             problems["offsite.secret_access_key"] = problem
         }
-        // What the file system says (missing, inside the data directory) is the more useful message.
-        problems.merge(DirectoryRules.fileSystemProblems(settings.directories, dataDirectory: dataDirectory)) {
-            _, found in found
+        // The file system is asked when the list changes: a directory that vanished since it was
+        // configured fails the next backup, naming it, but does not block unrelated changes.
+        if !settings.directories.isEmpty, settings.directories != (try? catalog.settings().directories) {
+            // What the file system says (missing, inside the data directory) is the more useful message.
+            problems.merge(DirectoryRules.fileSystemProblems(settings.directories, dataDirectory: dataDirectory)) {
+                _, found in found
+            }
         }
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
         return try settings.validated()
