@@ -162,4 +162,25 @@ struct FilesRestoreCLITests {
         ])
         #expect(only.status == 2 && only.stderr.contains("holds no database"), "\(only.stderr)")
     }
+
+    @Test("an encrypted full bundle (age) restores its directory too: the second read decrypts with the same key")
+    func encryptedFullRestore() throws {
+        let setup = try Setup(backup)
+        let generated = try backup.run(["key", "generate", "--data-dir", setup.directory.path])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let on = try backup.run(["settings", "set", "encryption.enabled=true", "--data-dir", setup.directory.path])
+        #expect(on.status == 0, "\(on.stderr)")
+        let tree = try TreeFingerprint(setup.uploads)
+        let rows = try TestDB.fingerprint(setup.database)
+        let info = try create(setup, scope: "full")
+        #expect(info.encrypted && info.filename.hasSuffix(".age"))
+        try SampleTree.change(at: setup.uploads)
+        try TestDB.execute(setup.database, Self.change)
+
+        let restored = try backup.run(["restore", info.id, "--yes", "--data-dir", setup.directory.path])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try TreeFingerprint(setup.uploads) == tree)
+        #expect(try TestDB.fingerprint(setup.database) == rows)
+        #expect(try setup.leftovers() == [])
+    }
 }

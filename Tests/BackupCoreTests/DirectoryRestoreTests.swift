@@ -59,6 +59,7 @@ struct DirectoryRestoreTests {
         #expect(try fixture.roots.map(DirectoryTree.read) != fixture.original, "nothing live touched while staging")
         try swap.swap()
         try swap.commit()
+        swap.removeOldTrees()
         #expect(try fixture.roots.map(DirectoryTree.read) == fixture.original)
         #expect(!FileOps.exists(fixture.roots[0].appendingPathComponent("added.txt")))
         #expect(try fixture.leftovers() == [])

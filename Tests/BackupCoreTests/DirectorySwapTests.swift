@@ -78,6 +78,7 @@ struct DirectorySwapTests {
         #expect(try fixture.states() == [true, true])
         #expect(try fixture.leftovers() == ["avatars.pre-restore-\(fixture.id)", "uploads.pre-restore-\(fixture.id)"])
         try swap.commit()
+        swap.removeOldTrees()
         #expect(try fixture.states() == [true, true])
         #expect(try fixture.leftovers() == [])
         #expect(try fixture.dataDirectory.readRestoreJournal() == nil)
@@ -90,6 +91,7 @@ struct DirectorySwapTests {
         try swap.staged()
         try swap.swap()
         try swap.commit()
+        swap.removeOldTrees()
         #expect(try fixture.states() == [true, true])
         let kept = DirectorySwap.paths(of: fixture.targets[0], id: fixture.id).old
         #expect(try TreeFingerprint(kept) == fixture.old[0])
@@ -197,5 +199,25 @@ extension DirectorySwapTests {
         #expect(report.restoreRecovered == "rolled back")
         #expect(try fixture.states() == [false, false])
         #expect(try fixture.leftovers() == [])
+    }
+}
+
+extension DirectorySwapTests {
+    @Test(
+        "a roll-back that finds the commit point in force (the database committed, a later step failed) finishes instead"
+    )
+    func rollBackAfterTheCommitPoint() throws {
+        let fixture = try Fixture()
+        var swap = try fixture.begin()
+        try swap.staged()
+        try swap.swap()
+        try swap.prepareCommit()
+        #expect(try fixture.dataDirectory.readRestoreJournal()?.phase == .swapping, "written ahead, not in force")
+        DirectorySwap.placeCommit(in: fixture.dataDirectory)
+        #expect(try fixture.dataDirectory.readRestoreJournal()?.phase == .databaseReplaced)
+        swap.rollBack()
+        #expect(try fixture.states() == [true, true])
+        #expect(try fixture.leftovers() == [])
+        #expect(try fixture.dataDirectory.readRestoreJournal() == nil)
     }
 }

@@ -73,6 +73,10 @@ extension Reliability {
             let outside = directory.url.appendingPathComponent("outside")
             try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
             let passwd = try Data(contentsOf: URL(fileURLWithPath: "/etc/passwd"))
+            // Configured, so a bundle that got past verification would reach the extraction too.
+            var settings = try service.settings()
+            settings.directories = [site.path]
+            _ = try service.catalog.saveSettings(settings, now: Date())
 
             let root = Self.directory("files/site/")
             let cases: [(String, [Forged])] = [
@@ -170,6 +174,34 @@ extension Reliability {
             Intensity.figure(
                 "files tar-slip: \(cases.count) hostile files parts, \(refusals) refusals by verify, restore and import"
             )
+        }
+
+        @Test("an entry before its folder passes verification's shape checks, but the restore's extraction refuses it")
+        func entryBeforeItsFolder() async throws {
+            let directory = try Harness.dataDirectory("files-slip-order", megabytes: 1)
+            let service = try BackupService(dataDirectory: directory.dataDirectory)
+            let info = try await service.createBackup()
+            let forge = try BundleForge(bundle: directory.url.appendingPathComponent("backups/\(info.filename)"))
+            let site = directory.url.appendingPathComponent("site")
+            try FileManager.default.createDirectory(at: site, withIntermediateDirectories: true)
+            try Data("kept\n".utf8).write(to: site.appendingPathComponent("kept.txt"))
+            var settings = try service.settings()
+            settings.directories = [site.path]
+            _ = try service.catalog.saveSettings(settings, now: Date())
+            let database = try Data(contentsOf: directory.dataDirectory.database)
+
+            let bytes = try Self.bundle(
+                [Self.directory("files/site/"), Self.file("files/site/missing/evil")], forge: forge,
+                sitePath: site.path)
+            let file = directory.url.appendingPathComponent("hostile.tar.gz")
+            try bytes.write(to: file)
+            #expect(throws: BackupError.self) { _ = try service.prepareRestore(.file(file)) }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: site.path) == ["kept.txt"])
+            let beside = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
+            #expect(beside.filter { $0.hasPrefix("site") } == ["site"], "no staging tree left beside: \(beside)")
+            #expect(!beside.contains("restore-journal.json"))
+            #expect(try Data(contentsOf: directory.dataDirectory.database) == database)
+            #expect(directory.temporaryFiles().isEmpty)
         }
     }
 }

@@ -202,18 +202,24 @@ extension BackupService {
                         try await takeSafetyBackup()
                         // The directories go in under the same lock, right before the database.
                         try swap?.swap()
+                        try swap?.prepareCommit()
+                    } afterReplacing: { [dataDirectory, swapping = swap != nil] in
+                        // The commit point in force the moment the database commits (one rename).
+                        if swapping { DirectorySwap.placeCommit(in: dataDirectory) }
                     }
                 } catch {
                     writersWaited = waited.map(Self.milliseconds)
                     throw error
                 }
+                try swap?.commit()
             } else {
                 try await takeSafetyBackup()
                 if Task.isCancelled { throw BackupError.cancelled }
                 try swap?.swap()
+                // The commit point: from here on a crash finishes the restore instead of undoing it.
+                try swap?.commit()
             }
-            // The commit point: from here on a crash finishes the restore instead of undoing it.
-            try swap?.commit()
+            swap?.removeOldTrees()
             writersWaited = waited.map(Self.milliseconds)
             let outcome = RestoreOutcome(
                 backupID: prepared.backupID, finishedAt: now(), outcome: .succeeded, error: nil,

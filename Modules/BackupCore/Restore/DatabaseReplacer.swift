@@ -148,7 +148,7 @@ final class DatabaseReplacer: Sendable {
     /// Writes the copy into the live database and commits, still under the lock from
     /// ``lock(timeout:)``. In rollback-journal mode the commit waits for the application's readers,
     /// at most `timeout`.
-    func replace(timeout: Duration) async throws(BackupError) {
+    func replace(timeout: Duration, afterCommit: @escaping @Sendable () -> Void = {}) async throws(BackupError) {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         let backup = self.backup
@@ -157,7 +157,11 @@ final class DatabaseReplacer: Sendable {
             do {
                 rc = try await liveQueue.writeWithoutTransaction { db in
                     sqlite3_busy_timeout(db.sqliteConnection, Self.attemptMilliseconds)
-                    return sqlite3_backup_step(backup.pointer, -1)
+                    let rc = sqlite3_backup_step(backup.pointer, -1)
+                    // The step has committed the copy: whatever must follow that commit at once
+                    // (a restore of directories records its commit point) runs on this thread now.
+                    if rc == SQLITE_DONE { afterCommit() }
+                    return rc
                 }
             } catch {
                 throw Self.map(error, live: live)

@@ -75,24 +75,55 @@ struct DirectorySwap: Sendable {
         }
     }
 
+    /// Writes the commit record ahead of time (fsynced, not yet in force), so that the commit
+    /// point can be put in force with a single rename (``placeCommit(in:)``) on the very thread
+    /// that commits the database, right after that commit.
+    func prepareCommit() throws(BackupError) {
+        var committed = journal
+        committed.phase = .databaseReplaced
+        try dataDirectory.stageRestoreJournal(committed)
+    }
+
+    /// Puts the commit record ``prepareCommit()`` wrote in force (one rename). A failure here is
+    /// made up for by ``commit()``.
+    static func placeCommit(in dataDirectory: DataDirectory) {
+        try? dataDirectory.placeRestoreJournal()
+    }
+
     /// The commit point: records that the restore holds (the database, if restored, is
-    /// replaced), then removes the old trees unless they are kept, and the journal.
-    ///
-    /// Removing the old trees is not part of the restore's success: what cannot be removed now
-    /// stays in the journal, and the next start removes it.
+    /// replaced), unless ``placeCommit(in:)`` already did. From here on a crash finishes the
+    /// restore instead of undoing it.
     mutating func commit() throws(BackupError) {
-        try advance(to: .databaseReplaced)
+        journal.phase = .databaseReplaced
+        if try dataDirectory.readRestoreJournal()?.phase != .databaseReplaced {
+            try dataDirectory.writeRestoreJournal(journal)
+        }
         isSettled = true
         RestorePause.reach("database-replaced")
+    }
+
+    /// After ``commit()``: removes the old trees unless they are kept, then the journal. Not part
+    /// of the restore's success: what cannot be removed now stays in the journal, and the next
+    /// start removes it.
+    func removeOldTrees() {
+        guard journal.phase == .databaseReplaced else { return }
         try? Self.finish(journal, in: dataDirectory)
     }
 
     /// Puts every directory back as it was and removes the staging trees and the journal, unless
     /// the swap was committed or already rolled back. Best effort: what cannot be undone now
     /// stays in the journal for the next start.
+    ///
+    /// A restore whose commit point is already in force (the database committed, then a later
+    /// step failed) is finished instead, as the next start would.
     mutating func rollBack() {
         guard !isSettled else { return }
         isSettled = true
+        if (try? dataDirectory.readRestoreJournal()?.phase) == .databaseReplaced {
+            journal.phase = .databaseReplaced
+            removeOldTrees()
+            return
+        }
         try? Self.rollBack(journal, in: dataDirectory)
     }
 

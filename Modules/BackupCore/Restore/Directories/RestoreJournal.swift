@@ -59,19 +59,31 @@ extension DataDirectory {
 
     /// Writes the journal durably (temporary file, fsync, rename, directory fsync).
     func writeRestoreJournal(_ journal: RestoreJournal) throws(BackupError) {
+        try stageRestoreJournal(journal)
+        try placeRestoreJournal()
+    }
+
+    /// The next journal, written and fsynced beside the current one but not yet in force:
+    /// ``placeRestoreJournal()`` then puts it in place with one rename.
+    func stageRestoreJournal(_ journal: RestoreJournal) throws(BackupError) {
         let data: Data
         do { data = try JSONEncoder.backupManager(pretty: true).encode(journal) } catch {
             throw .io(path: restoreJournal.path, reason: "cannot encode the restore journal")
         }
-        let temporary = root.appendingPathComponent(".restore-journal.json.new")
-        FileOps.removeIfPresent(temporary)
-        let file = try OutputFile(creating: temporary)
+        FileOps.removeIfPresent(stagedRestoreJournal)
+        let file = try OutputFile(creating: stagedRestoreJournal)
         try file.write(Array(data))
         try file.sync()
         file.close()
-        try FileOps.rename(temporary, to: restoreJournal)
+    }
+
+    /// Puts the staged journal in force (a rename, then the folder's fsync).
+    func placeRestoreJournal() throws(BackupError) {
+        try FileOps.rename(stagedRestoreJournal, to: restoreJournal)
         try FileOps.fsyncDirectory(root)
     }
+
+    private var stagedRestoreJournal: URL { root.appendingPathComponent(".restore-journal.json.new") }
 
     /// Removes the journal durably: the restore it described is over.
     func removeRestoreJournal() throws(BackupError) {
