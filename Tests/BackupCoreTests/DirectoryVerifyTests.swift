@@ -105,7 +105,8 @@ struct DirectoryVerifyTests {
         }
         #expect(
             try Self.problems(stray, in: scratch) == [
-                "entry files/other/x.txt belongs to no directory source of the manifest"
+                "entry files/other/x.txt belongs to no directory source of the manifest",
+                "entry files/other/x.txt comes before its folder (or the bundle has no entry for it)",
             ])
 
         // A second source listed whose root entry is not in the bundle.

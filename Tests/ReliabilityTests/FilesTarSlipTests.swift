@@ -176,7 +176,7 @@ extension Reliability {
             )
         }
 
-        @Test("an entry before its folder passes verification's shape checks, but the restore's extraction refuses it")
+        @Test("an entry before its folder (or without one) is refused by verification, so by restore and import too")
         func entryBeforeItsFolder() async throws {
             let directory = try Harness.dataDirectory("files-slip-order", megabytes: 1)
             let service = try BackupService(dataDirectory: directory.dataDirectory)
@@ -195,6 +195,8 @@ extension Reliability {
                 sitePath: site.path)
             let file = directory.url.appendingPathComponent("hostile.tar.gz")
             try bytes.write(to: file)
+            let refusal = #expect(throws: BackupError.self) { _ = try service.importBundle(from: file) }
+            #expect(refusal?.message.contains("files/site/missing/evil comes before its folder") == true, "\(refusal)")
             #expect(throws: BackupError.self) { _ = try service.prepareRestore(.file(file)) }
             #expect(try FileManager.default.contentsOfDirectory(atPath: site.path) == ["kept.txt"])
             let beside = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()

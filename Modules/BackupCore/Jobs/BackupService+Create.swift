@@ -160,7 +160,7 @@ extension BackupService {
     /// by it (so a create that reports success has its bundle on disk).
     private func applyRetentionAfterJob(justMade: String?) {
         do throws(BackupError) {
-            try pruneHoldingLock(dryRun: false, justMade: justMade)
+            _ = try pruneHoldingLock(dryRun: false, justMade: justMade)
         } catch {
             Self.retentionLogger.error("retention after a backup failed", metadata: ["error": "\(error.message)"])
         }

@@ -70,7 +70,6 @@ extension BackupService {
         let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
         do throws(BackupError) {
             let keys = try bundleKeys()
-            var expectedID: String?
             /// Verifies the bundle at `bundle` (a local file) and keeps its database at `extracted`.
             func verified(
                 _ bundle: URL, expectedSHA: String?, expectedID: String?
@@ -121,7 +120,6 @@ extension BackupService {
                 try record.ensure(.restore)
                 _ = try Self.parts(of: record.scope, only: options.only)
                 try lease.use(id, for: .restore, at: now())
-                expectedID = record.id
                 let store = try store(for: record)
                 guard try store.size(of: record.filename) != nil else {
                     throw BackupError.verificationFailed(reason: "the bundle file \(record.filename) is missing")

@@ -5,13 +5,20 @@ extension DirectorySource {
     /// Verification's side of directory sources: claims every entry under `files/`, hashes file
     /// data as it streams past (nothing is extracted), and checks each source's shape against
     /// the manifest: its root entry is a directory, its name is one path component, its path is
-    /// absolute, and no entry under `files/` belongs to no listed source.
+    /// absolute, no entry under `files/` belongs to no listed source, and every entry's folder
+    /// came before it as a directory entry (as the writer lays trees out, and as the restore's
+    /// extraction needs them).
     struct Reader: SourceEntryReader {
         var chunkSize = 256 * 1024
         /// The type of each `files/<name>` root entry seen, by name.
         private var roots: [String: TarEntryType] = [:]
         /// One entry's path for every name seen under `files/`, for the stray check.
         private var names: [String: String] = [:]
+        /// Every directory entry seen so far.
+        private var folders: Set<String> = []
+        /// Entries whose folder had not come before them (the first few).
+        private var orphans: [String] = []
+        private var orphanCount = 0
 
         func claims(_ entry: TarEntry) -> Bool {
             entry.path.hasPrefix(DirectorySource.entryRoot + "/")
@@ -24,7 +31,16 @@ extension DirectorySource {
         {
             let name = String(entry.path.dropFirst(DirectorySource.entryRoot.count + 1).prefix { $0 != "/" })
             if names[name] == nil { names[name] = entry.path }
-            if entry.path == DirectorySource.entryRoot + "/" + name { roots[name] = entry.type }
+            let root = DirectorySource.entryRoot + "/" + name
+            if entry.path == root {
+                roots[name] = entry.type
+            } else if let slash = entry.path.utf8.lastIndex(of: UInt8(ascii: "/")),
+                !folders.contains(String(entry.path[..<slash]))
+            {
+                orphanCount += 1
+                if orphans.count < 10 { orphans.append(entry.path) }
+            }
+            if entry.type == .directory { folders.insert(entry.path) }
             var sha256: String?
             if entry.type == .file {
                 var hash = SHA256()
@@ -68,8 +84,13 @@ extension DirectorySource {
 
         func strays(among sources: [Manifest.Source]) -> [String] {
             let listed = Set(sources.filter { $0.kind == .directory }.map(\.name))
-            return names.filter { !listed.contains($0.key) }.values.sorted()
+            var problems = names.filter { !listed.contains($0.key) }.values.sorted()
                 .map { "entry \($0) belongs to no directory source of the manifest" }
+            problems += orphans.map { "entry \($0) comes before its folder (or the bundle has no entry for it)" }
+            if orphanCount > orphans.count {
+                problems.append("… and \(orphanCount - orphans.count) more entries before their folders")
+            }
+            return problems
         }
 
         func discard() {}
