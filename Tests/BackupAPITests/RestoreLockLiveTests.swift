@@ -42,8 +42,10 @@ struct RestoreLockLiveTests {
     func heldTransaction() async throws {
         let (directory, server, info) = try await RestoreLiveTests.prepared("live-restore-locked", megabytes: 1)
         defer { _ = server.terminate() }
+        // Long enough that a poll of /api/status lands inside the wait even on a machine loaded by
+        // the whole suite (2 s was missed once there: every request then took seconds).
         let (_, put) = try await server.request(
-            "PUT", "/api/settings/backup", body: Data(#"{"restore_lock_timeout_seconds": 2}"#.utf8),
+            "PUT", "/api/settings/backup", body: Data(#"{"restore_lock_timeout_seconds": 8}"#.utf8),
             headers: ["Content-Type": "application/json"])
         #expect(put.statusCode == 200)
         let path = directory.dataDirectory.database.path
