@@ -75,8 +75,13 @@ struct WebhookLiveTests {
             BackupInfo.self, from: try await server.request("GET", "/api/backups/\(pending.id)").0)
         #expect(final.status == .failed)
         let stopped = server.terminate()
+        // The first attempt's failure is logged: normally the receiver's 500; on a machine loaded
+        // by the whole suite the receiver (in this test process) can answer after the attempt's
+        // 10 s read timeout, which is logged as that attempt's failure instead (seen once).
+        let log = stopped.stderr + stopped.stdout
         #expect(
-            stopped.stderr.contains("webhook answered 500") || stopped.stdout.contains("webhook answered 500"),
+            log.contains("webhook answered 500")
+                || (log.contains("attempt=1") && log.contains("readTimeout") && log.contains("webhook failed")),
             "the server's log: \(stopped.stderr.suffix(3000)) \(stopped.stdout.suffix(3000))")
     }
 }

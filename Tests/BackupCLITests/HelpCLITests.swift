@@ -40,7 +40,7 @@ struct HelpCLITests {
         for arguments in [["--help"], ["-h"], ["help"], []] {
             let result = try backup.run(arguments)
             expectHelp(result, for: [], arguments)
-            #expect(result.stdout.contains("OVERVIEW: Consistent backups of a live SQLite database and its file directories."))
+            #expect(result.stdout.contains("OVERVIEW: Consistent backups of a SQLite database and its file directories."))
             #expect(
                 Self.subcommands(in: result.stdout) == [
                     "create", "list", "show", "verify", "delete", "pin", "unpin", "prune", "stats", "settings",
