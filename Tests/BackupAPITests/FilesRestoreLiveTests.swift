@@ -9,24 +9,6 @@ import Testing
 
 @Suite("Restore of directories through the real server: only, keep_old", .serialized)
 struct FilesRestoreLiveTests {
-    struct Status: Decodable {
-        var state: String
-        var last_restore: RestoreOutcome?
-    }
-
-    /// Polls `/api/status` (riding over the restart's refused connections) until `condition`.
-    func waitForStatus(_ server: LiveServer, _ condition: (Status) -> Bool) async throws -> Status {
-        for _ in 0..<3000 {
-            if let (data, response) = try? await server.request("GET", "/api/status"), response.statusCode == 200,
-                let status = try? server.decode(Status.self, data), condition(status)
-            {
-                return status
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw CancellationError()
-    }
-
     func backup(_ server: LiveServer, scope: String) async throws -> BackupInfo {
         let (data, response) = try await server.request(
             "POST", "/api/backups", body: Data(#"{"scope": "\#(scope)"}"#.utf8))
@@ -72,7 +54,9 @@ struct FilesRestoreLiveTests {
             "POST", "/api/backups/\(full.id)/restore",
             body: Data(#"{"only": "files", "keep_old": true, "safety_backup": false}"#.utf8))
         #expect(started.statusCode == 202)
-        let status = try await waitForStatus(server) { $0.last_restore != nil && $0.state == "ready" }
+        let status = try await RestoreLiveTests().waitForStatus(server) {
+            $0.last_restore != nil && $0.state == "ready"
+        }
         #expect(status.last_restore?.outcome == .succeeded, "\(String(describing: status.last_restore))")
         #expect(try TreeFingerprint(uploads) == tree)
         #expect(try TestDB.fingerprint(directory.dataDirectory.database.path) == changedRows)
