@@ -40,7 +40,8 @@ struct HelpCLITests {
         for arguments in [["--help"], ["-h"], ["help"], []] {
             let result = try backup.run(arguments)
             expectHelp(result, for: [], arguments)
-            #expect(result.stdout.contains("OVERVIEW: Consistent backups of a SQLite database and its file directories."))
+            #expect(
+                result.stdout.contains("OVERVIEW: Consistent backups of a SQLite database and its file directories."))
             #expect(
                 Self.subcommands(in: result.stdout) == [
                     "create", "list", "show", "verify", "delete", "pin", "unpin", "prune", "stats", "settings",
