@@ -15,10 +15,11 @@ struct TarTests {
         return bytes + Tar.endOfArchive
     }
 
-    /// Reads every entry of an in-memory archive.
-    static func read(_ bytes: [UInt8]) throws(BackupError) -> [(TarEntry, [UInt8])] {
+    /// A reader over an in-memory archive; `asked` sees the size of every read it makes.
+    static func reader(over bytes: [UInt8], asked: @escaping (Int) -> Void = { _ in }) -> TarReader {
         var offset = 0
-        var reader = TarReader { buffer in
+        return TarReader { buffer in
+            asked(buffer.count)
             let count = min(buffer.count, bytes.count - offset)
             bytes.withUnsafeBytes { source in
                 buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
@@ -26,6 +27,11 @@ struct TarTests {
             offset += count
             return count
         }
+    }
+
+    /// Reads every entry of an in-memory archive.
+    static func read(_ bytes: [UInt8]) throws(BackupError) -> [(TarEntry, [UInt8])] {
+        var reader = reader(over: bytes)
         var result: [(TarEntry, [UInt8])] = []
         while let entry = try reader.nextEntry() {
             result.append((entry, try reader.readData(size: Int(entry.size))))
@@ -103,17 +109,8 @@ struct TarTests {
     func claimedSizeNotAllocated() throws {
         let claimed = 200 * 1024 * 1024
         let bytes = Tar.header(for: TarEntry(path: "manifest.json", size: Int64(claimed))) + Array("{\"a\": 1}".utf8)
-        var offset = 0
         var largestAsked = 0
-        var reader = TarReader { buffer in
-            largestAsked = max(largestAsked, buffer.count)
-            let count = min(buffer.count, bytes.count - offset)
-            bytes.withUnsafeBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
-            }
-            offset += count
-            return count
-        }
+        var reader = Self.reader(over: bytes) { largestAsked = max(largestAsked, $0) }
         let entry = try #require(try reader.nextEntry())
         #expect(entry.size == Int64(claimed))
         #expect(throws: BackupError.verificationFailed(reason: "the tar stream ends inside an entry")) {

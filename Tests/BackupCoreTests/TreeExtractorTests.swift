@@ -45,16 +45,7 @@ struct TreeExtractorTests {
     static func extract(
         _ items: [Item], into staging: URL, expected: [Manifest.Entry]? = nil
     ) throws(BackupError) -> [String] {
-        let bytes = TarTests.archive(items)
-        var offset = 0
-        var reader = TarReader { buffer in
-            let count = min(buffer.count, bytes.count - offset)
-            bytes.withUnsafeBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
-            }
-            offset += count
-            return count
-        }
+        var reader = TarTests.reader(over: TarTests.archive(items))
         let extractor = try TreeExtractor(
             staging: staging, sourceName: "site", expected: expected ?? manifest(items))
         while let entry = try reader.nextEntry() {

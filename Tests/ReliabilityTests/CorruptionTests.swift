@@ -208,9 +208,7 @@ extension Reliability {
             let database = try Data(contentsOf: directory.dataDirectory.database)
             let records = try service.catalog.allRecords().map(\.id)
             let scratch = TemporaryDirectory("corruption-files")
-            let excluded: Set<String> = [
-                "backups/.tmp", "backups/catalog.sqlite-wal", "backups/catalog.sqlite-shm", "backups/catalog.sqlite",
-            ]
+            let excluded = Harness.changedByRefusals
 
             var refusals = 0
             for damage in damages {

@@ -147,9 +147,7 @@ extension Reliability {
                 ("a file at files/", [root, Self.file("files")]),
             ]
             let scratch = TemporaryDirectory("files-slip-scratch")
-            let excluded: Set<String> = [
-                "backups/.tmp", "backups/catalog.sqlite-wal", "backups/catalog.sqlite-shm", "backups/catalog.sqlite",
-            ]
+            let excluded = Harness.changedByRefusals
             var refusals = 0
             for (name, forged) in cases {
                 let damage = Damage(

@@ -69,6 +69,12 @@ enum Harness {
         return problems
     }
 
+    /// What a refused bundle may still change in a data directory: `.tmp/` and the catalog
+    /// (which records the failed verification or restore).
+    static let changedByRefusals: Set<String> = [
+        "backups/.tmp", "backups/catalog.sqlite-wal", "backups/catalog.sqlite-shm", "backups/catalog.sqlite",
+    ]
+
     /// Everything under `root` except `.tmp/`, with sizes and modification times: what a
     /// refused bundle must leave untouched.
     static func tree(_ root: URL, excluding excluded: Set<String> = ["backups/.tmp"]) -> [String: String] {
