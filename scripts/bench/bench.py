@@ -22,11 +22,14 @@ import s_compress
 import s_encryption
 import s_files
 import s_offsite
+import s_postgres
 import s_server
 import s_writer
 from context import Context
 
-SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption", "files"]
+SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption", "files", "postgres"]
+# The sections that read the generated SQLite databases.
+SQLITE_SECTIONS = {"compress", "writer", "server", "catalog", "encryption"}
 
 
 def main():
@@ -61,11 +64,13 @@ def main():
     os.makedirs(ctx.work, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)
     clock = time.perf_counter()
-    print(f"bench: generating databases ({args.size_mb} MB, {args.small_mb} MB) in {ctx.work} if missing",
-          flush=True)
-    source = database.cached(ctx.work, args.size_mb)
-    small = database.cached(ctx.work, args.small_mb)
     chosen = args.sections.split(",")
+    source = small = None
+    if SQLITE_SECTIONS & set(chosen):
+        print(f"bench: generating databases ({args.size_mb} MB, {args.small_mb} MB) in {ctx.work} if missing",
+              flush=True)
+        source = database.cached(ctx.work, args.size_mb)
+        small = database.cached(ctx.work, args.small_mb)
     if "compress" in chosen:
         print("bench: compressed backup", flush=True)
         s_compress.run(ctx, source, small)
@@ -87,6 +92,9 @@ def main():
     if "files" in chosen:
         print("bench: file directories against tar | pigz -1", flush=True)
         s_files.run(ctx)
+    if "postgres" in chosen:
+        print("bench: PostgreSQL backup against pg_dump -Fc | gzip -1", flush=True)
+        s_postgres.run(ctx)
     shutil.rmtree(ctx.path("run"), ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
     command = args.command or " ".join(shlex.quote(part) for part in sys.argv)

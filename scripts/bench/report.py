@@ -76,7 +76,7 @@ def table(rows):
 
 
 def targets(rows):
-    lines = ["**Targets (issues 7, 15, 16 and 17), judged on the median ratio of this run:**", ""]
+    lines = ["**Targets (issues 7, 15, 16, 17 and 18), judged on the median ratio of this run:**", ""]
     for row in rows:
         if row.target is not None:
             state = "met" if row.target_met else "not met"
@@ -170,6 +170,14 @@ better (throughput). "min / median" are over the runs; a single value was measur
   videos, text and JSON, nested folders) and {ctx.facts.get('files_tree_small', 'not measured')}
   (100 bytes to 4 KiB each). Bundles: mixed {ctx.facts.get('files_bundle_mixed', '–')}; small
   {ctx.facts.get('files_bundle_small', '–')}. Ours also fsyncs the bundle and writes the catalog.
+- *PostgreSQL:* `backup --database postgresql://postgres@127.0.0.1:PORT/bench create` (gzip level 1;
+  a fresh data directory each run) against `pg_dump -Fc URL | gzip -1 > x` and `| zstd -1`, and
+  `pg_dump -Fc -Z0 URL | zstd -1` (pg_dump's compression off, as ours runs it) as a stricter
+  line, all the same `pg_dump` on PATH against one cluster that `scripts/bench/s_postgres.py` starts
+  (initdb, loopback, trust) and fills once with a ledger of words and moderately compressible
+  bytes plus two indexes: {ctx.facts.get('postgres_database', 'not measured')}; one untimed dump
+  first warms the cache, who goes first alternates. {ctx.facts.get('postgres_pg_dump', '')}. Bundles:
+  {ctx.facts.get('postgres_bundle', '–')}. Ours also fsyncs the bundle and writes the catalog.
 - *Catalog:* {ctx.catalog_records:,} completed, pinned records, each with a (placeholder) bundle file.
 - *API latency:* `scripts/bench/s_catalog.py` sends GETs on one keep-alive connection at a fixed
   rate; latency runs from each request's scheduled time, so stalls are not hidden. "While backups
