@@ -16,7 +16,8 @@ enum ExitStatus {
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery, .invalidInput: usage
         case .notFound, .notCompleted, .duplicateBackup, .pageSizeMismatch, .shuttingDown, .retentionWouldDelete,
             .insufficientSpace, .diskFull, .payloadTooLarge, .sourceUnavailable, .cancelled, .io,
-            .dataDirectoryMissing, .fileNotFound, .offsite, .directoryNotConfigured, .pathInTheWay:
+            .dataDirectoryMissing, .fileNotFound, .offsite, .directoryNotConfigured, .pathInTheWay, .toolMissing,
+            .toolOutdated, .toolFailed, .sourceKindMismatch:
             failed
         }
     }

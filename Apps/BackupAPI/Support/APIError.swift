@@ -51,9 +51,10 @@ extension APIError {
         switch error {
         case .backupInProgress, .notCompleted, .backupInUse, .duplicateBackup, .pageSizeMismatch, .cancelled,
             .serverHoldsDataDirectory, .serverAlreadyRunning, .retentionWouldDelete, .databaseLocked,
-            .directoryNotConfigured, .pathInTheWay:
+            .directoryNotConfigured, .pathInTheWay, .sourceKindMismatch:
             status = .conflict
-        case .shuttingDown: status = .serviceUnavailable
+        // The server cannot do it until the tool is installed: not the request's fault.
+        case .shuttingDown, .toolMissing, .toolOutdated: status = .serviceUnavailable
         case .notFound, .fileNotFound: status = .notFound
         case .invalidID, .idPrefixTooShort, .ambiguousID, .invalidQuery: status = .badRequest
         case .verificationFailed, .notABundle: status = .unprocessableContent
@@ -63,7 +64,7 @@ extension APIError {
         case .insufficientSpace, .diskFull:
             status = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .payloadTooLarge: status = .contentTooLarge
-        case .sourceUnavailable, .io, .dataDirectoryMissing: status = .internalServerError
+        case .sourceUnavailable, .io, .dataDirectoryMissing, .toolFailed: status = .internalServerError
         case .offsite(let failure):
             // The storage behind this server failed, not the request: a bad gateway.
             status = .badGateway

@@ -27,6 +27,8 @@ public struct VerificationReport: Sendable, Equatable {
 struct BundleVerifier {
     /// The keys that may open an encrypted bundle (read only when the bundle is one).
     var keys: BundleKeys = .none
+    /// Where `pg_restore` is found, for a bundle holding a PostgreSQL dump.
+    var postgres: PostgresEnvironment = .process
 
     /// Verifies `bundle`. When `keepDatabaseAt` is given and the bundle verifies, the extracted
     /// database is left there (for a restore); otherwise it is extracted under `temporary` and removed.
@@ -39,7 +41,8 @@ struct BundleVerifier {
         progress: (Int64) -> Void = { _ in }
     ) throws(BackupError) -> VerificationReport {
         let workspace = SourceWorkspace(
-            database: keepDatabaseAt ?? temporary.appendingPathComponent("verify-\(BackupID.make()).sqlite"))
+            database: keepDatabaseAt ?? temporary.appendingPathComponent("verify-\(BackupID.make()).sqlite"),
+            postgres: postgres)
         var readers = SourceKind.allCases.map { (kind: $0, reader: $0.source.reader(extractingTo: workspace)) }
         var keep = false
         defer { if !keep { for reader in readers { reader.reader.discard() } } }
@@ -119,7 +122,7 @@ struct BundleVerifier {
         if problems.isEmpty, let manifest {
             for source in manifest.sources {
                 guard let reader = readers.first(where: { $0.kind == source.kind })?.reader else { continue }
-                problems += reader.check(source)
+                problems += try reader.check(source)
             }
         }
         keep = problems.isEmpty && keepDatabaseAt != nil
@@ -187,8 +190,8 @@ struct BundleVerifier {
     }
 
     /// At least one source, every source named once, every kind of entry found backed by a
-    /// source of that kind, and a listed SQLite source's database present (a `files` bundle has
-    /// none; a directory source's root is its reader's check).
+    /// source of that kind, and a listed SQLite source's database or PostgreSQL source's dump
+    /// present (a `files` bundle has none; a directory source's root is its reader's check).
     private static func compareSources(manifest: Manifest, kindsFound: Set<SourceKind>) -> [String] {
         var problems: [String] = []
         var names: Set<String> = []
@@ -205,6 +208,9 @@ struct BundleVerifier {
         }
         if manifest.sqlite != nil, !kindsFound.contains(.sqlite) {
             problems.append("\(SQLiteSource.entryName) is missing")
+        }
+        if manifest.postgresql != nil, !kindsFound.contains(.postgresql) {
+            problems.append("\(PostgresSource.entryName) is missing")
         }
         return problems
     }

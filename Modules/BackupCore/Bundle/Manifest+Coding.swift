@@ -116,7 +116,7 @@ extension Manifest.Entry: Codable {
 
 extension Manifest.Source: Codable {
     enum CodingKeys: String, CodingKey {
-        case kind, name
+        case kind, name, postgresql
     }
 
     /// The kind's own fields sit beside `kind` and `name` in one object.
@@ -127,6 +127,7 @@ extension Manifest.Source: Codable {
         switch kind {
         case .sqlite: sqlite = try SQLiteFigures(from: decoder)
         case .directory: directory = try DirectoryFigures(from: decoder)
+        case .postgresql: postgresql = try container.decode(PostgresFigures.self, forKey: .postgresql)
         }
     }
 
@@ -136,5 +137,6 @@ extension Manifest.Source: Codable {
         try container.encode(name, forKey: .name)
         try sqlite?.encode(to: encoder)
         try directory?.encode(to: encoder)
+        try container.encodeIfPresent(postgresql, forKey: .postgresql)
     }
 }

@@ -45,14 +45,18 @@ public struct Manifest: Equatable, Sendable {
         public var sqlite: SQLiteFigures?
         /// The directory's fields, present when ``kind`` is ``SourceKind/directory``.
         public var directory: DirectoryFigures?
+        /// The PostgreSQL fields, present when ``kind`` is ``SourceKind/postgresql``.
+        public var postgresql: PostgresFigures?
 
         public init(
-            kind: SourceKind, name: String, sqlite: SQLiteFigures? = nil, directory: DirectoryFigures? = nil
+            kind: SourceKind, name: String, sqlite: SQLiteFigures? = nil, directory: DirectoryFigures? = nil,
+            postgresql: PostgresFigures? = nil
         ) {
             self.kind = kind
             self.name = name
             self.sqlite = sqlite
             self.directory = directory
+            self.postgresql = postgresql
         }
     }
 
@@ -88,6 +92,12 @@ public struct Manifest: Equatable, Sendable {
 
     /// The SQLite database's fields (page count, SQLite version…), when the bundle holds one.
     public var sqlite: SQLiteFigures? { sources.first { $0.kind == .sqlite }?.sqlite }
+
+    /// The PostgreSQL database's fields (server and pg_dump versions…), when the bundle holds a dump.
+    public var postgresql: PostgresFigures? { sources.first { $0.kind == .postgresql }?.postgresql }
+
+    /// The kind of the bundle's database (SQLite or PostgreSQL); nil when it holds none.
+    public var databaseKind: SourceKind? { sources.first { $0.kind.isDatabase }?.kind }
 
     static func decode(_ bytes: [UInt8]) throws(BackupError) -> Manifest {
         do {

@@ -5,7 +5,7 @@ extension Manifest {
     /// (`database` for a bundle with neither, which verification refuses anyway).
     public var scope: BackupScope {
         BackupScope(
-            holdsDatabase: sources.contains { $0.kind == .sqlite },
+            holdsDatabase: databaseKind != nil,
             holdsFiles: sources.contains { $0.kind == .directory }) ?? .database
     }
 

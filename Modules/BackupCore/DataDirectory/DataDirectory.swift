@@ -6,12 +6,15 @@ import Foundation
 public struct DataDirectory: Sendable, Equatable {
     /// The data directory itself, absolute.
     public let root: URL
-    /// The protected database.
+    /// The protected SQLite database's path. For a PostgreSQL ``location`` it is
+    /// `root/app.sqlite` and means nothing: whatever touches the database switches on ``location``.
     public let database: URL
+    /// Where the protected database lives: a SQLite file or a PostgreSQL database.
+    public let location: DatabaseLocation
 
     /// - Parameters:
     ///   - root: the data directory (`--data-dir`).
-    ///   - database: the protected database (`--database`); `root/app.sqlite` when nil.
+    ///   - database: the protected SQLite database (a path); `root/app.sqlite` when nil.
     public init(root: String, database: String? = nil) {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         self.root = URL(fileURLWithPath: root, isDirectory: true, relativeTo: cwd).standardizedFileURL
@@ -20,6 +23,24 @@ public struct DataDirectory: Sendable, Equatable {
         } else {
             self.database = self.root.appendingPathComponent("app.sqlite")
         }
+        location = .sqlite(self.database)
+    }
+
+    /// - Parameters:
+    ///   - root: the data directory (`--data-dir`).
+    ///   - parsingDatabase: `--database` as given: a SQLite path or a `postgresql://` URL
+    ///     (see ``DatabaseLocation/parse(_:cwd:)``); `root/app.sqlite` when nil.
+    public init(root: String, parsingDatabase text: String?) throws(BackupError) {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        self.root = URL(fileURLWithPath: root, isDirectory: true, relativeTo: cwd).standardizedFileURL
+        let location = try text.map { (text) throws(BackupError) in try DatabaseLocation.parse(text, cwd: cwd) }
+        switch location {
+        case .sqlite(let url):
+            database = url
+        case .postgres, nil:
+            database = self.root.appendingPathComponent("app.sqlite")
+        }
+        self.location = location ?? .sqlite(database)
     }
 
     public var backups: URL { root.appendingPathComponent("backups", isDirectory: true) }

@@ -69,6 +69,18 @@ public enum BackupError: Error, Equatable, Sendable {
     case pathInTheWay(path: String)
     /// The off-site (S3-compatible) storage failed; ``OffsiteFailure/kind`` names how.
     case offsite(OffsiteFailure)
+    /// An external tool (`pg_dump`, `pg_restore`, `psql`) is not on `PATH`; `package` is the
+    /// Debian package that installs it.
+    case toolMissing(tool: String, package: String)
+    /// The tool on `PATH` is older than the server it must work with (pg_dump refuses a newer
+    /// server); `package` is the Debian package whose newer version it needs.
+    case toolOutdated(tool: String, version: String, serverVersion: String, package: String)
+    /// An external tool exited with `status`; `stderr` is the end of what it wrote there
+    /// (bounded, any password taken out).
+    case toolFailed(tool: String, status: Int32, stderr: String)
+    /// The bundle's database is of another kind than the live one (a PostgreSQL dump and a
+    /// SQLite database); nothing was restored.
+    case sourceKindMismatch(bundle: SourceKind, live: SourceKind)
 
     /// A stable snake_case code shared by the API's `error.code` and the CLI's messages.
     public var code: String {
@@ -102,6 +114,10 @@ public enum BackupError: Error, Equatable, Sendable {
         case .directoryNotConfigured: "directory_not_configured"
         case .pathInTheWay: "path_in_the_way"
         case .offsite: "offsite_failed"
+        case .toolMissing: "tool_missing"
+        case .toolOutdated: "tool_outdated"
+        case .toolFailed: "tool_failed"
+        case .sourceKindMismatch: "source_kind_mismatch"
         }
     }
 
@@ -176,6 +192,16 @@ public enum BackupError: Error, Equatable, Sendable {
                 + "(backup settings set directories=…) or restore --only database"
         case .pathInTheWay(let path):
             "\(path) is in the way (an old tree kept by an earlier restore?); move or remove it, then try again"
+        case .toolMissing(let tool, let package):
+            "\(tool) was not found on PATH: install the Debian package \(package)"
+        case .toolOutdated(let tool, let version, let serverVersion, let package):
+            "\(tool) \(version) is older than the server (PostgreSQL \(serverVersion)) and cannot work with it: "
+                + "install the Debian package \(package) of version \(serverVersion.prefix { $0 != "." }) or newer"
+        case .toolFailed(let tool, let status, let stderr):
+            "\(tool) failed (exit status \(status))" + (stderr.isEmpty ? "" : ": \(stderr)")
+        case .sourceKindMismatch(let bundle, let live):
+            "the backup holds a \(bundle.displayName) database but the live database is \(live.displayName); "
+                + "nothing was restored"
         }
     }
 }

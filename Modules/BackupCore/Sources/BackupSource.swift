@@ -31,4 +31,15 @@ protocol BackupSource: Sendable {
 struct SourceWorkspace: Sendable {
     /// The SQLite database's file (kept for a restore when verification passes).
     var database: URL
+    /// The PostgreSQL dump's file (kept likewise).
+    var pgdump: URL
+    /// Where `pg_restore` is found (the dump's check runs `pg_restore --list`).
+    var postgres: PostgresEnvironment
+
+    /// - Parameter pgdump: nil: beside `database`, with the extension `pgdump`.
+    init(database: URL, pgdump: URL? = nil, postgres: PostgresEnvironment = .process) {
+        self.database = database
+        self.pgdump = pgdump ?? database.deletingPathExtension().appendingPathExtension("pgdump")
+        self.postgres = postgres
+    }
 }

@@ -14,7 +14,8 @@ protocol SourceEntryReader {
         -> Manifest.Entry
     /// Checks the manifest's record of this source against the extracted entries; each
     /// difference is a problem. Runs only when the archive's entries matched the manifest.
-    func check(_ source: Manifest.Source) -> [String]
+    /// Throws what says nothing about the bundle (a checking tool that is missing).
+    func check(_ source: Manifest.Source) throws(BackupError) -> [String]
     /// Entries this reader read that belong to none of `sources` (the manifest's, of every
     /// kind); each is a problem. Runs once, with ``check(_:)``.
     func strays(among sources: [Manifest.Source]) -> [String]

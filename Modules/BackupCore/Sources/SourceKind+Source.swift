@@ -4,6 +4,7 @@ extension SourceKind {
         switch self {
         case .sqlite: SQLiteSource.self
         case .directory: DirectorySource.self
+        case .postgresql: PostgresSource.self
         }
     }
 }

@@ -4,4 +4,18 @@ public enum SourceKind: String, Codable, Sendable, CaseIterable {
     case sqlite
     /// A directory tree beside the database (uploads, attachments), under `files/<name>/`.
     case directory
+    /// A PostgreSQL database, dumped with `pg_dump --format=custom` as `database.pgdump`.
+    case postgresql
+
+    /// The kind's name for a person ("SQLite", "PostgreSQL", "directory").
+    public var displayName: String {
+        switch self {
+        case .sqlite: "SQLite"
+        case .directory: "directory"
+        case .postgresql: "PostgreSQL"
+        }
+    }
+
+    /// Whether this kind is the protected database (as opposed to a directory beside it).
+    public var isDatabase: Bool { self != .directory }
 }
