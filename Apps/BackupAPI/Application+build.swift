@@ -10,7 +10,10 @@ protocol AppArguments: Sendable {
     var host: String { get }
     var port: Int { get }
     var dataDir: String { get }
+    /// `--database` or `BACKUP_DATABASE`: a SQLite path or a PostgreSQL URL.
     var database: String? { get }
+    /// Whether ``database`` came from the command line (a password there shows in `ps`).
+    var databaseFromArguments: Bool { get }
     var tokenFile: String? { get }
     var logLevel: String { get }
     /// The token itself (BACKUP_API_TOKEN), when given.
@@ -28,6 +31,7 @@ protocol AppArguments: Sendable {
 }
 
 extension AppArguments {
+    var databaseFromArguments: Bool { false }
     var assetsDir: String? { nil }
     var catalogPollInterval: Duration { .seconds(1) }
     var drainTimeoutSeconds: Int { 10 }
@@ -74,7 +78,14 @@ func buildApplication(
     var logger = Logger(label: "backup-api")
     logger.logLevel = Logger.Level(rawValue: arguments.logLevel) ?? .info
 
-    let dataDirectory = DataDirectory(root: arguments.dataDir, database: arguments.database)
+    let dataDirectory = try DataDirectory(root: arguments.dataDir, parsingDatabase: arguments.database)
+    if arguments.databaseFromArguments, case .postgres(let url) = dataDirectory.location, url.hasPassword {
+        logger.warning(
+            """
+            the password in --database is visible to every user of this machine in the process listing; \
+            give it through PGPASSWORD, ~/.pgpass or BACKUP_DATABASE instead
+            """)
+    }
     let serverLock = try ServerLock.acquire(dataDirectory)
     let token = try APIToken.resolve(
         environmentValue: arguments.token, tokenFile: arguments.tokenFile, dataDirectory: dataDirectory)
@@ -132,7 +143,7 @@ func buildApplication(
                 "backup-api listening",
                 metadata: [
                     "address": "\(channel.localAddress?.description ?? "?")",
-                    "data_dir": "\(dataDirectory.root.path)", "database": "\(dataDirectory.database.path)",
+                    "data_dir": "\(dataDirectory.root.path)", "database": "\(dataDirectory.location.displayed)",
                 ])
         },
         logger: logger)

@@ -30,7 +30,11 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
 
     @Option(
         name: .customLong("database"),
-        help: "The protected database (env BACKUP_DATABASE; default DATA_DIR/app.sqlite).")
+        help: """
+            The protected database: a SQLite path or a postgresql://USER@HOST:PORT/DBNAME URL \
+            (env BACKUP_DATABASE; default DATA_DIR/app.sqlite). Keep a password out of it: \
+            PGPASSWORD or ~/.pgpass.
+            """)
     var databaseOption: String?
 
     @Option(name: .customLong("token-file"), help: "A file holding the API token, mode 0600 (env BACKUP_TOKEN_FILE).")
@@ -40,6 +44,7 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
     var logLevel: String = ProcessInfo.processInfo.environment["BACKUP_LOG_LEVEL"] ?? "info"
 
     var database: String? { databaseOption ?? ProcessInfo.processInfo.environment["BACKUP_DATABASE"] }
+    var databaseFromArguments: Bool { databaseOption != nil }
     var tokenFile: String? { tokenFileOption ?? ProcessInfo.processInfo.environment["BACKUP_TOKEN_FILE"] }
     @Option(
         help:
@@ -97,6 +102,12 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
         guard importIdleTimeout > 0, importGracePeriod >= 0, importMinimumRate >= 0 else {
             throw ValidationError(
                 "--import-idle-timeout must be positive, --import-min-rate and --import-grace not negative")
+        }
+        do throws(BackupError) {
+            _ = try DataDirectory(root: dataDir, parsingDatabase: database)
+        } catch .invalidInput(let fields) {
+            let source = databaseOption != nil ? "--database" : "BACKUP_DATABASE"
+            throw ValidationError("invalid \(source): " + fields.values.sorted().joined(separator: "; "))
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")

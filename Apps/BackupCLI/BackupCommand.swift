@@ -6,7 +6,7 @@ import Foundation
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Consistent backups of a SQLite database and its file directories.",
+        abstract: "Consistent backups of SQLite or PostgreSQL databases and their files.",
         discussion: """
             Global options (--data-dir, --database, --json, --no-color, --quiet) go before or after \
             the subcommand. Exit codes: 0 done, 1 failed, 2 usage, 3 verification failed, 4 busy, \

@@ -9,7 +9,11 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .customLong("database"),
-        help: "The protected database (env BACKUP_DATABASE; default DATA_DIR/app.sqlite).")
+        help: """
+            The protected database: a SQLite path or a postgresql://USER@HOST:PORT/DBNAME URL \
+            (env BACKUP_DATABASE; default DATA_DIR/app.sqlite). Keep a password out of it: \
+            PGPASSWORD or ~/.pgpass.
+            """)
     var databaseOption: String?
 
     var database: String? { databaseOption ?? ProcessInfo.processInfo.environment["BACKUP_DATABASE"] }
@@ -23,12 +27,38 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print only results and errors, no progress.")
     var quiet = false
 
-    var dataDirectory: DataDirectory { DataDirectory(root: dataDir, database: database) }
+    /// The data directory and where its database lives (a SQLite path or a PostgreSQL URL);
+    /// ``validate()`` has already refused a `--database` that does not parse.
+    var dataDirectory: DataDirectory {
+        get throws(BackupError) { try DataDirectory(root: dataDir, parsingDatabase: database) }
+    }
+
+    /// A `--database` (or `BACKUP_DATABASE`) that does not parse is a usage error naming where it
+    /// came from (exit 2; the core's reason never holds the password). A password given in argv
+    /// is visible to every user in the process listing: warned about on standard error.
+    func validate() throws {
+        let location: DatabaseLocation
+        do throws(BackupError) {
+            location = try dataDirectory.location
+        } catch .invalidInput(let fields) {
+            let source = databaseOption != nil ? "--database" : "BACKUP_DATABASE"
+            throw ValidationError("invalid \(source): " + fields.values.sorted().joined(separator: "; "))
+        }
+        if databaseOption != nil, case .postgres(let url) = location, url.hasPassword {
+            FileHandle.standardError.write(Data((Self.passwordInArgumentsWarning("--database") + "\n").utf8))
+        }
+    }
+
+    /// The warning for a PostgreSQL password given on the command line (`option` names where).
+    static func passwordInArgumentsWarning(_ option: String) -> String {
+        "warning: the password in \(option) is visible to every user of this machine in the process "
+            + "listing; give it through PGPASSWORD, ~/.pgpass or BACKUP_DATABASE instead"
+    }
 
     /// A service for the commands that may start a data directory: `create`, `import`,
     /// `settings set`.
     func service() throws -> BackupService {
-        try BackupService(dataDirectory: dataDirectory)
+        try BackupService(dataDirectory: try dataDirectory)
     }
 
     /// A service for commands that work on existing backups (`verify`, `delete`, `pin`, `prune`,
@@ -41,7 +71,7 @@ struct GlobalOptions: ParsableArguments {
     /// A service for commands that only read (`list`, `show`, `stats`, `settings show`): the data
     /// directory must exist, the catalog is opened read-only, and nothing is created or written.
     func readOnlyService() throws -> BackupService {
-        try BackupService(readingFrom: dataDirectory)
+        try BackupService(readingFrom: try dataDirectory)
     }
 
     var output: Output {

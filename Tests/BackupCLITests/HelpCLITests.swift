@@ -41,7 +41,8 @@ struct HelpCLITests {
             let result = try backup.run(arguments)
             expectHelp(result, for: [], arguments)
             #expect(
-                result.stdout.contains("OVERVIEW: Consistent backups of a SQLite database and its file directories."))
+                result.stdout.contains(
+                    "OVERVIEW: Consistent backups of SQLite or PostgreSQL databases and their files."))
             #expect(
                 Self.subcommands(in: result.stdout) == [
                     "create", "list", "show", "verify", "delete", "pin", "unpin", "prune", "stats", "settings",

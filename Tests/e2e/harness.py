@@ -93,15 +93,16 @@ def sha256_file(path):
 
 
 class Server:
-    """The real backup-api, listening on 127.0.0.1 only."""
+    """The real backup-api, listening on 127.0.0.1 only; `environment` adds to its environment
+    (BACKUP_DATABASE for another database)."""
 
-    def __init__(self, data_dir, log_path):
+    def __init__(self, data_dir, log_path, environment=None):
         self.data_dir = Path(data_dir)
         self.database = self.data_dir / "app.sqlite"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "ab")
-        env = dict(os.environ, BACKUP_API_TOKEN=TOKEN)
+        env = dict(os.environ, BACKUP_API_TOKEN=TOKEN, **(environment or {}))
         self.process = subprocess.Popen(
             [str(bin_dir() / "backup-api"), "--host", "127.0.0.1", "--port", str(self.port),
              "--data-dir", str(self.data_dir), "--assets-dir", str(ROOT)],
@@ -170,3 +171,49 @@ def chromium(download_dir, width=1280, height=1000, language="en-US"):
     driver = webdriver.Chrome(options=options, service=service)
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(download_dir)})
     return driver
+
+
+class PostgresCluster:
+    """A PostgreSQL server of the test's own: initdb and pg_ctl (as `postgres` when running as
+    root, since PostgreSQL refuses root) in `directory`, on a free loopback port, trust
+    authentication; the highest /usr/lib/postgresql/*/bin."""
+
+    def __init__(self, directory):
+        import glob
+        import shutil
+
+        found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
+        if not found:
+            raise RuntimeError("PostgreSQL's server is missing (Debian package postgresql; make setup installs it)")
+        self.bin = Path(max(found, key=lambda p: int(Path(p).parent.parent.name.split(".")[0]))).parent
+        self.root = Path(directory)
+        self.root.mkdir(parents=True)
+        self.port = free_port()
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if os.geteuid() == 0:
+            for folder in (self.root, *self.root.parents):
+                if folder == Path("/"):
+                    break
+                folder.chmod(folder.stat().st_mode | 0o005)  # postgres must reach its directory
+            shutil.chown(self.root, "postgres", "postgres")
+        data = self.root / "data"
+        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+        self._run("pg_ctl", "-D", str(data), "-l", str(self.root / "log"), "-w", "-o",
+                  f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1", "start")
+
+    def _run(self, tool, *arguments):
+        subprocess.run(self.as_postgres + [str(self.bin / tool), *arguments], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL)
+
+    def url(self, database, password=None):
+        user = "postgres" if password is None else f"postgres:{password}"
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql, database="postgres"):
+        return subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, self.url(database)],
+                              check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL).stdout.strip()
+
+    def stop(self):
+        subprocess.run(self.as_postgres + [str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "fast",
+                                           "-w", "stop"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)

@@ -64,6 +64,8 @@ def test_keys_built_from_api_values_exist():
         assert f"type.{value}" in EN
     for value in openapi_enum("BackupStatus"):
         assert f"status.{value}" in EN
+    for kind in openapi_enum("DatabaseKind"):  # the overview's "SQLite · /path"
+        assert f"stats.database_kind.{kind}" in EN
     for kind in openapi_enum("NoteKind"):  # server-generated notes, worded by the page
         assert f"note.{kind}" in EN
     for scope in openapi_enum("BackupScope"):  # the list's column and filter, the overview

@@ -154,22 +154,27 @@ def test_every_visible_string_comes_from_the_catalog_in_english_and_russian(serv
     wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#backup-rows tr"))
     assert untranslated_texts(browser, EN) == []
     assert browser.find_element(By.CSS_SELECTOR, "h1").text == EN["app.title"]
+    # The overview names the protected database: its kind and its path (a PostgreSQL URL there
+    # would be shown without its password, as /api/status gives it).
+    assert browser.find_element(By.ID, "stat-database").text == f"SQLite · {server.database.resolve()}"
 
     Select(browser.find_element(By.ID, "language")).select_by_value("ru")
     text_is(browser, "h1", RU["app.title"])
     assert browser.execute_script("return document.documentElement.lang") == "ru"
     assert browser.title == RU["page.title"]
     assert untranslated_texts(browser, RU) == []
+    assert browser.find_element(By.ID, "stat-database").text == f"SQLite · {server.database.resolve()}"
     # Russian plural forms: 1 копия, 2–4 копии, 5+ копий.
     count = len(browser.find_elements(By.CSS_SELECTOR, "#backup-rows tr"))
     shown = browser.find_element(By.ID, "backups-shown").text
     form = "one" if count % 10 == 1 and count % 100 != 11 else "few" if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14 else "many"
     assert shown == RU[f"backups.shown.{form}"].replace("{count}", str(count))
 
-    # Open the restore dialog in Russian: its strings are translated too.
+    # Open the restore dialog in Russian: its strings are translated too, the SQLite warning.
     browser.find_element(By.CSS_SELECTOR, '#backup-rows button[data-action="restore"]').click()
     visible(browser, "#restore-dialog")
     assert untranslated_texts(browser, RU) == []
+    assert browser.find_element(By.ID, "restore-warning").text == RU["restore.warning"]
     browser.find_element(By.CSS_SELECTOR, "#restore-dialog [data-close]").click()
 
     browser.refresh()  # the choice is remembered

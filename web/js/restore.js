@@ -3,6 +3,7 @@ import { api, ApiError } from './api.js';
 import { $, say, sayError, unsay } from './dom.js';
 import { summary } from './backups.js';
 import { shortId } from './format.js';
+import { protectedDatabase } from './stats.js';
 
 const PENDING_KEY = 'backup-manager.pending-restore';
 const POLL_MS = 1000;
@@ -14,7 +15,13 @@ export function openRestore(item) {
   const dialog = $('#restore-dialog');
   const input = $('#restore-id-input');
   $('#restore-summary').replaceChildren(summary(item));
-  say($('#restore-warning'), 'restore.warning');
+  // PostgreSQL is restored by pg_restore into the database of the URL: the warning says so, and where.
+  const database = protectedDatabase();
+  if (database?.kind === 'postgresql') {
+    say($('#restore-warning'), 'restore.warning_postgresql', { location: database.location });
+  } else {
+    say($('#restore-warning'), 'restore.warning');
+  }
   say($('#restore-id-label'), 'restore.type_id', { id: shortId(id) });
   unsay($('#restore-id-error'));
   input.value = '';

@@ -1,5 +1,6 @@
-// The overview: how many backups, their size, the last success and failure, the next automatic run,
-// and a small chart of the recent backups (inline SVG drawn here: no library, no inline style).
+// The overview: the protected database (its kind and where it lives), how many backups, their size,
+// the last success and failure, the next automatic run, and a small chart of the recent backups
+// (inline SVG drawn here: no library, no inline style).
 import { api } from './api.js';
 import { $, element, say, value } from './dom.js';
 import { formatBytes, formatDate, language, plural, t } from './i18n.js';
@@ -13,14 +14,29 @@ const BOTTOM = 142;
 const MIN_SLOTS = 12;
 
 let last = null;
+/** The protected database, `{kind, location}` from `/api/status` (a server's never changes). */
+let database = null;
 
 export async function loadStats() {
-  last = await api.stats();
+  const [stats, status] = await Promise.all([api.stats(), database ? null : api.status()]);
+  last = stats;
+  if (status) database = status.database ?? null;
   render();
+}
+
+/** The protected database as `/api/status` names it: `{kind: 'sqlite'|'postgresql', location}`, or null. */
+export function protectedDatabase() {
+  return database;
 }
 
 export function render() {
   if (!last) return;
+  // "SQLite · /srv/app/app.sqlite", "PostgreSQL · postgresql://app@127.0.0.1:5432/app" (never a password).
+  $('#stat-database').replaceChildren(
+    database
+      ? t('stats.database_value', { kind: t(`stats.database_kind.${database.kind}`), location: database.location })
+      : '',
+  );
   $('#stat-count').replaceChildren(
     last.count === 0 ? t('stats.empty') : plural('stats.summary', last.count, { size: formatBytes(last.total_bytes) }),
   );

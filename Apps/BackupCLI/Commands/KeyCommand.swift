@@ -33,7 +33,7 @@ struct KeyCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
-            let key = BackupKey(dataDirectory: global.dataDirectory)
+            let key = BackupKey(dataDirectory: try global.dataDirectory)
             let identity = try key.generate(now: Date())
             KeyCommand.print(recipient: identity.recipient, file: key.file, global: global)
         }
@@ -47,7 +47,7 @@ struct KeyCommand: ParsableCommand {
 
         func run() throws {
             try global.dataDirectory.requireExisting()
-            let key = BackupKey(dataDirectory: global.dataDirectory)
+            let key = BackupKey(dataDirectory: try global.dataDirectory)
             guard let recipient = try key.recipient() else {
                 throw BackupError.fileNotFound(path: key.file.path)
             }

@@ -31,6 +31,12 @@ struct RestoreCommand: AsyncParsableCommand {
             DIR.pre-restore-ID, is removed once the restore succeeded (kept with --keep-old). A crash \
             leaves each directory old or new; the next command that takes the job lock finishes or \
             rolls back. --only database or --only files restores one part alone.
+
+            A PostgreSQL database (--database postgresql://…) is restored by pg_restore --clean \
+            --if-exists --no-owner --single-transaction --exit-on-error after a pre-restore safety \
+            dump: a failure rolls back and leaves the old data; objects created since the backup \
+            and not in it stay. --target-url URL restores into that database instead, a rehearsal \
+            (the live database untouched, no safety backup).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -55,9 +61,33 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(help: "Keep each directory's old tree as DIR.pre-restore-ID instead of removing it.")
     var keepOld = false
 
+    @Option(
+        name: .customLong("target-url"),
+        help: """
+            PostgreSQL: restore into this database (postgresql://USER@HOST:PORT/DBNAME, existing) \
+            instead of the live one, a rehearsal.
+            """)
+    var targetURLText: String?
+
+    /// `--target-url`, parsed (``validate()`` has refused one that does not parse).
+    var targetURL: PostgresURL? {
+        get throws(BackupError) {
+            try targetURLText.map { (text) throws(BackupError) in try PostgresURL(parsing: text) }
+        }
+    }
+
     func validate() throws {
         if (id == nil) == (file == nil) {
             throw ValidationError("give a backup id or --file PATH, not both or neither")
+        }
+        let target: PostgresURL?
+        do throws(BackupError) {
+            target = try targetURL
+        } catch .invalidInput(let fields) {
+            throw ValidationError("invalid --target-url: " + fields.values.sorted().joined(separator: "; "))
+        }
+        if target?.hasPassword == true {
+            FileHandle.standardError.write(Data((GlobalOptions.passwordInArgumentsWarning("--target-url") + "\n").utf8))
         }
     }
 
@@ -75,6 +105,7 @@ struct RestoreCommand: AsyncParsableCommand {
         } else {
             source = .file(URL(fileURLWithPath: file!))
         }
+        let rehearsal = try targetURL
         let bar = global.progressBar
         let report: @Sendable (RestoreStep) -> Void = { step in
             switch step {
@@ -90,12 +121,14 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         // Blocking work (a remote-only backup is downloaded through its store) off the cooperative pool.
         let prepared = try await BlockingWork.run { () throws(BackupError) in
-            try service.prepareRestore(source, options: RestoreOptions(only: only, keepOld: keepOld), progress: report)
+            try service.prepareRestore(
+                source, options: RestoreOptions(only: only, keepOld: keepOld, targetURL: rehearsal), progress: report)
         }
         bar?.finish()
         let target = prepared.backupID ?? prepared.manifest.id
-        let replaced =
-            (prepared.restoresDatabase ? [service.dataDirectory.database.path] : []) + prepared.directories.map(\.path)
+        // The database by its path, or its URL without the password (the rehearsal's target, if any).
+        let database = rehearsal?.redacted ?? service.dataDirectory.location.displayed
+        let replaced = (prepared.restoresDatabase ? [database] : []) + prepared.directories.map(\.path)
         if !yes {
             output.note(
                 "This replaces \(replaced.joined(separator: ", ")) with backup \(target) taken "
@@ -120,7 +153,12 @@ struct RestoreCommand: AsyncParsableCommand {
             return
         }
         output.line("\(output.paint("restored", .green)) backup \(target) into \(replaced.joined(separator: ", "))")
-        if prepared.restoresDatabase { output.line("integrity_check: ok") }
+        if prepared.restoresDatabase {
+            switch service.dataDirectory.location {
+            case .sqlite: output.line("integrity_check: ok")
+            case .postgres: output.line("pg_restore: ok")
+            }
+        }
         if keepOld, !prepared.oldTrees.isEmpty {
             output.line("old trees kept: " + prepared.oldTrees.map(\.path).joined(separator: ", "))
         }

@@ -6,13 +6,27 @@ public struct ServerStatus: Encodable, Equatable, Sendable {
         case ready, busy, maintenance
     }
 
+    /// The protected database: its kind and where it lives, as shown to a person.
+    public struct Database: Encodable, Equatable, Sendable {
+        /// `sqlite` or `postgresql`.
+        public var kind: SourceKind
+        /// The SQLite file's path, or the PostgreSQL URL without its password.
+        public var location: String
+
+        public init(_ location: DatabaseLocation) {
+            kind = location.kind
+            self.location = location.displayed
+        }
+    }
+
     public var version: String
     public var state: State
+    public var database: Database
     @ExplicitNull public var currentJob: JobStatus?
     @ExplicitNull public var lastRestore: RestoreOutcome?
 
     enum CodingKeys: String, CodingKey {
-        case version, state
+        case version, state, database
         case currentJob = "current_job"
         case lastRestore = "last_restore"
     }
@@ -32,7 +46,8 @@ extension JobRunner {
         let busy = hasJob || lockHeld
         let state: ServerStatus.State = gate.isInMaintenance ? .maintenance : busy ? .busy : .ready
         return ServerStatus(
-            version: BackupManagerVersion.current, state: state, currentJob: job, lastRestore: lastRestore)
+            version: BackupManagerVersion.current, state: state, database: .init(dataDirectory.location),
+            currentJob: job, lastRestore: lastRestore)
     }
 
     /// `info` with the in-memory progress of this process's running job, fresher than the
