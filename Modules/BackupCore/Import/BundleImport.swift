@@ -82,7 +82,7 @@ public final class BundleImport: @unchecked Sendable {
         output.close()
         let dataDirectory = service.dataDirectory
         let (id, total) = (self.id, output.bytesWritten)
-        let report = try BundleVerifier(keys: try service.bundleKeys()).verify(
+        let report = try BundleVerifier(keys: try service.bundleKeys(), postgres: service.postgresEnvironment).verify(
             bundle: partial, expectedSHA256: nil, expectedID: nil, temporary: dataDirectory.temporary
         ) { done in progress(JobProgress(backupID: id, phase: .verify, doneBytes: done, totalBytes: total)) }
         guard report.isValid, let manifest = report.manifest else {

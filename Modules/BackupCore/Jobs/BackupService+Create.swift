@@ -7,8 +7,9 @@ public struct PreparedBackup: Sendable {
     /// Released when the run ends; nil when the caller holds the lock for longer work (a
     /// restore's safety backup).
     let lease: JobLease?
-    /// The database's bytes (0 when the scope leaves it out) and the directories' bytes.
-    let estimatedBytes: Int64
+    /// The database's bytes (0 when the scope leaves it out, and for PostgreSQL until the run
+    /// asks the server) and the directories' bytes.
+    var estimatedBytes: Int64
     let filesEstimatedBytes: Int64
     /// The compression the settings chose when the record (and so its file name) was made.
     let codec: CodecName
@@ -30,7 +31,9 @@ extension BackupService {
     ///
     /// Fails at once with ``BackupError/backupInProgress`` when another job runs, and with
     /// ``BackupError/insufficientSpace(needed:available:)`` when the snapshot and bundle would
-    /// not fit (both live in `backups/` until the snapshot is removed).
+    /// not fit (both live in `backups/` until the snapshot is removed). A PostgreSQL database's
+    /// size is asked from the server when the backup runs (a child process, which must not
+    /// block the caller's thread), so its space check fails the record there instead.
     /// The note is checked by ``BackupNote`` and the scope by ``BackupSettings/scope(asked:)``
     /// (nil: the settings' `default_scope`) before anything else.
     public func prepareBackup(
@@ -60,14 +63,13 @@ extension BackupService {
     ) throws(BackupError) -> PreparedBackup {
         let settings = try catalog.settings()
         let scope = try settings.scope(asked: scope)
-        if scope.includesDatabase, !FileManager.default.fileExists(atPath: dataDirectory.database.path) {
-            throw .sourceUnavailable(path: dataDirectory.database.path, reason: "no such file")
+        if scope.includesDatabase, case .sqlite(let database) = dataDirectory.location,
+            !FileManager.default.fileExists(atPath: database.path)
+        {
+            throw .sourceUnavailable(path: database.path, reason: "no such file")
         }
         let estimate = try estimatedBytes(scope: scope, settings: settings)
-        // The snapshot and the bundle both live in `backups/` until the snapshot is removed.
-        let needed = 2 * estimate.database + estimate.files + Self.spaceMargin
-        let available = try freeSpace(dataDirectory.backups)
-        guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
+        try checkSpace(database: estimate.database, files: estimate.files)
 
         let lock = try encryptionLock(settings.encryption)
         let record = BackupRecord(
@@ -81,6 +83,15 @@ extension BackupService {
             exclude: settings.exclude)
     }
 
+    /// Fails with ``BackupError/insufficientSpace(needed:available:)`` unless `backups/` has room
+    /// for the database twice (the snapshot or dump spool, and the bundle: both live there until
+    /// the first is removed), the directories once, and the margin.
+    func checkSpace(database: Int64, files: Int64) throws(BackupError) {
+        let needed = 2 * database + files + Self.spaceMargin
+        let available = try freeSpace(dataDirectory.backups)
+        guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
+    }
+
     /// Runs a prepared backup to its end and releases the job lock.
     ///
     /// The record goes `running`, then `completed`, `failed` or `cancelled` (task cancellation).
@@ -90,10 +101,13 @@ extension BackupService {
         _ prepared: PreparedBackup, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> BackupInfo {
         defer { prepared.lease?.release() }
+        var prepared = prepared
         var record = prepared.record
         let started = clock()
         let snapshotURL = dataDirectory.temporary.appendingPathComponent("snapshot-\(record.id).sqlite")
         defer { SnapshotEngine.removeDatabaseFiles(at: snapshotURL) }
+        let spool = dataDirectory.temporary.appendingPathComponent("dump-\(record.id).pgdump")
+        defer { FileOps.removeIfPresent(spool) }
         // Room for the catalog to record a failure on a disk that filled up meanwhile (a snapshot
         // read in place leaves no copy whose removal would free space).
         let reserve = SpaceReserve(in: dataDirectory.temporary, name: "reserve-\(record.id)")
@@ -104,16 +118,24 @@ extension BackupService {
             record.totalBytes = 2 * prepared.estimatedBytes + prepared.filesEstimatedBytes
             try catalog.update(record)
 
-            let (snapshot, written) = try await writeBundle(
-                prepared, snapshotURL: snapshotURL, reporter: reporter)
+            var server: PostgresSource.ServerFacts?
+            if prepared.scope.includesDatabase, case .postgres(let url) = dataDirectory.location {
+                let source = PostgresSource(url: url, environment: postgresEnvironment)
+                let facts = try await BlockingWork.run { () throws(BackupError) in try source.probe() }
+                prepared.estimatedBytes = facts.databaseSize
+                try checkSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                server = facts
+            }
+            let (firstPhaseBytes, written) = try await writeBundle(
+                prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter)
             // A cancel accepted while the bundle was being finished still wins.
             if Task.isCancelled {
                 try? localStore.delete(written.key)
                 throw BackupError.cancelled
             }
-            // Progress counted the database twice (snapshot, then bundle) and the files once.
+            // Progress counted the database twice (snapshot or dump, then bundle) and the files once.
             let entryBytes = written.manifest.entries.reduce(Int64(0)) { $0 + $1.size }
-            let total = (snapshot?.byteCount ?? 0) + entryBytes
+            let total = firstPhaseBytes + entryBytes
 
             record.status = .completed
             record.sizeBytes = written.sizeBytes
@@ -130,6 +152,7 @@ extension BackupService {
         } catch {
             // Free space first: on a full disk the catalog needs it to record the failure.
             SnapshotEngine.removeDatabaseFiles(at: snapshotURL)
+            FileOps.removeIfPresent(spool)
             reserve.release()
             let error = spaceFigures(error, prepared: prepared)
             record.status = error == .cancelled ? .cancelled : .failed

@@ -1,12 +1,16 @@
 import Foundation
 
 extension BackupService {
-    /// Bytes the sources of `scope` take before compression: the database with its WAL (0 when
-    /// the scope leaves it out) and the configured directories (0 likewise).
+    /// Bytes the sources of `scope` take before compression: the SQLite database with its WAL
+    /// (0 when the scope leaves it out, and for PostgreSQL, whose size the run asks the server)
+    /// and the configured directories (0 likewise).
     func estimatedBytes(
         scope: BackupScope, settings: BackupSettings
     ) throws(BackupError) -> (database: Int64, files: Int64) {
-        let database = scope.includesDatabase ? SQLiteSource(database: dataDirectory.database).estimatedBytes() : 0
+        var database: Int64 = 0
+        if scope.includesDatabase, case .sqlite(let url) = dataDirectory.location {
+            database = SQLiteSource(database: url).estimatedBytes()
+        }
         guard scope.includesFiles else { return (database, 0) }
         let sources = try directorySources(settings.directories, exclude: settings.exclude)
         return (database, sources.reduce(Int64(0)) { $0 + $1.estimatedBytes() })
@@ -25,13 +29,16 @@ extension BackupService {
         return DirectorySource.sources(for: directories, exclude: exclude)
     }
 
-    /// Writes the bundle of a prepared backup: with the database in its scope, inside a pinned
-    /// snapshot (the snapshot phase, then the database and the directories); without it, the
-    /// directories alone on a blocking-work thread. Returns what the snapshot engine found (nil
-    /// without the database) and the written bundle.
+    /// Writes the bundle of a prepared backup: with a SQLite database in its scope, inside a
+    /// pinned snapshot (the snapshot phase, then the database and the directories); with a
+    /// PostgreSQL one, `pg_dump` into `spool` (described by `server`), then the dump and the
+    /// directories, all on a blocking-work thread; without a database, the directories alone
+    /// there. Returns the bytes of the first phase (the snapshot's or the dump's; 0 without the
+    /// database) and the written bundle.
     func writeBundle(
-        _ prepared: PreparedBackup, snapshotURL: URL, reporter: ProgressReporter
-    ) async throws(BackupError) -> (SnapshotResult?, WrittenBundle) {
+        _ prepared: PreparedBackup, snapshotURL: URL, spool: URL, server: PostgresSource.ServerFacts?,
+        reporter: ProgressReporter
+    ) async throws(BackupError) -> (firstPhaseBytes: Int64, written: WrittenBundle) {
         let record = prepared.record
         let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
         let database = dataDirectory.database
@@ -50,7 +57,32 @@ extension BackupService {
                         phase: .compress, done: bytes, total: filesBytes, phaseDone: bytes, phaseTotal: filesBytes)
                 }
             }
-            return (nil, written)
+            return (0, written)
+        }
+        if case .postgres(let url) = dataDirectory.location {
+            guard let server else { throw .io(path: url.redacted, reason: "the server was not asked before the dump") }
+            let source = PostgresSource(url: url, environment: postgresEnvironment)
+            return try await BlockingWork.run { () throws(BackupError) in
+                let estimate = server.databaseSize
+                let dumped = try source.dump(to: spool, server: server) { bytes in
+                    // The estimate is the total until the dump outgrows it.
+                    let expected = max(estimate, bytes)
+                    reporter.report(
+                        phase: .snapshot, done: bytes, total: 2 * expected + filesBytes, phaseDone: bytes,
+                        phaseTotal: expected)
+                }
+                let dumpBytes = dumped.estimatedBytes()
+                let written = try writer.write(
+                    sources: [dumped] + files, manifest: template, filename: filename, temporary: temporary,
+                    store: store
+                ) { bytes in
+                    reporter.report(
+                        phase: .compress, done: dumpBytes + bytes, total: 2 * dumpBytes + filesBytes,
+                        phaseDone: bytes, phaseTotal: dumpBytes + filesBytes)
+                }
+                FileOps.removeIfPresent(spool)
+                return (dumpBytes, written)
+            }
         }
         // The snapshot phase is the copy, when one is needed: reading in place skips it.
         let (snapshot, written) = try await snapshotEngine.withSnapshot(
@@ -72,6 +104,6 @@ extension BackupService {
             }
             return (view.result, written)
         }
-        return (snapshot, written)
+        return (snapshot.byteCount, written)
     }
 }

@@ -79,7 +79,7 @@ extension BackupService {
         }
         let keys = try bundleKeys()
         var report = try store.open(record.filename) { (bundle) throws(BackupError) in
-            try BundleVerifier(keys: keys).verify(
+            try BundleVerifier(keys: keys, postgres: postgresEnvironment).verify(
                 bundle: bundle, expectedSHA256: record.sha256, expectedID: record.id,
                 temporary: dataDirectory.temporary
             ) { done in

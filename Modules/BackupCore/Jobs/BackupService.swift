@@ -19,6 +19,9 @@ public struct BackupService: Sendable {
     public var offsiteEnvironment = OffsiteEnvironment.process
     /// The passphrase the environment gives (`BACKUP_PASSPHRASE`); tests set their own.
     public var encryptionEnvironment = EncryptionEnvironment.process
+    /// Where PostgreSQL's tools are found (`PATH`) and what libpq reads (`PGPASSWORD`,
+    /// `PGPASSFILE`…); tests set their own.
+    public var postgresEnvironment = PostgresEnvironment.process
     /// Keys the operator gave for this run (the CLI's `--identity`, `--passphrase-file`), tried
     /// first when an encrypted bundle is read (see ``bundleKeys()``).
     public var givenKeys: [AgeKey] = []

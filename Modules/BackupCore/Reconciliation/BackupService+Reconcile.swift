@@ -78,7 +78,7 @@ extension BackupService {
         let (store, keys) = (localStore, try bundleKeys())
         let recorded = try store.checksum(of: key)
         let verdict = try store.open(key) { (bundle) throws(BackupError) in
-            try BundleVerifier(keys: keys).verify(
+            try BundleVerifier(keys: keys, postgres: postgresEnvironment).verify(
                 bundle: bundle, expectedSHA256: recorded, expectedID: nil, temporary: dataDirectory.temporary)
         }
         guard verdict.isValid, let manifest = verdict.manifest, BackupID.isValid(manifest.id),
@@ -106,7 +106,7 @@ extension BackupService {
     private func recover(_ record: BackupRecord, into report: inout ReconcileReport) throws(BackupError) {
         let (store, keys) = (localStore, try bundleKeys())
         let verdict = try store.open(record.filename) { (bundle) throws(BackupError) in
-            try BundleVerifier(keys: keys).verify(
+            try BundleVerifier(keys: keys, postgres: postgresEnvironment).verify(
                 bundle: bundle, expectedSHA256: try store.checksum(of: record.filename), expectedID: record.id,
                 temporary: dataDirectory.temporary)
         }
