@@ -11,6 +11,11 @@ struct CreateCommand: AsyncParsableCommand {
             (settings directories), full both; without --scope the settings' default_scope decides \
             (automatic: full when directories are configured, else database).
 
+            A PostgreSQL database (--database postgresql://USER@HOST:PORT/DBNAME) is dumped by \
+            pg_dump --format=custom (one consistent snapshot; writers never wait) into the bundle as \
+            database.pgdump; the password comes from the URL, PGPASSWORD or ~/.pgpass and reaches \
+            pg_dump only through its environment.
+
 
             With off-site copies on (offsite.enabled), the bundle is uploaded before the command \
             returns; a failed upload does not fail the backup (off-site status failed, retried later).

@@ -6,7 +6,11 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Re-read a bundle: its SHA-256, manifest, entry hashes and the database's integrity_check.",
-        discussion: "Exits 3 when a bundle does not verify.")
+        discussion: """
+            A PostgreSQL dump (database.pgdump) is checked by pg_restore --list instead of \
+            integrity_check; a missing pg_restore is an error naming postgresql-client (exit 1), never \
+            a failed verification. Exits 3 when a bundle does not verify.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
