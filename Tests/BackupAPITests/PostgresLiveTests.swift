@@ -49,7 +49,9 @@ struct PostgresLiveTests {
         #expect(verifyCode == 202, "\(verify)")
         let summary = try await server.waitForVerification(id: info.id)
         #expect(summary.ok, "\(summary)")
-        for path in ["/api/backups", "/api/backups/\(info.id)", "/api/backups/stats", "/api/settings/backup", "/api/status"] {
+        for path in [
+            "/api/backups", "/api/backups/\(info.id)", "/api/backups/stats", "/api/settings/backup", "/api/status",
+        ] {
             let (_, code) = try await requests.send("GET", path)
             #expect(code == 200, "\(path)")
         }
