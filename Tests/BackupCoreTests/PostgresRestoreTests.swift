@@ -31,6 +31,36 @@ struct PostgresRestoreTests {
         #expect(fixture.data.temporaryFiles().isEmpty)
     }
 
+    @Test("a full backup holds the dump and the directories; a full restore puts both back")
+    func fullScope() async throws {
+        let fixture = try PostgresFixture(pairs: 100)
+        let app = TemporaryDirectory("pg-app")
+        let uploads = app.url.appendingPathComponent("uploads")
+        try DirectoryTree.file("a.txt", in: uploads, bytes: Data("alpha\n".utf8))
+        let service = fixture.service
+        try service.saveSettings(BackupSettings(directories: [uploads.path]))
+        let backup = try await service.createBackup(scope: .full)
+        #expect(backup.scope == .full)
+        let manifest = try #require(
+            try BundleVerifier().verify(
+                bundle: fixture.bundle(backup), expectedSHA256: nil, expectedID: nil,
+                temporary: service.dataDirectory.temporary
+            ).manifest)
+        #expect(manifest.sources.map(\.kind) == [.postgresql, .directory])
+
+        try fixture.server.psql("delete from ledger")
+        try Data("changed\n".utf8).write(to: uploads.appendingPathComponent("a.txt"))
+        let prepared = try service.prepareRestore(.backup(id: backup.id))
+        #expect(
+            prepared.restoresDatabase && prepared.directories.map(\.path) == [uploads.path] && prepared.scope == .full)
+        let outcome = try await service.runRestore(prepared)
+        #expect(outcome.outcome == .succeeded)
+        #expect(try fixture.ledger() == (rows: 200, sum: 0))
+        #expect(try String(contentsOf: uploads.appendingPathComponent("a.txt"), encoding: .utf8) == "alpha\n")
+        let safety = try service.catalog.record(id: try #require(outcome.safetyBackupID))
+        #expect(safety.scope == .full && safety.status == .completed)
+    }
+
     @Test("a restore that fails in pg_restore rolls back: the old data stays and a failed outcome is recorded")
     func failingRestoreLeavesOldData() async throws {
         let fixture = try PostgresFixture(pairs: 200)
