@@ -151,6 +151,24 @@ struct PostgresBackupTests {
         #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
     }
 
+    @Test("pg_dump's own failure is the record's error: tool_failed with its exit status and stderr; nothing is left")
+    func pgDumpFails() async throws {
+        let fixture = try PostgresFixture(pairs: 10)
+        // A table app may not read: pg_dump, logged in as app, fails on it.
+        try fixture.server.psql("create table payroll (amount int)", role: nil)
+        let error = await #expect(throws: BackupError.self) { try await fixture.service.createBackup() }
+        guard case .toolFailed(let tool, let status, let stderr) = error else {
+            Issue.record("expected toolFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(tool == "pg_dump" && status == 1)
+        #expect(stderr.contains("permission denied for table payroll"), "\(stderr)")
+        let record = try #require(try fixture.service.catalog.page(BackupQuery()).items.first)
+        #expect(record.status == .failed && record.error == error?.message)
+        #expect(record.error?.hasPrefix("pg_dump failed (exit status 1): ") == true)
+        #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
+    }
+
     @Test("cancelling during the dump kills pg_dump and leaves no spool, no bundle; the record says cancelled")
     func cancelDuringDump() async throws {
         let fixture = try PostgresFixture(pairs: 10)

@@ -113,8 +113,17 @@ final class CommandLineScan: Sendable {
         return Set(state.withLock { $0.lines })
     }
 
+    /// The pids of the processes whose command line starts with `prefix`.
+    static func pids(matching prefix: String) -> [Int32] {
+        running().filter { $0.line.hasPrefix(prefix) }.map(\.pid)
+    }
+
     /// The command lines of the processes running now (arguments joined by spaces).
     static func commandLines() -> [String] {
+        running().map(\.line)
+    }
+
+    private static func running() -> [(pid: Int32, line: String)] {
         let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter {
             $0.allSatisfy(\.isNumber)
         }
@@ -122,7 +131,7 @@ final class CommandLineScan: Sendable {
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
                 return nil
             }
-            return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+            return (Int32(pid) ?? 0, String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " "))
         }
     }
 }

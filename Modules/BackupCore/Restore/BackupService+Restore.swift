@@ -15,6 +15,9 @@ public struct PreparedRestore: Sendable {
     public let manifest: Manifest
     /// Whether the database is restored (the bundle holds one and `--only files` was not asked).
     public let restoresDatabase: Bool
+    /// The database restored into instead of the live one (``RestoreOptions/targetURL``): a
+    /// rehearsal, with no safety backup and no directory restored.
+    public let targetURL: PostgresURL?
     /// The configured directories the restore replaces, in the manifest's order.
     public let directories: [URL]
     let extracted: URL
@@ -30,13 +33,22 @@ public struct PreparedRestore: Sendable {
     /// Where each directory's old tree goes (`<dir>.pre-restore-<id>`), kept there with `--keep-old`.
     public var oldTrees: [URL] { swap?.journal.directories.map { URL(fileURLWithPath: $0.old) } ?? [] }
 
+    /// Where verification left the bundle's database: the SQLite file and the PostgreSQL dump.
+    var workspace: SourceWorkspace { SourceWorkspace(database: extracted) }
+
     /// Gives up a prepared restore that will not run (the operator declined): removes the
     /// staged trees and the extracted database, and releases the job lock.
     public func discard() {
         var swap = swap
         swap?.rollBack()
-        SnapshotEngine.removeDatabaseFiles(at: extracted)
+        Self.removeExtracted(workspace)
         lease.release()
+    }
+
+    /// Removes what verification extracted for the restore.
+    static func removeExtracted(_ workspace: SourceWorkspace) {
+        SnapshotEngine.removeDatabaseFiles(at: workspace.database)
+        FileOps.removeIfPresent(workspace.pgdump)
     }
 }
 
@@ -48,7 +60,8 @@ public enum RestoreStep: Sendable, Equatable {
     case safetyBackup(JobProgress)
     /// Extracting the bundle's directories next to their targets (a second read of the bundle).
     case extracting(JobProgress)
-    /// Writing into the live database: from here on a failure may have changed it.
+    /// Writing into the live database: from here on a failure may have changed it (a
+    /// PostgreSQL restore is one transaction: a failure leaves the old data).
     case replacing
 }
 
@@ -62,10 +75,26 @@ extension BackupService {
     /// not configured refuses the restore here), then the bundle is read a second time and each
     /// directory is extracted next to its target (`<target>.restore-<id>`), every entry checked
     /// against the manifest, and flushed; nothing live is touched yet.
+    ///
+    /// A bundle whose database is of another kind than the live one (a PostgreSQL dump, a SQLite
+    /// database) is refused with ``BackupError/sourceKindMismatch(bundle:live:)``. With
+    /// ``RestoreOptions/targetURL`` only the database is restored, into that database; refused
+    /// (``BackupError/invalidInput(fields:)``, field `target_url`) for a SQLite location, a
+    /// bundle without a PostgreSQL dump, or `only: files`.
     public func prepareRestore(
         _ source: RestoreSource, options: RestoreOptions = RestoreOptions(),
         progress: @escaping @Sendable (RestoreStep) -> Void = { _ in }
     ) throws(BackupError) -> PreparedRestore {
+        if options.targetURL != nil {
+            guard case .postgres = dataDirectory.location else {
+                throw .invalidInput(fields: [
+                    "target_url": "only a PostgreSQL database can be restored into another database"
+                ])
+            }
+            guard options.only != .files else {
+                throw .invalidInput(fields: ["target_url": "restores the database; it cannot go with only=files"])
+            }
+        }
         let lease = try beginJob()
         let extracted = dataDirectory.temporary.appendingPathComponent("restore-\(BackupID.make()).sqlite")
         do throws(BackupError) {
@@ -77,7 +106,7 @@ extension BackupService {
                 -> VerificationReport
             {
                 let total = FileOps.size(of: bundle) ?? 0
-                return try BundleVerifier(keys: keys).verify(
+                return try BundleVerifier(keys: keys, postgres: postgresEnvironment).verify(
                     bundle: bundle, expectedSHA256: expectedSHA, expectedID: expectedID,
                     temporary: dataDirectory.temporary, keepDatabaseAt: extracted
                 ) { done in
@@ -95,7 +124,16 @@ extension BackupService {
                 guard report.isValid, let manifest = report.manifest else {
                     throw BackupError.verificationFailed(reason: report.problems.joined(separator: "; "))
                 }
-                let (restoresDatabase, restoresFiles) = try Self.parts(of: manifest, only: options.only)
+                var (restoresDatabase, restoresFiles) = try Self.parts(of: manifest, only: options.only)
+                if let bundle = manifest.databaseKind, restoresDatabase, bundle != dataDirectory.location.kind {
+                    throw BackupError.sourceKindMismatch(bundle: bundle, live: dataDirectory.location.kind)
+                }
+                if options.targetURL != nil {
+                    guard manifest.databaseKind == .postgresql else {
+                        throw BackupError.invalidInput(fields: ["target_url": "the backup holds no PostgreSQL dump"])
+                    }
+                    (restoresDatabase, restoresFiles) = (true, false)
+                }
                 let targets = restoresFiles ? try restoreTargets(for: manifest) : []
                 let swap =
                     try targets.isEmpty
@@ -112,7 +150,9 @@ extension BackupService {
                     }
                 return PreparedRestore(
                     backupID: expectedID ?? manifest.id, manifest: manifest, restoresDatabase: restoresDatabase,
-                    directories: targets.map(\.target), extracted: extracted, lease: lease, swap: swap)
+                    targetURL: options.targetURL, directories: targets.map(\.target), extracted: extracted,
+                    lease: lease,
+                    swap: swap)
             }
             switch source {
             case .backup(let id):
@@ -135,7 +175,7 @@ extension BackupService {
                 return try verifiedAndStaged(url, expectedSHA: nil, expectedID: nil)
             }
         } catch {
-            SnapshotEngine.removeDatabaseFiles(at: extracted)
+            PreparedRestore.removeExtracted(SourceWorkspace(database: extracted))
             lease.release()
             throw error
         }
@@ -169,7 +209,7 @@ extension BackupService {
         defer {
             // Directories swapped in but not committed (a failure anywhere) go back to their old trees.
             swap?.rollBack()
-            SnapshotEngine.removeDatabaseFiles(at: prepared.extracted)
+            PreparedRestore.removeExtracted(prepared.workspace)
             prepared.lease.release()
         }
         var safetyID: String?
@@ -178,12 +218,18 @@ extension BackupService {
             if Task.isCancelled { throw BackupError.cancelled }
             let timeout = Duration.seconds(try catalog.settings().restoreLockTimeoutSeconds)
             await beforeLocking()
-            let hadDatabase = FileManager.default.fileExists(atPath: dataDirectory.database.path)
+            let hadDatabase: Bool
+            switch dataDirectory.location {
+            case .sqlite(let database): hadDatabase = FileManager.default.fileExists(atPath: database.path)
+            // A server that cannot be reached fails the safety backup, and so the restore.
+            case .postgres: hadDatabase = true
+            }
             /// The `pre-restore` backup of what is about to be replaced (a full restore: a full
-            /// safety backup; the database or the directories alone: that part).
+            /// safety backup; the database or the directories alone: that part). None for a
+            /// restore into another database: the live one is not touched.
             func takeSafetyBackup() async throws(BackupError) {
                 let scope = prepared.scope
-                guard safetyBackup, hadDatabase || !scope.includesDatabase else { return }
+                guard safetyBackup, prepared.targetURL == nil, hadDatabase || !scope.includesDatabase else { return }
                 let safety = try prepareBackupHoldingLock(
                     type: .preRestore, note: nil, noteKind: .preRestore,
                     noteArgs: prepared.backupID.map { ["backup_id": $0] } ?? [:], scope: scope)
@@ -191,10 +237,22 @@ extension BackupService {
                 try await run(safety) { progress(.safetyBackup($0)) }
             }
             var waited: Duration?
-            if prepared.restoresDatabase {
+            if prepared.restoresDatabase, case .postgres(let live) = dataDirectory.location {
+                let source = PostgresSource(url: prepared.targetURL ?? live, environment: postgresEnvironment)
+                try await source.restore(
+                    from: prepared.workspace, timeout: timeout, writersWaited: &waited, progress: progress
+                ) { () async throws(BackupError) in
+                    try await takeSafetyBackup()
+                    try swap?.swap()
+                    try swap?.prepareCommit()
+                }
+                // pg_restore committed: the directories' commit point goes in force now.
+                if swap != nil { DirectorySwap.placeCommit(in: dataDirectory) }
+                try swap?.commit()
+            } else if prepared.restoresDatabase {
                 do throws(BackupError) {
                     try await SQLiteSource(database: dataDirectory.database).restore(
-                        from: SourceWorkspace(database: prepared.extracted), timeout: timeout, writersWaited: &waited,
+                        from: prepared.workspace, timeout: timeout, writersWaited: &waited,
                         progress: progress
                     ) { () async throws(BackupError) in
                         try await takeSafetyBackup()

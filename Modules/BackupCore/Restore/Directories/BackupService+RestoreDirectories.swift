@@ -5,7 +5,8 @@ extension BackupService {
     /// `only` names (a part the bundle does not hold is refused, 422 / exit 2).
     static func parts(of manifest: Manifest, only: RestorePart?) throws(BackupError) -> (database: Bool, files: Bool) {
         try parts(
-            holdsDatabase: manifest.sqlite != nil, holdsFiles: manifest.sources.contains { $0.kind == .directory },
+            holdsDatabase: manifest.databaseKind != nil,
+            holdsFiles: manifest.sources.contains { $0.kind == .directory },
             only: only)
     }
 

@@ -124,6 +124,9 @@ struct PgTool: Sendable {
             let ready = poll(&fds, nfds_t(fds.count), 100)
             tick()
             if ready < 0, errno == EINTR { continue }
+            // A quiet pipe after the child exited is held by a process of its own (none of the
+            // tools leaves one): the child's end is what is waited for.
+            if ready == 0, !process.isRunning { break }
             for entry in fds where entry.revents != 0 {
                 let count = read(entry.fd, buffer.baseAddress, buffer.count)
                 if count < 0, errno == EINTR || errno == EAGAIN { continue }

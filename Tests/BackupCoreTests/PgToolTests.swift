@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import BackupCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("PgTool: PostgreSQL's client programs as children, the password only in their environment")
+struct PgToolTests {
+    /// `/bin/sh -c SCRIPT` run the way PgTool runs pg_dump: the connection's arguments follow
+    /// (`$1` is `--no-password`, `$2` is `--dbname=…`).
+    private func shell(_ environment: [String: String] = ["PATH": "/usr/bin:/bin"]) -> PgTool {
+        PgTool(name: "sh", executable: URL(fileURLWithPath: "/bin/sh"), environment: PostgresEnvironment(environment))
+    }
+
+    @Test(
+        "argv has the redacted URL and --no-password; PGPASSWORD has the password; stderr keeps its last 8 KiB, scrubbed"
+    )
+    func childSeesPasswordOnlyInEnvironment() throws {
+        let url = try PostgresURL(parsing: "postgresql://app:s3cr%40t@127.0.0.1:5432/app")
+        let script = """
+            tr '\\0' ' ' < /proc/$$/cmdline; echo
+            head -c 20000 /dev/zero | tr '\\0' x >&2
+            echo "at the end: $PGPASSWORD" >&2
+            """
+        let result = try shell().run(["-c", script, "sh"], connection: url, outputLimit: 4096)
+        #expect(result.succeeded)
+        #expect(
+            result.stdout.contains("--no-password --dbname=postgresql://app@127.0.0.1:5432/app"), "\(result.stdout)")
+        #expect(!result.stdout.contains("s3cr"))
+        #expect(result.stderr.hasSuffix("at the end: ********\n"), "\(result.stderr.suffix(60))")
+        #expect(result.stderr.hasPrefix("…x") && result.stderr.utf8.count <= PgTool.stderrLimit + 16)
+    }
+
+    @Test("a tool not on PATH is tool_missing naming the package")
+    func missing() throws {
+        let empty = TemporaryDirectory("pgtool-path")
+        #expect(throws: BackupError.toolMissing(tool: "pg_dump", package: "postgresql-client")) {
+            try PgTool.find("pg_dump", in: PostgresEnvironment(["PATH": empty.path]))
+        }
+        #expect(try PgTool.find("pg_dump", in: .process).executable.lastPathComponent == "pg_dump")
+        #expect(
+            BackupError.toolMissing(tool: "pg_dump", package: "postgresql-client").message
+                == "pg_dump was not found on PATH: install the Debian package postgresql-client")
+    }
+
+    @Test("a child that ignores SIGTERM is killed after the grace once the task is cancelled")
+    func cancelEscalatesToKill() async throws {
+        let tool = shell()
+        let pid = Mutex<Int32?>(nil)
+        let task = Task {
+            try await BlockingWork.run { () throws(BackupError) in
+                // `exec` keeps the ignored SIGTERM: the child is `sleep` itself.
+                _ = try tool.run(
+                    ["-c", "echo $$; trap '' TERM; exec sleep 60", "sh"], connection: nil, outputLimit: 64
+                ) {}
+            }
+        }
+        let started = ContinuousClock.now
+        #expect(waitUntil { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
+        pid.withLock { $0 = CommandLineScan.pids(matching: "sleep 60").first }
+        task.cancel()
+        await #expect(throws: BackupError.cancelled) { try await task.value }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= PgTool.terminationGrace && waited < .seconds(30), "\(waited)")
+        let child = try #require(pid.withLock { $0 })
+        #expect(kill(child, 0) != 0, "the child is gone")
+    }
+
+    @Test("pg_dump's server version mismatch reads as tool_outdated naming both versions and postgresql-client")
+    func versionMismatch() throws {
+        let tool = PgTool(name: "pg_dump", executable: URL(fileURLWithPath: "/usr/bin/pg_dump"), environment: .process)
+        // What pg_dump 15 prints against a PostgreSQL 16 server.
+        let stderr = """
+            pg_dump: error: aborting because of server version mismatch
+            pg_dump: detail: server version: 16.4 (Debian 16.4-1.pgdg120+2); pg_dump version: 15.18 (Debian 15.18-0+deb12u1)
+
+            """
+        let error = tool.failure(
+            PgTool.Result(status: 1, signalled: false, stdout: "", stderr: stderr), connection: nil)
+        #expect(
+            error
+                == .toolOutdated(
+                    tool: "pg_dump", version: "15.18 (Debian 15.18-0+deb12u1)",
+                    serverVersion: "16.4 (Debian 16.4-1.pgdg120+2)", package: "postgresql-client"))
+        #expect(error.code == "tool_outdated" && error.message.contains("postgresql-client of version 16 or newer"))
+    }
+}
