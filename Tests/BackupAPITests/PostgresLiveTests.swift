@@ -64,6 +64,54 @@ struct PostgresLiveTests {
         #expect(leaks.isEmpty, "\(leaks)")
     }
 
+    @Test(
+        "restore through the API: 202, the server drains, restores with pg_restore and restarts; the deleted rows are back, a pre-restore backup is listed and writers_waited_ms is null"
+    )
+    func restoreThroughTheAPI() async throws {
+        let postgres = try PostgresServer()
+        defer { postgres.stop() }
+        try postgres.psql(
+            "CREATE TABLE ledger (id bigserial PRIMARY KEY, amount int); INSERT INTO ledger (amount) SELECT 1 FROM generate_series(1, 500)",
+            database: "app")
+        let directory = TemporaryDirectory("live-postgres-restore")
+        // The password only in the environment, as an operator should give it.
+        let server = try LiveServer(
+            dataDirectory: directory.path,
+            extraArguments: ["--database", postgres.urlText(database: "app", withPassword: false)],
+            environment: ["PGPASSWORD": postgres.password])
+        try await server.waitUntilReady()
+        let info = try await server.backupAndWait()
+        #expect(info.status == .completed, "\(info.error ?? "")")
+        try postgres.psql("DELETE FROM ledger WHERE id <= 100", database: "app")
+        #expect(try postgres.psql("SELECT count(*) FROM ledger", database: "app") == "400")
+
+        let (_, started) = try await server.request("POST", "/api/backups/\(info.id)/restore")
+        #expect(started.statusCode == 202)
+        struct Status: Decodable {
+            var state: String
+            var last_restore: RestoreOutcome?
+        }
+        var restored: Status?
+        for _ in 0..<3000 {
+            if let (data, response) = try? await server.request("GET", "/api/status"), response.statusCode == 200,
+                let status = try? server.decode(Status.self, data), status.last_restore != nil, status.state == "ready"
+            {
+                restored = status
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let outcome = try #require(restored?.last_restore)
+        #expect(outcome.outcome == .succeeded, "\(outcome.error ?? "")")
+        #expect(outcome.backupID == info.id)
+        #expect(outcome.writersWaitedMs == nil)
+        #expect(try postgres.psql("SELECT count(*) FROM ledger", database: "app") == "500")
+        struct Page: Decodable { var items: [BackupInfo] }
+        let safety = try server.decode(Page.self, try await server.request("GET", "/api/backups?type=pre-restore").0)
+        #expect(safety.items.count == 1 && safety.items.first?.id == outcome.safetyBackupID)
+        #expect(server.terminate().status == 0)
+    }
+
     @Test("backup-api refuses a --database URL that does not parse, naming the option and not the password")
     func badURL() throws {
         let directory = TemporaryDirectory("live-postgres-bad-url")
