@@ -44,7 +44,10 @@ struct PostgresBackupTests {
         // pg_dump ran (the scan saw it) and no process line ever held the password.
         let password = fixture.server.password
         #expect(seen.contains { $0.contains("pg_dump") && $0.contains("--dbname=postgresql://app@127.0.0.1") })
-        #expect(!seen.contains { $0.contains(password) || $0.contains("pa:ss") || $0.contains("pa%3Ass") })
+        // The password as the URL carries it, percent-encoded.
+        let encoded = String(fixture.server.urlText().dropFirst("postgresql://app:".count).prefix { $0 != "@" })
+        #expect(encoded.contains("%40") && encoded.contains("%3A"))
+        #expect(!seen.contains { $0.contains(password) || $0.contains(encoded) })
 
         // The manifest names the source with the redacted URL and the versions.
         let manifestText = try String(contentsOf: work.url.appendingPathComponent("manifest.json"), encoding: .utf8)
@@ -63,7 +66,7 @@ struct PostgresBackupTests {
                 atPath: fixture.data.url.appendingPathComponent("backups/\(file)").path)
             #expect(bytes.map { !String(decoding: $0, as: UTF8.self).contains(password) } ?? true, "\(file)")
         }
-        #expect(!manifestText.contains(password) && !manifestText.contains("pa%3Ass"))
+        #expect(!manifestText.contains(password) && !manifestText.contains(encoded))
         #expect(fixture.data.temporaryFiles().isEmpty)
 
         // Verification passes: hashes, then pg_restore --list.
