@@ -175,6 +175,24 @@ struct PostgresBackupTests {
         #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
     }
 
+    @Test("the space check uses pg_database_size: too little room fails the record before pg_dump runs")
+    func insufficientSpace() async throws {
+        let fixture = try PostgresFixture(pairs: 10)
+        let size = try #require(Int64(try fixture.server.psql("select pg_database_size('app')")))
+        let directory = fixture.service.dataDirectory
+        // Room for the margin alone: enough for prepareBackup (which cannot ask the server), not for the dump.
+        let free = BackupService.spaceMargin + 1024 * 1024
+        let service = BackupService(
+            dataDirectory: directory, catalog: fixture.service.catalog, clock: { Date() },
+            snapshotEngine: SnapshotEngine(), freeSpace: { _ in free })
+        await #expect(
+            throws: BackupError.insufficientSpace(needed: 2 * size + BackupService.spaceMargin, available: free)
+        ) { try await service.createBackup() }
+        let record = try #require(try service.catalog.page(BackupQuery()).items.first)
+        #expect(record.status == .failed && record.error?.hasPrefix("not enough free space") == true)
+        #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
+    }
+
     @Test("cancelling during the dump kills pg_dump and leaves no spool, no bundle; the record says cancelled")
     func cancelDuringDump() async throws {
         let fixture = try PostgresFixture(pairs: 10)
