@@ -18,6 +18,7 @@ struct PostgresBackupTests {
         let fixture = try PostgresFixture(pairs: 20000)
         let writer = try fixture.startWriter()
         #expect(try waitUntil { try fixture.writerRows() > 0 })
+        let before = try fixture.writerRows()
         let scan = CommandLineScan()
         let phases = Mutex<[JobProgress.Phase]>([])
         let info = try await fixture.service.createBackup { progress in
@@ -38,13 +39,18 @@ struct PostgresBackupTests {
         try fixture.server.pgRestore(dump, into: "oracle")
         let restored = try fixture.ledger(in: "oracle")
         #expect(restored.sum == 0, "a dump taken mid-transaction would not sum to zero")
-        #expect(restored.rows >= 40000 && restored.rows % 2 == 0)
-        #expect(restored.rows > 40000 || during > 0)
+        // The writer's pairs committed before the backup started are in the dump; it went on
+        // committing while the dump ran.
+        #expect(restored.rows >= 40000 + before && restored.rows % 2 == 0)
+        #expect(during > before)
 
         // pg_dump ran (the scan saw it) and no process line ever held the password.
         let password = fixture.server.password
         #expect(seen.contains { $0.contains("pg_dump") && $0.contains("--dbname=postgresql://app@127.0.0.1") })
-        #expect(!seen.contains { $0.contains(password) || $0.contains("pa:ss") || $0.contains("pa%3Ass") })
+        // The password as the URL carries it, percent-encoded.
+        let encoded = String(fixture.server.urlText().dropFirst("postgresql://app:".count).prefix { $0 != "@" })
+        #expect(encoded.contains("%40") && encoded.contains("%3A"))
+        #expect(!seen.contains { $0.contains(password) || $0.contains(encoded) })
 
         // The manifest names the source with the redacted URL and the versions.
         let manifestText = try String(contentsOf: work.url.appendingPathComponent("manifest.json"), encoding: .utf8)
@@ -63,7 +69,7 @@ struct PostgresBackupTests {
                 atPath: fixture.data.url.appendingPathComponent("backups/\(file)").path)
             #expect(bytes.map { !String(decoding: $0, as: UTF8.self).contains(password) } ?? true, "\(file)")
         }
-        #expect(!manifestText.contains(password) && !manifestText.contains("pa%3Ass"))
+        #expect(!manifestText.contains(password) && !manifestText.contains(encoded))
         #expect(fixture.data.temporaryFiles().isEmpty)
 
         // Verification passes: hashes, then pg_restore --list.
@@ -166,6 +172,24 @@ struct PostgresBackupTests {
         let record = try #require(try fixture.service.catalog.page(BackupQuery()).items.first)
         #expect(record.status == .failed && record.error == error?.message)
         #expect(record.error?.hasPrefix("pg_dump failed (exit status 1): ") == true)
+        #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
+    }
+
+    @Test("the space check uses pg_database_size: too little room fails the record before pg_dump runs")
+    func insufficientSpace() async throws {
+        let fixture = try PostgresFixture(pairs: 10)
+        let size = try #require(Int64(try fixture.server.psql("select pg_database_size('app')")))
+        let directory = fixture.service.dataDirectory
+        // Room for the margin alone: enough for prepareBackup (which cannot ask the server), not for the dump.
+        let free = BackupService.spaceMargin + 1024 * 1024
+        let service = BackupService(
+            dataDirectory: directory, catalog: fixture.service.catalog, clock: { Date() },
+            snapshotEngine: SnapshotEngine(), freeSpace: { _ in free })
+        await #expect(
+            throws: BackupError.insufficientSpace(needed: 2 * size + BackupService.spaceMargin, available: free)
+        ) { try await service.createBackup() }
+        let record = try #require(try service.catalog.page(BackupQuery()).items.first)
+        #expect(record.status == .failed && record.error?.hasPrefix("not enough free space") == true)
         #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
     }
 

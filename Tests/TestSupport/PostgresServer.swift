@@ -118,13 +118,15 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Runs `sql` with `psql` (as the superuser over the socket, then `set role` to `role`)
     /// and returns what it printed: unaligned, tuples only (`-A -t`). Fails when psql does.
+    /// Each statement commits on its own (`CREATE DATABASE` may be one of them).
     @discardableResult
     public func psql(_ sql: String, database: String = "app", role: String? = "app") throws -> String {
         var arguments = ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h", directory.path, "-p", "\(port)"]
         arguments += ["-U", "postgres", "-d", database]
         if let role { arguments += ["-c", "set role \(role)"] }
-        arguments += ["-c", sql]
-        let result = try ChildProcess(executablePath: Self.client("psql")).run(arguments)
+        // The statements go through standard input: a password in them stays out of argv.
+        arguments += ["-f", "-"]
+        let result = try ChildProcess(executablePath: Self.client("psql")).run(arguments, input: sql)
         guard result.status == 0 else {
             throw Failure(message: "psql failed (\(result.status)): \(result.stderr.suffix(2000))")
         }

@@ -151,8 +151,7 @@ extension BackupService {
                 return PreparedRestore(
                     backupID: expectedID ?? manifest.id, manifest: manifest, restoresDatabase: restoresDatabase,
                     targetURL: options.targetURL, directories: targets.map(\.target), extracted: extracted,
-                    lease: lease,
-                    swap: swap)
+                    lease: lease, swap: swap)
             }
             switch source {
             case .backup(let id):
