@@ -133,6 +133,25 @@ struct PostgresCLITests {
         #expect(try JSONDecoder.backupManager().decode([BackupInfo].self, from: Data(listed.stdout.utf8)).isEmpty)
     }
 
+    @Test(
+        "restore --target-url of a SQLite data directory is refused (exit 2, naming --target-url) and changes nothing")
+    func targetURLNeedsPostgreSQL() throws {
+        let directory = TemporaryDirectory("cli-postgres-target-sqlite")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let created = try backup.run(["create", "--json", "--data-dir", directory.path])
+        #expect(created.status == 0, "\(created.stderr)")
+        let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
+        let before = try Data(contentsOf: directory.dataDirectory.database)
+        let result = try backup.run([
+            "restore", info.id, "--yes", "--data-dir", directory.path, "--target-url",
+            "postgresql://app@127.0.0.1:5432/rehearsal",
+        ])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("--target-url"), "\(result.stderr)")
+        #expect(try Data(contentsOf: directory.dataDirectory.database) == before)
+        #expect(directory.temporaryFiles().isEmpty)
+    }
+
     @Test("a --database or --target-url that does not parse exits 2 naming the option, never echoing the password")
     func badURL() throws {
         let directory = TemporaryDirectory("cli-postgres-bad-url")

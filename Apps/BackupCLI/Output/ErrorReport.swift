@@ -63,6 +63,9 @@ struct ErrorReport: Equatable {
         case .dataDirectoryMissing:
             error.message + "; give the data directory with --data-dir DIR or BACKUP_DATA_DIR "
                 + "(create, import and settings set start a new one)"
+        case .invalidInput(let fields) where fields.keys.sorted() == ["target_url"]:
+            // The core names the restore's field; the CLI's operator typed --target-url.
+            "invalid --target-url: " + (fields["target_url"] ?? "")
         default:
             error.message
         }
