@@ -120,6 +120,7 @@ final class SpawnedChild {
         return true
     }
 
+    // nonisolated(unsafe): the handle of the program itself, set once and only read (by dlsym).
     private nonisolated(unsafe) static let glibc = dlopen(nil, RTLD_NOW)
 
     private static let pipe2: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)? = {
