@@ -48,6 +48,33 @@ struct PgToolTests {
                 == "pg_dump was not found on PATH: install the Debian package postgresql-client")
     }
 
+    @Test(
+        "a cancelled child ends on SIGTERM: it starts with no signal blocked or ignored, whatever its parent's thread blocks"
+    )
+    func cancelTerminates() async throws {
+        let tool = shell()
+        let status = try await BlockingWork.run { () throws(BackupError) in
+            try tool.run(
+                ["-c", "exec grep -E '^Sig(Blk|Ign)' /proc/self/status", "sh"], connection: nil, outputLimit: 4096)
+        }
+        let masks = status.stdout.split(separator: "\n").compactMap {
+            UInt64($0.split(separator: "\t").last ?? "", radix: 16)
+        }
+        #expect(masks.count == 2 && masks[0] == 0, "nothing blocked: \(status.stdout)")
+        let terminating = UInt64(1) << (SIGTERM - 1) | UInt64(1) << (SIGINT - 1)
+        #expect(masks.count == 2 && masks[1] & terminating == 0, "SIGTERM and SIGINT not ignored: \(status.stdout)")
+        let task = Task {
+            try await BlockingWork.run { () throws(BackupError) in
+                _ = try tool.run(["-c", "exec sleep 60", "sh"], connection: nil) {}
+            }
+        }
+        #expect(waitUntil { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        await #expect(throws: BackupError.cancelled) { try await task.value }
+        #expect(ContinuousClock.now - cancelled < PgTool.terminationGrace, "SIGTERM, not the SIGKILL after the grace")
+    }
+
     @Test("a child that ignores SIGTERM is killed after the grace once the task is cancelled")
     func cancelEscalatesToKill() async throws {
         let tool = shell()

@@ -217,8 +217,11 @@ struct PostgresBackupTests {
         }
         #expect(waitUntil { started.withLock { $0 } })
         #expect(dumpProcesses(port: fixture.server.port).count == 1, "pg_dump runs, waiting for the lock")
+        let cancelled = ContinuousClock.now
         task.cancel()
         let result = await task.result
+        // pg_dump ends on SIGTERM (its handler cancels the query on the server), not the SIGKILL after the grace.
+        #expect(ContinuousClock.now - cancelled < PgTool.terminationGrace)
         #expect(throws: BackupError.cancelled) { try result.get() }
         #expect(dumpProcesses(port: fixture.server.port).isEmpty, "no pg_dump left")
         let record = try #require(try service.catalog.page(BackupQuery()).items.first)

@@ -67,40 +67,27 @@ struct PgTool: Sendable {
     func run(
         _ arguments: [String], connection: PostgresURL?, outputLimit: Int = 0, tick: () -> Void = {}
     ) throws(BackupError) -> Result {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments + (connection.map { ["--no-password", "--dbname=\($0.redacted)"] } ?? [])
-        process.environment = connection?.childEnvironment(base: environment.variables) ?? environment.variables
-        process.standardInput = FileHandle.nullDevice
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do {
-            try process.run()
-        } catch {
-            throw .io(path: executable.path, reason: "cannot start \(name): \(error.localizedDescription)")
-        }
+        let child = try SpawnedChild(
+            executable: executable.path,
+            arguments: arguments + (connection.map { ["--no-password", "--dbname=\($0.redacted)"] } ?? []),
+            environment: connection?.childEnvironment(base: environment.variables) ?? environment.variables)
         var output = Tail(limit: outputLimit, keepsEnd: false)
         var errors = Tail(limit: Self.stderrLimit, keepsEnd: true)
-        let cancelledAt = Self.drain(
-            stdout.fileHandleForReading.fileDescriptor, into: &output,
-            stderr.fileHandleForReading.fileDescriptor, into: &errors, process: process, tick: tick)
-        try? stdout.fileHandleForReading.close()
-        try? stderr.fileHandleForReading.close()
+        let cancelledAt = Self.drain(child, output: &output, errors: &errors, tick: tick)
+        child.closePipes()
         if cancelledAt != nil { throw .cancelled }
         let scrub = { (text: String) in connection?.scrubbed(text) ?? text }
         return Result(
-            status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-            stdout: scrub(output.text), stderr: scrub(errors.text))
+            status: child.exitStatus, signalled: child.wasSignalled, stdout: scrub(output.text),
+            stderr: scrub(errors.text))
     }
 
     /// Reads both pipes until they close and the child has exited; on cancellation terminates
     /// it (SIGTERM, SIGKILL after the grace). Returns when cancellation was seen, nil otherwise.
     private static func drain(
-        _ out: Int32, into output: inout Tail, _ err: Int32, into errors: inout Tail, process: Process,
-        tick: () -> Void
+        _ child: SpawnedChild, output: inout Tail, errors: inout Tail, tick: () -> Void
     ) -> ContinuousClock.Instant? {
+        let (out, err) = (child.stdout, child.stderr)
         let clock = ContinuousClock()
         var cancelledAt: ContinuousClock.Instant?
         var killed = false
@@ -111,11 +98,11 @@ struct PgTool: Sendable {
         func enforceCancellation() {
             if cancelledAt == nil, Task.isCancelled {
                 cancelledAt = clock.now
-                kill(process.processIdentifier, SIGTERM)
+                child.signal(SIGTERM)
             }
             if let cancelledAt, !killed, clock.now - cancelledAt >= terminationGrace {
                 killed = true
-                kill(process.processIdentifier, SIGKILL)
+                child.signal(SIGKILL)
             }
         }
         while !open.isEmpty {
@@ -126,7 +113,7 @@ struct PgTool: Sendable {
             if ready < 0, errno == EINTR { continue }
             // A quiet pipe after the child exited is held by a process of its own (none of the
             // tools leaves one): the child's end is what is waited for.
-            if ready == 0, !process.isRunning { break }
+            if ready == 0, child.hasExited() { break }
             for entry in fds where entry.revents != 0 {
                 let count = read(entry.fd, buffer.baseAddress, buffer.count)
                 if count < 0, errno == EINTR || errno == EAGAIN { continue }
@@ -138,7 +125,7 @@ struct PgTool: Sendable {
                 if entry.fd == out { output.append(chunk) } else { errors.append(chunk) }
             }
         }
-        while process.isRunning {
+        while !child.hasExited() {
             enforceCancellation()
             _ = poll(nil, 0, 20)
         }
