@@ -68,7 +68,7 @@ struct PgToolTests {
                 _ = try tool.run(["-c", "exec sleep 60", "sh"], connection: nil) {}
             }
         }
-        #expect(waitUntil { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
+        #expect(await eventually { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
         let cancelled = ContinuousClock.now
         task.cancel()
         await #expect(throws: BackupError.cancelled) { try await task.value }
@@ -88,7 +88,7 @@ struct PgToolTests {
             }
         }
         let started = ContinuousClock.now
-        #expect(waitUntil { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
+        #expect(await eventually { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
         pid.withLock { $0 = CommandLineScan.pids(matching: "sleep 60").first }
         task.cancel()
         await #expect(throws: BackupError.cancelled) { try await task.value }

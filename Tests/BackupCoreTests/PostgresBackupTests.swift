@@ -157,6 +157,25 @@ struct PostgresBackupTests {
         #expect(fixture.data.backupFiles().isEmpty && fixture.data.temporaryFiles().isEmpty)
     }
 
+    @Test(
+        "an unrecorded PostgreSQL bundle on a machine without pg_restore is left in place, neither adopted nor quarantined, and jobs still start"
+    )
+    func reconcileWithoutPgRestore() async throws {
+        let fixture = try PostgresFixture(pairs: 10)
+        let info = try await fixture.service.createBackup()
+        try fixture.service.catalog.deleteRecord(id: info.id)
+        var service = fixture.service
+        service.postgresEnvironment = PostgresEnvironment(["PATH": TemporaryDirectory("pg-no-tools").path])
+        let (lease, report) = try service.beginJobReporting()
+        lease.release()
+        #expect(report.adopted.isEmpty && report.quarantined.isEmpty, "\(report)")
+        #expect(FileManager.default.fileExists(atPath: fixture.bundle(info).path))
+        // With pg_restore back on PATH the next job adopts it.
+        let (again, adopted) = try fixture.service.beginJobReporting()
+        again.release()
+        #expect(adopted.adopted == [info.id])
+    }
+
     @Test("pg_dump's own failure is the record's error: tool_failed with its exit status and stderr; nothing is left")
     func pgDumpFails() async throws {
         let fixture = try PostgresFixture(pairs: 10)
@@ -215,7 +234,7 @@ struct PostgresBackupTests {
                 started.withLock { $0 = true }
             }
         }
-        #expect(waitUntil { started.withLock { $0 } })
+        #expect(await eventually { started.withLock { $0 } })
         #expect(dumpProcesses(port: fixture.server.port).count == 1, "pg_dump runs, waiting for the lock")
         let cancelled = ContinuousClock.now
         task.cancel()

@@ -124,6 +124,18 @@ final class Box: Sendable {
     func withLock<T>(_ body: (inout Data) -> T) -> T { data.withLock { body(&$0) } }
 }
 
+/// ``waitUntil(timeout:_:)`` for an async test whose condition waits on a task it started: the
+/// pause between polls suspends instead of holding one of the cooperative pool's threads (two on
+/// this machine), which the task and the tests running beside it need to make progress.
+public func eventually(timeout: TimeInterval = 60, _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return false
+}
+
 /// Polls `condition` until it holds or `timeout` passes; for waiting on another process.
 public func waitUntil(timeout: TimeInterval = 60, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)

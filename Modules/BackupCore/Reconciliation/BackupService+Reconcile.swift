@@ -46,7 +46,8 @@ extension BackupService {
             report.quarantined += try store.quarantine(name)
         }
         // An encrypted bundle no key here opens is left where it is, neither adopted nor set
-        // aside: it may be whole, and the key may come back.
+        // aside: it may be whole, and the key may come back. So is a PostgreSQL bundle this
+        // machine has no (or too old a) `pg_restore` to check: installing it is the fix.
         for key in stored.sorted() where !known.contains(key) {
             do throws(BackupError) {
                 if try !adopt(key, into: &report) {
@@ -54,12 +55,16 @@ extension BackupService {
                 }
             } catch .verificationFailed(let reason) where EncryptedBundle.isKeyFailure(reason) {
                 continue
+            } catch .toolMissing, .toolOutdated {
+                continue
             }
         }
         for record in records where record.status != .completed && stored.contains(record.filename) {
             do throws(BackupError) {
                 try recover(record, into: &report)
             } catch .verificationFailed(let reason) where EncryptedBundle.isKeyFailure(reason) {
+                continue
+            } catch .toolMissing, .toolOutdated {
                 continue
             }
         }

@@ -41,12 +41,19 @@ extension PostgresSource {
         }
 
         /// `pg_restore --list` must read the dump's table of contents (exit 0); a `pg_restore`
-        /// that is not installed is thrown (``BackupError/toolMissing(tool:package:)``): it says
-        /// nothing about the bundle.
+        /// that is not installed, or older than the dump's format, is thrown
+        /// (``BackupError/toolMissing(tool:package:)``, ``BackupError/toolOutdated(tool:version:serverVersion:package:)``):
+        /// it says nothing about the bundle.
         func check(_ source: Manifest.Source) throws(BackupError) -> [String] {
             guard source.postgresql != nil else { return ["postgresql source \(source.name) has no figures"] }
             let pgRestore = try PgTool.find("pg_restore", in: environment)
             let result = try pgRestore.run(["--list", extracted.path], connection: nil)
+            // A dump from a newer pg_dump than this pg_restore reads says nothing about the bundle either.
+            if !result.succeeded, result.stderr.contains("unsupported version") {
+                throw .toolOutdated(
+                    tool: "pg_restore", version: (try? pgRestore.version()) ?? "?",
+                    serverVersion: source.postgresql?.pgDumpVersion ?? "?", package: PgTool.package)
+            }
             guard result.succeeded else {
                 return [
                     "pg_restore --list cannot read \(PostgresSource.entryName) (exit status \(result.status)): "
