@@ -13,7 +13,7 @@ struct PostgresLiveTests {
         "--database postgresql://…: /api/status names the kind and the URL without its password, a backup through the API completes and verifies, and neither a response nor the trace log holds the password"
     )
     func statusBackupAndNoPassword() async throws {
-        let postgres = try PostgresServer()
+        let postgres = try await PostgresServer.start()
         defer { postgres.stop() }
         try postgres.psql(
             "CREATE TABLE ledger (id bigserial PRIMARY KEY, amount int); INSERT INTO ledger (amount) SELECT 1 FROM generate_series(1, 500)",
@@ -68,7 +68,7 @@ struct PostgresLiveTests {
         "restore through the API: 202, the server drains, restores with pg_restore and restarts; the deleted rows are back, a pre-restore backup is listed and writers_waited_ms is null"
     )
     func restoreThroughTheAPI() async throws {
-        let postgres = try PostgresServer()
+        let postgres = try await PostgresServer.start()
         defer { postgres.stop() }
         try postgres.psql(
             "CREATE TABLE ledger (id bigserial PRIMARY KEY, amount int); INSERT INTO ledger (amount) SELECT 1 FROM generate_series(1, 500)",

@@ -11,8 +11,8 @@ struct PostgresCLITests {
     let env = ChildProcess(executablePath: "/usr/bin/env")
 
     /// A server with the database `app` holding a ledger of (+x, −x) pairs that sums to zero.
-    func ledgerServer() throws -> PostgresServer {
-        let server = try PostgresServer()
+    func ledgerServer() async throws -> PostgresServer {
+        let server = try await PostgresServer.start()
         try server.psql(
             """
             CREATE TABLE ledger (id bigserial PRIMARY KEY, pair int NOT NULL, amount int NOT NULL);
@@ -50,8 +50,8 @@ struct PostgresCLITests {
     /// `backup --data-dir DIR --database URL ARGS…` with the password only in PGPASSWORD.
     func run(
         _ directory: TemporaryDirectory, _ server: PostgresServer, _ arguments: [String]
-    ) throws -> ChildProcess.Result {
-        try backup.run(
+    ) async throws -> ChildProcess.Result {
+        try await backup.runOffPool(
             ["--data-dir", directory.path, "--database", server.urlText(database: "app", withPassword: false)]
                 + arguments, environment: ["PGPASSWORD": server.password])
     }
@@ -59,19 +59,21 @@ struct PostgresCLITests {
     @Test(
         "create beside a writer: pg_restore of the dump sums to zero; verify exits 0; restore brings deleted rows back and lists a pre-restore backup"
     )
-    func acceptance() throws {
-        let server = try ledgerServer()
+    func acceptance() async throws {
+        let server = try await ledgerServer()
         defer { server.stop() }
         let directory = TemporaryDirectory("cli-postgres")
 
         let writer = try startWriter(server)
-        #expect(waitUntil { ((try? rows(server)) ?? 0) > 4100 }, "the writer commits")
-        let created = try run(directory, server, ["--json", "create"])
+        #expect(await eventually { ((try? rows(server)) ?? 0) > 4100 }, "the writer commits")
+        let created = try await run(directory, server, ["--json", "create"])
         #expect(created.status == 0, "\(created.stderr)")
         let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
         #expect(info.status == .completed)
         let rowsAfterBackup = try rows(server)
-        #expect(waitUntil { ((try? rows(server)) ?? 0) > rowsAfterBackup }, "the writer still commits after the backup")
+        #expect(
+            await eventually { ((try? rows(server)) ?? 0) > rowsAfterBackup },
+            "the writer still commits after the backup")
         _ = try server.psql("INSERT INTO stop_writer VALUES (true)", database: "app")
         let stopped = writer.wait()
         #expect(stopped.status == 0, "\(stopped.stderr)")
@@ -80,7 +82,7 @@ struct PostgresCLITests {
         let unpacked = directory.url.appendingPathComponent("unpacked")
         try FileManager.default.createDirectory(at: unpacked, withIntermediateDirectories: true)
         let bundle = directory.url.appendingPathComponent("backups/\(info.filename)")
-        let tar = try env.run(["tar", "-xzf", bundle.path, "-C", unpacked.path, "database.pgdump"])
+        let tar = try await env.runOffPool(["tar", "-xzf", bundle.path, "-C", unpacked.path, "database.pgdump"])
         #expect(tar.status == 0, "\(tar.stderr)")
         try server.createDatabase("oracle")
         try server.pgRestore(unpacked.appendingPathComponent("database.pgdump"), into: "oracle")
@@ -90,13 +92,13 @@ struct PostgresCLITests {
             try server.psql("SELECT sum(amount) FROM ledger", database: "oracle").trimmingCharacters(in: .whitespaces)
                 == "0")
 
-        let verified = try run(directory, server, ["verify", info.id])
+        let verified = try await run(directory, server, ["verify", info.id])
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
 
         let deleted = "SELECT count(*) FROM ledger WHERE id <= 1000"
         try server.psql("DELETE FROM ledger WHERE id <= 1000", database: "app")
         #expect(try server.psql(deleted, database: "app") == "0")
-        let restore = try run(directory, server, ["restore", info.id, "--yes"])
+        let restore = try await run(directory, server, ["restore", info.id, "--yes"])
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(restore.stdout.contains(server.url(database: "app", withPassword: false).redacted))
         // The deleted rows are back; the writer's rows after the backup are not (the dump's state).
@@ -104,7 +106,7 @@ struct PostgresCLITests {
         #expect(try rows(server) == rowsInDump)
         #expect(try server.psql("SELECT sum(amount) FROM ledger", database: "app") == "0")
 
-        let listed = try run(directory, server, ["--json", "list", "--type", "pre-restore"])
+        let listed = try await run(directory, server, ["--json", "list", "--type", "pre-restore"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let safety = try JSONDecoder.backupManager().decode([BackupInfo].self, from: Data(listed.stdout.utf8))
         #expect(safety.count == 1 && safety.first?.status == .completed)
@@ -112,37 +114,37 @@ struct PostgresCLITests {
     }
 
     @Test("restore --target-url fills another database and leaves the live one and the catalog's safety backups alone")
-    func targetURL() throws {
-        let server = try ledgerServer()
+    func targetURL() async throws {
+        let server = try await ledgerServer()
         defer { server.stop() }
         let directory = TemporaryDirectory("cli-postgres-target")
-        let created = try run(directory, server, ["--json", "create"])
+        let created = try await run(directory, server, ["--json", "create"])
         #expect(created.status == 0, "\(created.stderr)")
         let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
         _ = try server.psql("DELETE FROM ledger WHERE id <= 1000", database: "app")
         try server.createDatabase("rehearsal")
 
         let target = server.urlText(database: "rehearsal", withPassword: false)
-        let restore = try run(directory, server, ["restore", info.id, "--yes", "--target-url", target])
+        let restore = try await run(directory, server, ["restore", info.id, "--yes", "--target-url", target])
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(restore.stdout.contains(server.url(database: "rehearsal", withPassword: false).redacted))
         #expect(try rows(server, "rehearsal") == 4000)
         #expect(try rows(server, "app") == 3000)
-        let listed = try run(directory, server, ["--json", "list", "--type", "pre-restore"])
+        let listed = try await run(directory, server, ["--json", "list", "--type", "pre-restore"])
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(try JSONDecoder.backupManager().decode([BackupInfo].self, from: Data(listed.stdout.utf8)).isEmpty)
     }
 
     @Test(
         "restore --target-url of a SQLite data directory is refused (exit 2, naming --target-url) and changes nothing")
-    func targetURLNeedsPostgreSQL() throws {
+    func targetURLNeedsPostgreSQL() async throws {
         let directory = TemporaryDirectory("cli-postgres-target-sqlite")
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
-        let created = try backup.run(["create", "--json", "--data-dir", directory.path])
+        let created = try await backup.runOffPool(["create", "--json", "--data-dir", directory.path])
         #expect(created.status == 0, "\(created.stderr)")
         let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
         let before = try Data(contentsOf: directory.dataDirectory.database)
-        let result = try backup.run([
+        let result = try await backup.runOffPool([
             "restore", info.id, "--yes", "--data-dir", directory.path, "--target-url",
             "postgresql://app@127.0.0.1:5432/rehearsal",
         ])
@@ -153,22 +155,24 @@ struct PostgresCLITests {
     }
 
     @Test("a --database or --target-url that does not parse exits 2 naming the option, never echoing the password")
-    func badURL() throws {
+    func badURL() async throws {
         let directory = TemporaryDirectory("cli-postgres-bad-url")
         let secret = "s3cret-\(UUID().uuidString.prefix(8))"
         for url in ["postgresql://app:\(secret)@[::1/app", "postgresql://app:\(secret)@host:notaport/app"] {
-            let result = try backup.run(["--data-dir", directory.path, "--database", url, "list"])
+            let result = try await backup.runOffPool(["--data-dir", directory.path, "--database", url, "list"])
             #expect(result.status == 2, "\(url): \(result.stderr)")
             #expect(result.stderr.contains("--database"), "\(result.stderr)")
             #expect(!(result.stdout + result.stderr).contains(secret))
 
-            let fromEnvironment = try backup.run(
+            let fromEnvironment = try await backup.runOffPool(
                 ["--data-dir", directory.path, "--json", "list"], environment: ["BACKUP_DATABASE": url])
             #expect(fromEnvironment.status == 2)
             #expect(fromEnvironment.stdout.contains("BACKUP_DATABASE"), "\(fromEnvironment.stdout)")
             #expect(!(fromEnvironment.stdout + fromEnvironment.stderr).contains(secret))
 
-            let target = try backup.run(["--data-dir", directory.path, "restore", "abcd", "--yes", "--target-url", url])
+            let target = try await backup.runOffPool([
+                "--data-dir", directory.path, "restore", "abcd", "--yes", "--target-url", url,
+            ])
             #expect(target.status == 2, "\(target.stderr)")
             #expect(target.stderr.contains("--target-url"), "\(target.stderr)")
             #expect(!(target.stdout + target.stderr).contains(secret))
@@ -177,21 +181,23 @@ struct PostgresCLITests {
 
     @Test(
         "a password in --database works but warns that ps shows it; BACKUP_DATABASE does not warn; no output holds it")
-    func passwordInArguments() throws {
-        let server = try ledgerServer()
+    func passwordInArguments() async throws {
+        let server = try await ledgerServer()
         defer { server.stop() }
         let directory = TemporaryDirectory("cli-postgres-argv-password")
         let withPassword = server.urlText(database: "app", withPassword: true)
         let encoded = String(withPassword.split(separator: "@")[0].split(separator: ":")[2])
         let secrets = [server.password, encoded]
 
-        let created = try backup.run(["--data-dir", directory.path, "--database", withPassword, "--json", "create"])
+        let created = try await backup.runOffPool([
+            "--data-dir", directory.path, "--database", withPassword, "--json", "create",
+        ])
         #expect(created.status == 0, "\(created.stderr)")
         #expect(created.stderr.contains("warning: the password in --database is visible"), "\(created.stderr)")
         #expect(created.stderr.contains("PGPASSWORD"))
         for secret in secrets { #expect(!(created.stdout + created.stderr).contains(secret)) }
 
-        let quiet = try backup.run(
+        let quiet = try await backup.runOffPool(
             ["--data-dir", directory.path, "--json", "list"], environment: ["BACKUP_DATABASE": withPassword])
         #expect(quiet.status == 0, "\(quiet.stdout)")
         #expect(!quiet.stderr.contains("warning"), "\(quiet.stderr)")

@@ -63,33 +63,47 @@ struct PgToolTests {
         #expect(masks.count == 2 && masks[0] == 0, "nothing blocked: \(status.stdout)")
         let terminating = UInt64(1) << (SIGTERM - 1) | UInt64(1) << (SIGINT - 1)
         #expect(masks.count == 2 && masks[1] & terminating == 0, "SIGTERM and SIGINT not ignored: \(status.stdout)")
+        // A duration of its own, so the scan finds this test's child and no other's.
+        let nap = "sleep \(600 + Int.random(in: 0..<100_000))"
+        // When the run returned, read on its own thread: the test's resumption afterwards waits
+        // for a cooperative-pool thread, which the suites beside it may hold for a while.
+        let ended = Mutex<ContinuousClock.Instant?>(nil)
         let task = Task {
             try await BlockingWork.run { () throws(BackupError) in
-                _ = try tool.run(["-c", "exec sleep 60", "sh"], connection: nil) {}
+                defer { ended.withLock { $0 = ContinuousClock.now } }
+                _ = try tool.run(["-c", "exec \(nap)", "sh"], connection: nil) {}
             }
         }
-        #expect(await eventually { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
+        #expect(
+            await eventually {
+                CommandLineScan.commandLines().contains { $0.trimmingCharacters(in: .whitespaces) == nap }
+            })
         let cancelled = ContinuousClock.now
         task.cancel()
         await #expect(throws: BackupError.cancelled) { try await task.value }
-        #expect(ContinuousClock.now - cancelled < PgTool.terminationGrace, "SIGTERM, not the SIGKILL after the grace")
+        let end = try #require(ended.withLock { $0 })
+        #expect(end - cancelled < PgTool.terminationGrace, "SIGTERM, not the SIGKILL after the grace")
     }
 
     @Test("a child that ignores SIGTERM is killed after the grace once the task is cancelled")
     func cancelEscalatesToKill() async throws {
         let tool = shell()
+        let nap = "sleep \(600 + Int.random(in: 0..<100_000))"
         let pid = Mutex<Int32?>(nil)
         let task = Task {
             try await BlockingWork.run { () throws(BackupError) in
                 // `exec` keeps the ignored SIGTERM: the child is `sleep` itself.
                 _ = try tool.run(
-                    ["-c", "echo $$; trap '' TERM; exec sleep 60", "sh"], connection: nil, outputLimit: 64
+                    ["-c", "echo $$; trap '' TERM; exec \(nap)", "sh"], connection: nil, outputLimit: 64
                 ) {}
             }
         }
         let started = ContinuousClock.now
-        #expect(await eventually { CommandLineScan.commandLines().contains { $0.hasPrefix("sleep 60") } })
-        pid.withLock { $0 = CommandLineScan.pids(matching: "sleep 60").first }
+        #expect(
+            await eventually {
+                CommandLineScan.commandLines().contains { $0.trimmingCharacters(in: .whitespaces) == nap }
+            })
+        pid.withLock { $0 = CommandLineScan.pids(matching: nap).first }
         task.cancel()
         await #expect(throws: BackupError.cancelled) { try await task.value }
         let waited = ContinuousClock.now - started

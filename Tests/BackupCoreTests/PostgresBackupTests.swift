@@ -15,7 +15,7 @@ struct PostgresBackupTests {
         "a backup beside a writer is a consistent snapshot: pg_restore of its dump sums to zero; no password in argv, catalog or manifest"
     )
     func consistentSnapshot() async throws {
-        let fixture = try PostgresFixture(pairs: 20000)
+        let fixture = try await PostgresFixture.start(pairs: 20000)
         let writer = try fixture.startWriter()
         #expect(try waitUntil { try fixture.writerRows() > 0 })
         let before = try fixture.writerRows()
@@ -79,7 +79,7 @@ struct PostgresBackupTests {
 
     @Test("a dump whose entry is not a dump fails verification by pg_restore --list; without pg_restore it throws")
     func verifyRunsPgRestoreList() async throws {
-        let fixture = try PostgresFixture(pairs: 10)
+        let fixture = try await PostgresFixture.start(pairs: 10)
         let info = try await fixture.service.createBackup()
         let temporary = fixture.data.dataDirectory.temporary
         // A bundle whose dump entry is garbage, with hashes that match it: only pg_restore can tell.
@@ -118,7 +118,7 @@ struct PostgresBackupTests {
 
     @Test("a wrong password fails the record as source_unavailable, naming the redacted URL and never the password")
     func wrongPassword() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer.start()
         let data = TemporaryDirectory("pg-wrong")
         let wrong = "wrong:secret@\(UUID().uuidString.prefix(6))"
         let text =
@@ -141,7 +141,7 @@ struct PostgresBackupTests {
 
     @Test("without pg_dump on PATH the backup fails as tool_missing naming postgresql-client; nothing is left")
     func pgDumpMissing() async throws {
-        let fixture = try PostgresFixture(pairs: 10)
+        let fixture = try await PostgresFixture.start(pairs: 10)
         // psql alone on PATH: the server is asked, then pg_dump is looked for.
         let tools = TemporaryDirectory("pg-tools")
         try FileManager.default.createSymbolicLink(
@@ -161,7 +161,7 @@ struct PostgresBackupTests {
         "an unrecorded PostgreSQL bundle on a machine without pg_restore is left in place, neither adopted nor quarantined, and jobs still start"
     )
     func reconcileWithoutPgRestore() async throws {
-        let fixture = try PostgresFixture(pairs: 10)
+        let fixture = try await PostgresFixture.start(pairs: 10)
         let info = try await fixture.service.createBackup()
         try fixture.service.catalog.deleteRecord(id: info.id)
         var service = fixture.service
@@ -178,7 +178,7 @@ struct PostgresBackupTests {
 
     @Test("pg_dump's own failure is the record's error: tool_failed with its exit status and stderr; nothing is left")
     func pgDumpFails() async throws {
-        let fixture = try PostgresFixture(pairs: 10)
+        let fixture = try await PostgresFixture.start(pairs: 10)
         // A table app may not read: pg_dump, logged in as app, fails on it.
         try fixture.server.psql("create table payroll (amount int)", role: nil)
         let error = await #expect(throws: BackupError.self) { try await fixture.service.createBackup() }
@@ -196,7 +196,7 @@ struct PostgresBackupTests {
 
     @Test("the space check uses pg_database_size: too little room fails the record before pg_dump runs")
     func insufficientSpace() async throws {
-        let fixture = try PostgresFixture(pairs: 10)
+        let fixture = try await PostgresFixture.start(pairs: 10)
         let size = try #require(Int64(try fixture.server.psql("select pg_database_size('app')")))
         let directory = fixture.service.dataDirectory
         // Room for the margin alone: enough for prepareBackup (which cannot ask the server), not for the dump.
@@ -214,7 +214,7 @@ struct PostgresBackupTests {
 
     @Test("cancelling during the dump kills pg_dump and leaves no spool, no bundle; the record says cancelled")
     func cancelDuringDump() async throws {
-        let fixture = try PostgresFixture(pairs: 10)
+        let fixture = try await PostgresFixture.start(pairs: 10)
         // A transaction holding the ledger exclusively: pg_dump waits for its lock until cancelled.
         let holder = try ChildProcess(executablePath: PostgresServer.client("psql")).start([
             "-X", "-q", "-h", fixture.server.directory.path, "-p", "\(fixture.server.port)", "-U", "postgres", "-d",

@@ -16,6 +16,11 @@ struct PostgresFixture {
     let data = TemporaryDirectory("pg-data")
     let service: BackupService
 
+    /// ``init(pairs:)`` off the cooperative pool (see ``PostgresServer/start()``).
+    static func start(pairs: Int = 2000) async throws -> PostgresFixture {
+        try await offPool { try PostgresFixture(pairs: pairs) }
+    }
+
     /// - Parameter pairs: the ledger's first pairs (two rows each, ~100 bytes of text a row).
     init(pairs: Int = 2000) throws {
         server = try PostgresServer()

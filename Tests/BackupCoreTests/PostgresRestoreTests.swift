@@ -8,7 +8,7 @@ import Testing
 struct PostgresRestoreTests {
     @Test("restore after deleting rows brings them back; a pre-restore backup of the deleted state is listed")
     func restoreBringsRowsBack() async throws {
-        let fixture = try PostgresFixture(pairs: 500)
+        let fixture = try await PostgresFixture.start(pairs: 500)
         let service = fixture.service
         let backup = try await service.createBackup()
         try fixture.server.psql("delete from ledger where pair <= 100")
@@ -33,7 +33,7 @@ struct PostgresRestoreTests {
 
     @Test("a full backup holds the dump and the directories; a full restore puts both back")
     func fullScope() async throws {
-        let fixture = try PostgresFixture(pairs: 100)
+        let fixture = try await PostgresFixture.start(pairs: 100)
         let app = TemporaryDirectory("pg-app")
         let uploads = app.url.appendingPathComponent("uploads")
         try DirectoryTree.file("a.txt", in: uploads, bytes: Data("alpha\n".utf8))
@@ -63,7 +63,7 @@ struct PostgresRestoreTests {
 
     @Test("a restore that fails in pg_restore rolls back: the old data stays and a failed outcome is recorded")
     func failingRestoreLeavesOldData() async throws {
-        let fixture = try PostgresFixture(pairs: 200)
+        let fixture = try await PostgresFixture.start(pairs: 200)
         let service = fixture.service
         let backup = try await service.createBackup()
         try fixture.server.psql("delete from ledger where pair <= 50")
@@ -88,7 +88,7 @@ struct PostgresRestoreTests {
 
     @Test("targetURL restores into another database, takes no safety backup and leaves the live one untouched")
     func restoreIntoAnotherDatabase() async throws {
-        let fixture = try PostgresFixture(pairs: 300)
+        let fixture = try await PostgresFixture.start(pairs: 300)
         let service = fixture.service
         let backup = try await service.createBackup()
         try fixture.server.psql("delete from ledger where pair <= 100")
@@ -116,7 +116,7 @@ struct PostgresRestoreTests {
 
     @Test("a PostgreSQL dump into a SQLite location and a SQLite bundle into PostgreSQL are refused before anything")
     func kindMismatch() async throws {
-        let fixture = try PostgresFixture(pairs: 50)
+        let fixture = try await PostgresFixture.start(pairs: 50)
         let pgBackup = try await fixture.service.createBackup()
         let sqlite = try BackupService(dataDirectory: DataDirectory(root: fixture.data.path))
         #expect(throws: BackupError.sourceKindMismatch(bundle: .postgresql, live: .sqlite)) {

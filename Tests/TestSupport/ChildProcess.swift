@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// A built executable of this package, run as a real child process.
-public struct ChildProcess {
+public struct ChildProcess: Sendable {
     /// The outcome of a finished run.
     public struct Result: Sendable {
         public var status: Int32
@@ -41,6 +41,14 @@ public struct ChildProcess {
     public func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
         let running = try start(arguments, environment: environment, input: input)
         return running.wait()
+    }
+
+    /// ``run(_:environment:input:)`` on a thread of its own (``offPool(_:)``): for an async test
+    /// whose child runs for seconds (a backup, a restore) beside the other suites.
+    public func runOffPool(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) async throws -> Result {
+        try await offPool { [self] in try run(arguments, environment: environment, input: input) }
     }
 
     /// Starts the process and returns at once; standard input gives `input`, or is closed when nil.
@@ -122,6 +130,14 @@ public struct ChildProcess {
 final class Box: Sendable {
     private let data = Mutex(Data())
     func withLock<T>(_ body: (inout Data) -> T) -> T { data.withLock { body(&$0) } }
+}
+
+/// Runs blocking `body` (a child process's setup, a long wait) on a thread of its own and
+/// awaits it, so an async test does not hold one of the cooperative pool's threads meanwhile.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
 
 /// ``waitUntil(timeout:_:)`` for an async test whose condition waits on a task it started: the

@@ -48,6 +48,13 @@ public final class PostgresServer: @unchecked Sendable {
     /// Whether the tests run as root (then the server runs as `postgres`).
     static var isRoot: Bool { geteuid() == 0 }
 
+    /// ``init()`` on a thread of its own: `initdb` and the start take seconds, which an async
+    /// test must not spend holding one of the cooperative pool's threads (two on this machine,
+    /// shared by every suite running beside it).
+    public static func start() async throws -> PostgresServer {
+        try await offPool { try PostgresServer() }
+    }
+
     /// Creates the cluster, starts it and creates the role and database `app`. Fails (never
     /// skips) when PostgreSQL is not installed: run `make setup`.
     public init() throws {
