@@ -11,6 +11,11 @@ import Testing
 
 @Suite("PgTool: PostgreSQL's client programs as children, the password only in their environment")
 struct PgToolTests {
+    /// Threads of these tests' own for the runs they cancel, as `BlockingWork` gives PgTool in
+    /// the product: the process-wide blocking threads may all be busy for a minute with the
+    /// suites running beside these, and the tests time what happens after the cancel.
+    private static let threads = BlockingThreads(count: 2, name: "pgtool-tests")
+
     /// `/bin/sh -c SCRIPT` run the way PgTool runs pg_dump: the connection's arguments follow
     /// (`$1` is `--no-password`, `$2` is `--dbname=…`).
     private func shell(_ environment: [String: String] = ["PATH": "/usr/bin:/bin"]) -> PgTool {
@@ -68,11 +73,9 @@ struct PgToolTests {
         // When the run returned, read on its own thread: the test's resumption afterwards waits
         // for a cooperative-pool thread, which the suites beside it may hold for a while.
         let ended = Mutex<ContinuousClock.Instant?>(nil)
-        let task = Task {
-            try await BlockingWork.run { () throws(BackupError) in
-                defer { ended.withLock { $0 = ContinuousClock.now } }
-                _ = try tool.run(["-c", "exec \(nap)", "sh"], connection: nil) {}
-            }
+        let task = Task(executorPreference: Self.threads) {
+            defer { ended.withLock { $0 = ContinuousClock.now } }
+            _ = try tool.run(["-c", "exec \(nap)", "sh"], connection: nil) {}
         }
         #expect(
             await eventually {
@@ -90,23 +93,21 @@ struct PgToolTests {
         let tool = shell()
         let nap = "sleep \(600 + Int.random(in: 0..<100_000))"
         let pid = Mutex<Int32?>(nil)
-        let task = Task {
-            try await BlockingWork.run { () throws(BackupError) in
-                // `exec` keeps the ignored SIGTERM: the child is `sleep` itself.
-                _ = try tool.run(
-                    ["-c", "echo $$; trap '' TERM; exec \(nap)", "sh"], connection: nil, outputLimit: 64
-                ) {}
-            }
+        let ended = Mutex<ContinuousClock.Instant?>(nil)
+        let task = Task(executorPreference: Self.threads) {
+            defer { ended.withLock { $0 = ContinuousClock.now } }
+            // `exec` keeps the ignored SIGTERM: the child is `sleep` itself.
+            _ = try tool.run(["-c", "echo $$; trap '' TERM; exec \(nap)", "sh"], connection: nil, outputLimit: 64) {}
         }
-        let started = ContinuousClock.now
         #expect(
             await eventually {
                 CommandLineScan.commandLines().contains { $0.trimmingCharacters(in: .whitespaces) == nap }
             })
         pid.withLock { $0 = CommandLineScan.pids(matching: nap).first }
+        let cancelled = ContinuousClock.now
         task.cancel()
         await #expect(throws: BackupError.cancelled) { try await task.value }
-        let waited = ContinuousClock.now - started
+        let waited = try #require(ended.withLock { $0 }) - cancelled
         #expect(waited >= PgTool.terminationGrace && waited < .seconds(30), "\(waited)")
         let child = try #require(pid.withLock { $0 })
         #expect(kill(child, 0) != 0, "the child is gone")
