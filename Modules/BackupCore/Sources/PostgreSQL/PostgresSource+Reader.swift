@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 extension PostgresSource {
@@ -17,33 +16,9 @@ extension PostgresSource {
         ) throws(BackupError)
             -> Manifest.Entry
         {
-            guard entry.type == .file else {
-                throw .verificationFailed(
-                    reason: "\(PostgresSource.entryName) is a \(entry.type.rawValue), not a file")
-            }
-            let output = try OutputFile(creating: extracted)
-            defer { output.close() }
-            var hash = SHA256()
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-            defer { buffer.deallocate() }
-            while true {
-                if Task.isCancelled { throw .cancelled }
-                let count = try tar.readEntry(into: buffer)
-                if count == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                hash.update(bufferPointer: chunk)
-                try output.write(chunk)
-                onChunk()
-            }
-            return Manifest.Entry(
-                path: entry.path, size: entry.size, sha256: hash.finalize().hexString, mode: entry.mode,
-                mtime: entry.mtime)
+            try extractFile(entry, from: &tar, to: extracted, chunkSize: chunkSize, onChunk: onChunk)
         }
 
-        /// `pg_restore --list` must read the dump's table of contents (exit 0); a `pg_restore`
-        /// that is not installed, or older than the dump's format, is thrown
-        /// (``BackupError/toolMissing(tool:package:)``, ``BackupError/toolOutdated(tool:version:serverVersion:package:)``):
-        /// it says nothing about the bundle.
         func check(_ source: Manifest.Source) throws(BackupError) -> [String] {
             guard source.postgresql != nil else { return ["postgresql source \(source.name) has no figures"] }
             let pgRestore = try PgTool.find("pg_restore", in: environment)

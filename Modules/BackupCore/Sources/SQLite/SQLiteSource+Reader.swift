@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 
@@ -19,26 +18,7 @@ extension SQLiteSource {
         ) throws(BackupError)
             -> Manifest.Entry
         {
-            guard entry.type == .file else {
-                throw .verificationFailed(reason: "\(SQLiteSource.entryName) is a \(entry.type.rawValue), not a file")
-            }
-            let output = try OutputFile(creating: extracted)
-            var hash = SHA256()
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
-            defer { buffer.deallocate() }
-            while true {
-                if Task.isCancelled { throw .cancelled }
-                let count = try tar.readEntry(into: buffer)
-                if count == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                hash.update(bufferPointer: chunk)
-                try output.write(chunk)
-                onChunk()
-            }
-            output.close()
-            return Manifest.Entry(
-                path: entry.path, size: entry.size, sha256: hash.finalize().hexString, mode: entry.mode,
-                mtime: entry.mtime)
+            try extractFile(entry, from: &tar, to: extracted, chunkSize: chunkSize, onChunk: onChunk)
         }
 
         func check(_ source: Manifest.Source) -> [String] {
