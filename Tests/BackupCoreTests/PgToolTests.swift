@@ -13,7 +13,9 @@ import Testing
 struct PgToolTests {
     /// Threads of these tests' own for the runs they cancel, as `BlockingWork` gives PgTool in
     /// the product: the process-wide blocking threads may all be busy for a minute with the
-    /// suites running beside these, and the tests time what happens after the cancel.
+    /// suites running beside these, and the tests time what happens after the cancel. The wait
+    /// for the child blocks the test's own thread on purpose: the run needs nothing from the
+    /// cooperative pool, which the suites beside may keep busy for longer than the wait.
     private static let threads = BlockingThreads(count: 2, name: "pgtool-tests")
 
     /// `/bin/sh -c SCRIPT` run the way PgTool runs pg_dump: the connection's arguments follow
@@ -78,7 +80,7 @@ struct PgToolTests {
             _ = try tool.run(["-c", "exec \(nap)", "sh"], connection: nil) {}
         }
         #expect(
-            await eventually {
+            waitUntil {
                 CommandLineScan.commandLines().contains { $0.trimmingCharacters(in: .whitespaces) == nap }
             })
         let cancelled = ContinuousClock.now
@@ -100,7 +102,7 @@ struct PgToolTests {
             _ = try tool.run(["-c", "echo $$; trap '' TERM; exec \(nap)", "sh"], connection: nil, outputLimit: 64) {}
         }
         #expect(
-            await eventually {
+            waitUntil {
                 CommandLineScan.commandLines().contains { $0.trimmingCharacters(in: .whitespaces) == nap }
             })
         pid.withLock { $0 = CommandLineScan.pids(matching: nap).first }
