@@ -147,6 +147,9 @@ extension BackupService {
             record.totalBytes = total
             record.offsiteStatus = initialOffsiteStatus()
             try catalog.update(record)
+            metrics.backupEnded(
+                type: record.type, scope: record.scope, outcome: .succeeded,
+                duration: clock().timeIntervalSince(started), bundleBytes: written.sizeBytes)
             applyRetentionAfterJob(justMade: record.id)
             return record.info
         } catch {
@@ -160,6 +163,9 @@ extension BackupService {
             record.completedAt = now()
             record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
             try? catalog.update(record)
+            metrics.backupEnded(
+                type: record.type, scope: record.scope, outcome: error == .cancelled ? .cancelled : .failed,
+                duration: clock().timeIntervalSince(started), bundleBytes: nil)
             applyRetentionAfterJob(justMade: nil)
             throw error
         }

@@ -62,12 +62,36 @@ extension BackupService {
         return results
     }
 
-    /// Verifies backup `id` under `lease`, which marks it in use meanwhile (no delete).
+    /// Verifies backup `id` under `lease`, which marks it in use meanwhile (no delete), and
+    /// counts the verdict in ``metrics`` (a backup that cannot be verified at all, an unknown
+    /// id or one that does not allow it, counts nothing, nor does a cancelled verification).
     func verifyHoldingLock(
         id: String, lease: JobLease, progress: @escaping @Sendable (JobProgress) -> Void
     ) throws(BackupError) -> VerificationReport {
         let record = try catalog.record(id: id)
         try record.ensure(.verify)
+        var missing = false
+        do throws(BackupError) {
+            let report = try verifyBundleHoldingLock(record, lease: lease, missing: &missing, progress: progress)
+            metrics.verificationEnded(.verified)
+            return report
+        } catch {
+            switch error {
+            case .cancelled: break
+            case .verificationFailed: metrics.verificationEnded(missing ? .missing : .failed)
+            default: metrics.verificationEnded(.error)
+            }
+            throw error
+        }
+    }
+
+    /// ``verifyHoldingLock(id:lease:progress:)``'s work on `record`; `missing` tells that the
+    /// bundle was found gone.
+    private func verifyBundleHoldingLock(
+        _ record: BackupRecord, lease: JobLease, missing: inout Bool,
+        progress: @escaping @Sendable (JobProgress) -> Void
+    ) throws(BackupError) -> VerificationReport {
+        let id = record.id
         try lease.use(id, for: .verify, at: now())
         defer { lease.endUse(of: id) }
         let store = try store(for: record)
@@ -75,6 +99,7 @@ extension BackupService {
             // Honest about it: the backup is no longer restorable, so it no longer says completed.
             let reason = "the bundle file \(record.filename) is missing"
             try catalog.markMissing(id: id, reason: reason, at: now())
+            missing = true
             throw .verificationFailed(reason: reason)
         }
         let keys = try bundleKeys()

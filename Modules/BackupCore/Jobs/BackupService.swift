@@ -25,6 +25,9 @@ public struct BackupService: Sendable {
     /// Keys the operator gave for this run (the CLI's `--identity`, `--passphrase-file`), tried
     /// first when an encrypted bundle is read (see ``bundleKeys()``).
     public var givenKeys: [AgeKey] = []
+    /// Where the ends of backups, verifications, uploads and retention are counted; by default
+    /// the process's metrics factory (the server sets its own registry's).
+    public var metrics = BackupMetrics()
 
     /// - Parameter clock: where time comes from; tests pass a fixed or advancing one.
     public init(

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// What kind of work a job does.
-public enum JobKind: String, Codable, Sendable {
+public enum JobKind: String, Codable, Sendable, CaseIterable {
     case backup
     case verify
     case `import`

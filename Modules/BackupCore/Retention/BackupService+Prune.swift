@@ -55,6 +55,7 @@ extension BackupService {
             deleted.append(record.info)
         }
         if !dryRun {
+            metrics.retentionDeleted(deleted.count, at: .local)
             if let failure {
                 Self.retentionLogger.error(
                     "retention could not delete every backup it should",

@@ -9,7 +9,16 @@ extension BackupService {
         let settings = try catalog.settings()
         guard settings.enabled, let enabledAt = try catalog.automaticBackupsEnabledAt() else { return nil }
         let lastStart = try catalog.page(BackupQuery(limit: 1, type: .auto)).items.first?.createdAt
-        let base = max(enabledAt, lastStart ?? enabledAt)
+        return Self.nextAutomaticBackup(settings: settings, enabledAt: enabledAt, lastAutomaticStart: lastStart)
+    }
+
+    /// The rule of ``nextAutomaticBackup()`` over what it read: nil when `settings` has
+    /// automatic backups off or `enabledAt` is unknown.
+    static func nextAutomaticBackup(
+        settings: BackupSettings, enabledAt: Date?, lastAutomaticStart: Date?
+    ) -> Date? {
+        guard settings.enabled, let enabledAt else { return nil }
+        let base = max(enabledAt, lastAutomaticStart ?? enabledAt)
         return base.addingTimeInterval(TimeInterval(settings.intervalHours) * 3600)
     }
 

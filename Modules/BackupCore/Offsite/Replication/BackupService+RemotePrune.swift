@@ -53,6 +53,7 @@ extension BackupService {
                 }
                 return (deleted, failure)
             }
+            metrics.retentionDeleted(deleted.count, at: .offsite)
         }
         return PruneReport(
             deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun,

@@ -126,8 +126,10 @@ extension BackupService {
                 progress(JobProgress(backupID: id, phase: .upload, doneBytes: sent, totalBytes: total))
             }
             try catalog.setOffsite(id: id, OffsiteCopy(status: .uploaded, key: key, uploadedAt: now()))
+            metrics.uploadEnded(.succeeded)
         } catch {
             try? catalog.setOffsite(id: id, OffsiteCopy(status: .failed, key: key, error: error.message))
+            metrics.uploadEnded(error == .cancelled ? .cancelled : .failed)
             Self.offsiteLogger.error(
                 "off-site upload failed", metadata: ["backup_id": "\(id)", "error": "\(error.message)"])
             throw error
