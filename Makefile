@@ -9,10 +9,11 @@ APT_PACKAGES := libsqlite3-dev zlib1g-dev libzstd-dev zstd libssl-dev sqlite3 ta
                 python3 python3-venv chromium chromium-driver fonts-dejavu-core age postgresql postgresql-client
 # The tests' Python packages (browser tests, API fuzzing, the loopback S3 server and boto3 as the
 # independent reader of what the S3 client wrote, pyrage as the second age implementation for
-# passphrase interop), in .venv (never the system's Python).
+# passphrase interop, prometheus-client as the official reader of GET /metrics and PyYAML for the
+# alert rules), in .venv (never the system's Python).
 VENV            := .venv
 PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0 schemathesis==4.32.5 'moto[server]==5.2.5' boto3==1.44.5 \
-                   pyrage==1.4.0
+                   pyrage==1.4.0 prometheus-client==0.26.0 pyyaml==6.0.4
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 

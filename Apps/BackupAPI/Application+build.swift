@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// What the server needs to start; the command line provides it, tests pass their own.
@@ -48,14 +49,20 @@ struct AppServices: Sendable {
     let sessions: SessionTickets
     let wallClock: any WallClock
     let importPace: ImportPace
+    /// `GET /metrics`; the service counts into its registry.
+    let metrics: MetricsExporter
 
     var clock: @Sendable () -> Date { { [wallClock] in wallClock.now() } }
 
     init(
         service: BackupService, token: APIToken, links: DownloadLinks, clock: any WallClock, logger: Logger,
         drainTimeout: Duration = .seconds(10),
-        importPace: ImportPace = .standard
+        importPace: ImportPace = .standard, metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) {
+        let metrics = MetricsExporter(registry: metricsRegistry)
+        var service = service
+        service.metrics = metrics.backupMetrics
+        self.metrics = metrics
         self.service = service
         let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
         runner = JobRunner(service: service, alerts: alerts, drainTimeout: drainTimeout)
@@ -70,10 +77,12 @@ struct AppServices: Sendable {
 }
 
 /// Builds the real application: data directory, token, catalog, job runner, router. Every client
-/// connection is registered in `connections`, for ``DrainDeadline``.
+/// connection is registered in `connections`, for ``DrainDeadline``; `GET /metrics` shows
+/// `metricsRegistry` (the one the process bootstrapped swift-metrics with; tests give their own).
 func buildApplication(
     _ arguments: some AppArguments, clock: any WallClock = SystemClock(), restarts: RestartRequests = RestartRequests(),
-    connections: OpenConnections = OpenConnections()
+    connections: OpenConnections = OpenConnections(),
+    metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
 ) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "backup-api")
     logger.logLevel = Logger.Level(rawValue: arguments.logLevel) ?? .info
@@ -98,7 +107,9 @@ func buildApplication(
     if let recipient = try BackupKey(dataDirectory: dataDirectory).recipient() {
         logger.info("backup key read", metadata: ["recipient": "\(recipient)"])
     }
-    let service = try BackupService(dataDirectory: dataDirectory, clock: { clock.now() })
+    var counting = try BackupService(dataDirectory: dataDirectory, clock: { clock.now() })
+    counting.metrics = BackupMetrics(factory: PrometheusMetricsFactory.backupManager(registry: metricsRegistry))
+    let service = counting
     let (reconciled, pruned) = try await BlockingWork.run { () throws(BackupError) in try service.startUp() }
     logger.info(
         "start-up reconciliation",
@@ -113,7 +124,7 @@ func buildApplication(
     let services = AppServices(
         service: service, token: token, links: try DownloadLinks(dataDirectory: dataDirectory), clock: clock,
         logger: logger, drainTimeout: .seconds(arguments.drainTimeoutSeconds),
-        importPace: arguments.importPace)
+        importPace: arguments.importPace, metricsRegistry: metricsRegistry)
 
     let assets = WebAssets.locate(arguments.assetsDir)
     if let assets {

@@ -3,6 +3,8 @@ import BackupCore
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -118,8 +120,13 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
         RestartMode.recordInheritedDescriptors()
         let restarts = RestartRequests()
         let connections = OpenConnections()
+        // Once per process (a restart after a restore is a new process): swift-metrics records
+        // into the registry `GET /metrics` shows.
+        let metricsRegistry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory.backupManager(registry: metricsRegistry))
         do {
-            let app = try await buildApplication(self, restarts: restarts, connections: connections)
+            let app = try await buildApplication(
+                self, restarts: restarts, connections: connections, metricsRegistry: metricsRegistry)
             let deadline = DrainDeadline(
                 connections: connections, timeout: .seconds(drainTimeoutSeconds), logger: app.logger)
             let group = ServiceGroup(

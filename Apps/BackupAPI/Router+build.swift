@@ -13,6 +13,7 @@ func buildRouter(_ services: AppServices, assets: WebAssets? = nil) -> Router<Ba
         router.middlewares.add(FileMiddleware(assets.i18n, urlBasePath: base + "/i18n"))
     }
     router.get("healthz", use: StatusController<BasicRequestContext>.health)
+    MetricsController<BasicRequestContext>(services: services).addRoutes(to: router)
     SessionController<BasicRequestContext>(services: services).addRoutes(to: router)
 
     let api = router.group("api").add(middleware: AuthMiddleware(services: services))

@@ -2,13 +2,14 @@ import BackupCore
 import Hummingbird
 
 /// During a restore's maintenance new requests get 503 `maintenance`, except health, status,
-/// events and the web page's files, which keep answering (and are not counted, so a long event stream never blocks the
+/// metrics, events and the web page's files, which keep answering (and are not counted, so a long event stream never blocks the
 /// drain). Every admitted request is counted until it finishes, so the restore can drain them.
 struct MaintenanceMiddleware<Context: RequestContext>: RouterMiddleware {
     let gate: MaintenanceGate
 
     static func isExempt(_ path: String) -> Bool {
-        path == "/healthz" || path == "/api/status" || path == "/api/events" || WebPageMiddleware<Context>.isPage(path)
+        path == "/healthz" || path == "/metrics" || path == "/api/status" || path == "/api/events"
+            || WebPageMiddleware<Context>.isPage(path)
     }
 
     func handle(
