@@ -158,4 +158,40 @@ struct MetricsLiveTests {
         #expect(withCookie.statusCode == 401)
         #expect(!String(decoding: body, as: UTF8.self).contains("backup_backups_total"))
     }
+
+    @Test(
+        "docs/grafana-dashboard.json and docs/prometheus-rules.yml parse and name only metrics a real scrape shows; promtool accepts the rules when installed"
+    )
+    func dashboardAndRulesUseExposedNames() async throws {
+        let (directory, server) = try await Self.server("metrics-docs")
+        defer { _ = server.terminate() }
+        // One backup, so the histograms are in the page too.
+        #expect(try await server.backupAndWait().status == .completed)
+        let exposition = directory.url.appendingPathComponent("exposition.txt")
+        try Data(try await Self.scrape(server).0.utf8).write(to: exposition)
+
+        let docs = Self.checkout.appendingPathComponent("docs")
+        let dashboard = docs.appendingPathComponent("grafana-dashboard.json").path
+        let rules = docs.appendingPathComponent("prometheus-rules.yml").path
+        let checked = try await ChildProcess(executablePath: Self.python).runOffPool([
+            Self.checker, "docs", exposition.path, dashboard, rules,
+        ])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        let used = try JSONDecoder().decode([String].self, from: Data(checked.stdout.utf8))
+        for name in [
+            "backup_last_success_timestamp_seconds", "backup_last_failure_timestamp_seconds",
+            "backup_offsite_lag_seconds", "backup_backups_total", "backup_duration_seconds_bucket",
+        ] {
+            #expect(used.contains(name), "\(name) is used by neither file")
+        }
+
+        let promtool = "/usr/bin/promtool"
+        if FileManager.default.isExecutableFile(atPath: promtool) {
+            let result = try await ChildProcess(executablePath: promtool).runOffPool(["check", "rules", rules])
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        } else {
+            print(
+                "promtool not installed (Debian's prometheus package): the rules were parsed and checked by name only")
+        }
+    }
 }
