@@ -130,6 +130,28 @@ struct MetricsLiveTests {
         #expect(abs(lastFailure - Date().timeIntervalSince1970) < 60)
     }
 
+    @Test("a backup the CLI made before the server started shows in its catalog gauges; its counters start at 0")
+    func cliBackupShowsAfterAStart() async throws {
+        let directory = TemporaryDirectory("metrics-cli")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let created = try await ChildProcess(product: "backup").runOffPool([
+            "create", "--data-dir", directory.path, "--json",
+        ])
+        #expect(created.status == 0, "\(created.stderr)")
+        let info = try JSONDecoder.backupManager().decode(BackupInfo.self, from: Data(created.stdout.utf8))
+        let completedAt = try #require(info.completedAt)
+        let server = try LiveServer(dataDirectory: directory.path)
+        defer { _ = server.terminate() }
+        try await server.waitUntilReady()
+
+        let parsed = try await Self.parse(try await Self.scrape(server).0)
+        let lastSuccess = try #require(parsed.value("backup_last_success_timestamp_seconds"))
+        #expect(abs(lastSuccess - completedAt.timeIntervalSince1970) < 0.01)
+        #expect(parsed.value("backup_catalog_records", ["status": "completed"]) == 1)
+        #expect(
+            parsed.value("backup_backups_total", ["type": "manual", "scope": "database", "status": "succeeded"]) == 0)
+    }
+
     @Test("401 without the token, with a wrong one, with the session cookie alone, and with the token in the query")
     func refusedWithoutTheBearerToken() async throws {
         let (directory, server) = try await Self.server("metrics-auth")

@@ -90,4 +90,30 @@ struct BackupMetricsTests {
         #expect(try service.saveSettings(settings).deleted.count == 2)
         #expect(Self.samples(registry)[#"backup_retention_deleted_total{where="local"}"#] == 2)
     }
+
+    @Test("off-site uploads counted by status; the catalog's lag is the oldest waiting backup's age, 0 once copied")
+    func uploadsCountedAndLagRead() async throws {
+        let moto = try await MotoServer()
+        let (directory, plain, registry) = try Self.service("metrics-upload")
+        defer { withExtendedLifetime(directory) {} }
+        var service = try OffsiteUploadTests.service(directory, moto, secret: "wrong-secret-0123456789abcdefghijklmnop")
+        service.metrics = plain.metrics
+        let info = try await service.createBackup()
+        #expect(info.offsite.status == .failed)
+        let completedAt = try #require(info.completedAt)
+        let waiting = try await service.catalog.async.figures()
+        #expect(waiting.oldestAwaitingUploadAt == completedAt)
+        #expect(waiting.offsiteLag(at: completedAt.addingTimeInterval(100)) == 100)
+        #expect(Self.samples(registry)[#"backup_offsite_uploads_total{status="failed"}"#] == 1)
+
+        service.offsiteEnvironment = OffsiteEnvironment([
+            "AWS_ACCESS_KEY_ID": moto.credentials.accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": moto.credentials.secretAccessKey,
+        ])
+        #expect(try await service.push(id: info.id).offsite.status == .uploaded)
+        #expect(Self.samples(registry)[#"backup_offsite_uploads_total{status="succeeded"}"#] == 1)
+        let copied = try await service.catalog.async.figures()
+        #expect(copied.oldestAwaitingUploadAt == nil)
+        #expect(copied.offsiteLag(at: Date()) == 0)
+    }
 }
