@@ -211,6 +211,10 @@ struct MetricsLiveTests {
         if FileManager.default.isExecutableFile(atPath: promtool) {
             let result = try await ChildProcess(executablePath: promtool).runOffPool(["check", "rules", rules])
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            // Prometheus' own linter on the page: names, types, help texts.
+            let page = try String(contentsOf: exposition, encoding: .utf8)
+            let linted = try await ChildProcess(executablePath: promtool).runOffPool(["check", "metrics"], input: page)
+            #expect(linted.status == 0, "\(linted.stdout)\(linted.stderr)")
         } else {
             print(
                 "promtool not installed (Debian's prometheus package): the rules were parsed and checked by name only")

@@ -119,7 +119,23 @@ final class MetricsExporter: Sendable {
                 openFDs.set(process.openFileDescriptors)
                 maxFDs.set(process.maxFileDescriptors ?? -1)
             }
-            return registry.emitToString()
+            return Self.withHelp(registry.emitToString())
         }
+    }
+
+    /// `page` with a `# HELP` line before the `# TYPE` line of each metric the core records
+    /// (swift-metrics passes no help text to the registry, and the registry refuses a second,
+    /// different one for the same name).
+    static func withHelp(_ page: String) -> String {
+        var lines: [Substring] = []
+        for line in page.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE "), let name = line.dropFirst("# TYPE ".count).split(separator: " ").first,
+                let help = BackupMetrics.help[String(name)]
+            {
+                lines.append("# HELP \(name) \(help)")
+            }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 }

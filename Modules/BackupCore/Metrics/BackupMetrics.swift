@@ -63,6 +63,18 @@ public struct BackupMetrics: Sendable {
         17_179_869_184, 68_719_476_736, 274_877_906_944, 1_099_511_627_776,
     ]
 
+    /// Each metric's help text, for an exposition that shows one (swift-metrics carries none).
+    public static let help: [String: String] = [
+        Name.backups: "Backups that ended, by type, scope and status (succeeded, failed, cancelled)",
+        Name.duration: "How long each backup took, in seconds, by type and scope",
+        Name.size: "The size of each completed bundle, in bytes, by scope",
+        Name.writtenBytes: "Bytes of the bundles completed backups wrote",
+        Name.verifications: "Verifications that ended, by result (verified, failed, missing, error)",
+        Name.verificationFailures: "Verifications that found a bundle damaged or gone",
+        Name.offsiteUploads: "Off-site uploads that ended, by status (succeeded, failed, cancelled)",
+        Name.retentionDeleted: "Backups retention deleted, by where (local bundles, offsite copies)",
+    ]
+
     /// The buckets of every duration histogram (swift-metrics `Timer`), by name, for a backend
     /// that asks (Prometheus' factory takes them by label).
     public static let durationHistograms: [String: [Duration]] = [Name.duration: durationBuckets]
