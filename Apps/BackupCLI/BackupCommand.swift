@@ -8,7 +8,7 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Consistent backups of SQLite or PostgreSQL databases and their files.",
         discussion: """
-            Global options (--data-dir, --database, --json, --no-color, --quiet) go before or after \
+            Global options (--data-dir, --database, --json, --no-color, --quiet, --log-format) go before or after \
             the subcommand. Exit codes: 0 done, 1 failed, 2 usage, 3 verification failed, 4 busy, \
             5 refused because a backup-api server holds the data directory.
             """,
