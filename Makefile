@@ -6,7 +6,8 @@ PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need.
 APT_PACKAGES := libsqlite3-dev zlib1g-dev libzstd-dev zstd libssl-dev sqlite3 tar gzip coreutils time curl \
-                python3 python3-venv chromium chromium-driver fonts-dejavu-core age postgresql postgresql-client
+                python3 python3-venv chromium chromium-driver fonts-dejavu-core age postgresql postgresql-client \
+                systemd
 # The tests' Python packages (browser tests, API fuzzing, the loopback S3 server and boto3 as the
 # independent reader of what the S3 client wrote, pyrage as the second age implementation for
 # passphrase interop), in .venv (never the system's Python).
