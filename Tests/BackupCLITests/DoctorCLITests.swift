@@ -89,6 +89,33 @@ struct DoctorCLITests {
         #expect(!result.stdout.contains("wJalrXUtnFEMI"))
     }
 
+    @Test(
+        "a PostgreSQL database: OK with the server's and pg_dump's versions; a wrong password is FAIL database, exit 1, and neither password is printed"
+    )
+    func postgres() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let directory = TemporaryDirectory("doctor-postgres")
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
+        let url = server.urlText(withPassword: false)
+        let healthy = try backup.run(
+            ["doctor", "--data-dir", directory.path, "--database", url],
+            environment: Self.environment.merging(["PGPASSWORD": server.password]) { $1 })
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        #expect(healthy.stdout.contains("OK   database: \(url) (PostgreSQL "), "\(healthy.stdout)")
+        #expect(healthy.stdout.contains(", pg_dump "))
+
+        let wrong = "wrong-\(UUID().uuidString)"
+        let refused = try backup.run(
+            ["doctor", "--data-dir", directory.path, "--database", url],
+            environment: Self.environment.merging(["PGPASSWORD": wrong]) { $1 })
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("FAIL database: "), "\(refused.stdout)")
+        for output in [healthy.stdout, healthy.stderr, refused.stdout, refused.stderr] {
+            #expect(!output.contains(server.password) && !output.contains(wrong))
+        }
+    }
+
     @Test("a data directory that does not exist: a clear error, exit 1, and nothing created")
     func missingDirectory() throws {
         let parent = TemporaryDirectory("doctor-missing")
