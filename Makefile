@@ -5,10 +5,10 @@ DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
 # Debian packages the build, the tests and the tools need (prometheus: promtool checks the sample
-# alert rules).
+# alert rules; systemd: systemd-analyze verifies the sample units).
 APT_PACKAGES := libsqlite3-dev zlib1g-dev libzstd-dev zstd libssl-dev sqlite3 tar gzip coreutils time curl \
                 python3 python3-venv chromium chromium-driver fonts-dejavu-core age postgresql postgresql-client \
-                prometheus
+                prometheus systemd
 # The tests' Python packages (browser tests, API fuzzing, the loopback S3 server and boto3 as the
 # independent reader of what the S3 client wrote, pyrage as the second age implementation for
 # passphrase interop, prometheus-client as the official reader of GET /metrics and PyYAML for the
@@ -19,7 +19,7 @@ PYTHON_PACKAGES := selenium==4.51.0 pytest==9.2.0 schemathesis==4.32.5 'moto[ser
 
 SUDO := $(shell [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null && echo sudo)
 
-.PHONY: setup venv build release test test-long test-e2e schemathesis screenshots bench lint format run clean
+.PHONY: setup venv build release test test-long test-e2e schemathesis screenshots bench lint format run clean man
 
 ## setup: install missing system packages (only when missing)
 setup:
@@ -86,6 +86,14 @@ lint:
 ## format: rewrite the sources in the house format
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Modules Apps Tests
+
+## man: regenerate docs/man/backup.1 and backup-api.1 from the commands (argument-parser's
+## generate-manual plugin, on the debug build; a test fails when the committed pages are stale)
+MAN_OUTPUTS = .build/plugins/GenerateManual/outputs
+man: setup
+	$(SWIFT) package plugin generate-manual --configuration debug
+	install -m 644 $(MAN_OUTPUTS)/BackupCLI/backup.1 docs/man/backup.1
+	install -m 644 $(MAN_OUTPUTS)/BackupAPI/backup-api.1 docs/man/backup-api.1
 
 ## run: build release, seed a demo database if there is none, start the server
 run: release

@@ -8,6 +8,10 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `backup-api`: the REST server of Backup Manager.
 @main
 struct BackupAPICommand: AsyncParsableCommand, AppArguments {
@@ -44,6 +48,9 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (env BACKUP_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["BACKUP_LOG_LEVEL"] ?? "info"
+
+    @Option(help: "text (human-readable lines) or json (one JSON object per line on stderr) (env BACKUP_LOG_FORMAT).")
+    var logFormat: String = LogFormat.environmentValue
 
     var database: String? { databaseOption ?? ProcessInfo.processInfo.environment["BACKUP_DATABASE"] }
     var databaseFromArguments: Bool { databaseOption != nil }
@@ -114,10 +121,36 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError(LogFormat.usage) }
+    }
+
+    /// Parses the command line and runs; in JSON log mode a command line that does not parse
+    /// (or `--help`) is reported as one JSON line too, so that nothing else reaches the log.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let requested = LogFormat.requested(in: arguments, environment: ProcessInfo.processInfo.environment)
+            guard requested == .json, !(error is ExitCode) else { exit(withError: error) }
+            let line = JSONLogHandler.line(
+                time: Date(), level: code == .success ? .info : .error, label: "backup-api",
+                message: fullMessage(for: error), source: "BackupAPI", metadata: ["exit_code": "\(code.rawValue)"])
+            FileHandle.standardError.write(Data(line.utf8))
+            Glibc.exit(code.rawValue)
+        }
     }
 
     func run() async throws {
         RestartMode.recordInheritedDescriptors()
+        let format = LogFormat(rawValue: logFormat) ?? .text
+        format.bootstrap(level: logLevel, textToStandardError: false)
         let restarts = RestartRequests()
         let connections = OpenConnections()
         // Once per process (a restart after a restore is a new process): swift-metrics records
@@ -136,7 +169,11 @@ struct BackupAPICommand: AsyncParsableCommand, AppArguments {
                 (RestartMode(rawValue: restartMode) ?? .exec).perform(after: outcome, logger: app.logger)
             }
         } catch let error as BackupError {
-            FileHandle.standardError.write(Data("backup-api: \(error.message)\n".utf8))
+            if format == .json {
+                Logger(label: "backup-api").critical("cannot start", metadata: ["error": "\(error.message)"])
+            } else {
+                FileHandle.standardError.write(Data("backup-api: \(error.message)\n".utf8))
+            }
             throw ExitCode(1)
         }
     }

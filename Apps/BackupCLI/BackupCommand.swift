@@ -8,7 +8,7 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Consistent backups of SQLite or PostgreSQL databases and their files.",
         discussion: """
-            Global options (--data-dir, --database, --json, --no-color, --quiet) go before or after \
+            Global options (--data-dir, --database, --json, --no-color, --quiet, --log-format) go before or after \
             the subcommand. Exit codes: 0 done, 1 failed, 2 usage, 3 verification failed, 4 busy, \
             5 refused because a backup-api server holds the data directory.
             """,
@@ -16,7 +16,7 @@ struct BackupCommand: AsyncParsableCommand {
         subcommands: [
             CreateCommand.self, ListCommand.self, ShowCommand.self, VerifyCommand.self, DeleteCommand.self,
             PinCommand.self, UnpinCommand.self, PruneCommand.self, StatsCommand.self, SettingsCommand.self,
-            RestoreCommand.self, ImportCommand.self, RemoteCommand.self, KeyCommand.self,
+            RestoreCommand.self, ImportCommand.self, RemoteCommand.self, KeyCommand.self, DoctorCommand.self,
         ]
     )
 

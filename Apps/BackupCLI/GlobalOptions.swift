@@ -27,6 +27,11 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print only results and errors, no progress.")
     var quiet = false
 
+    @Option(
+        name: .long,
+        help: "Log lines on stderr as text or json (one JSON object per line) (env BACKUP_LOG_FORMAT).")
+    var logFormat: String = LogFormat.environmentValue
+
     /// The data directory and where its database lives (a SQLite path or a PostgreSQL URL);
     /// ``validate()`` has already refused a `--database` that does not parse.
     var dataDirectory: DataDirectory {
@@ -37,6 +42,7 @@ struct GlobalOptions: ParsableArguments {
     /// came from (exit 2; the core's reason never holds the password). A password given in argv
     /// is visible to every user in the process listing: warned about on standard error.
     func validate() throws {
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError(LogFormat.usage) }
         let location: DatabaseLocation
         do throws(BackupError) {
             location = try dataDirectory.location
@@ -94,7 +100,7 @@ struct GlobalOptions: ParsableArguments {
         return try await CancelOnSignal.run { try await work { bar?.update($0) } }
     }
 
-    static let valued: Set<String> = ["--data-dir", "--database"]
+    static let valued: Set<String> = ["--data-dir", "--database", "--log-format"]
     static let flags: Set<String> = ["--json", "--no-color", "--quiet"]
 
     /// Moves global options that precede the subcommand to the end of the arguments.

@@ -68,6 +68,34 @@ extension Catalog {
         self.init(writer: queue, readOnly: true)
     }
 
+    /// Opens the catalog of an existing data directory for an inspection that must leave no
+    /// trace (`backup doctor`): while no process has it open (no `-wal` or `-shm` beside it) the
+    /// file is read `immutable=1`, so SQLite creates neither; otherwise, or for a catalog of an
+    /// older version, as ``init(readingFrom:)-(DataDirectory)``.
+    public convenience init(inspecting dataDirectory: DataDirectory) throws(BackupError) {
+        let url = dataDirectory.catalog
+        let files = FileManager.default
+        guard files.fileExists(atPath: url.path), !files.fileExists(atPath: url.path + "-wal"),
+            !files.fileExists(atPath: url.path + "-shm")
+        else {
+            try self.init(readingFrom: dataDirectory)
+            return
+        }
+        let queue: DatabaseQueue
+        do {
+            queue = try Self.openReadOnly(path: Self.immutableURI(for: url))
+        } catch {
+            throw .io(path: url.path, reason: "cannot read the catalog: \(Self.describe(error))")
+        }
+        let current = (try? queue.read { db in try Self.migrator(now: Date()).hasCompletedMigrations(db) }) ?? false
+        guard current else {
+            try? queue.close()
+            try self.init(readingFrom: dataDirectory)
+            return
+        }
+        self.init(writer: queue, readOnly: true)
+    }
+
     /// A read-only connection, tried once so that an unusable WAL fails here, not later.
     private static func openReadOnly(path: String) throws -> DatabaseQueue {
         let queue = try DatabaseQueue(path: path, configuration: readOnlyConfiguration(readonly: true))

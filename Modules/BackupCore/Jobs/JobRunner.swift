@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// What kind of work a job does.
@@ -389,6 +390,25 @@ public actor JobRunner {
         }
         current = nil
         publish(status)
+        Self.log(status, endedAt: service.now())
+    }
+
+    static let logger = Logger(label: "jobs")
+
+    /// One line per ended job, with the metadata a log shipper keys on: `job`, `backup_id`,
+    /// `state`, `duration_seconds`, `bytes` (when known) and `error`.
+    private static func log(_ status: JobStatus, endedAt: Date) {
+        var metadata: Logger.Metadata = [
+            "job": "\(status.kind.rawValue)", "backup_id": "\(status.backupID)", "state": "\(status.state.rawValue)",
+            "duration_seconds": "\(String(format: "%.3f", max(0, endedAt.timeIntervalSince(status.startedAt))))",
+        ]
+        if let bytes = status.progress?.totalBytes { metadata["bytes"] = "\(bytes)" }
+        if let error = status.error { metadata["error"] = "\(error)" }
+        switch status.state {
+        case .failed: logger.error("job failed", metadata: metadata)
+        case .cancelled: logger.notice("job cancelled", metadata: metadata)
+        default: logger.info("job ended", metadata: metadata)
+        }
     }
 
     private func publish(_ status: JobStatus) {
