@@ -57,7 +57,7 @@ struct AppServices: Sendable {
         importPace: ImportPace = .standard
     ) {
         self.service = service
-        let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
+        let alerts = AlertNotifier(service: service, clock: clock, logger: logger)
         runner = JobRunner(service: service, alerts: alerts, drainTimeout: drainTimeout)
         scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token
