@@ -53,18 +53,3 @@ public enum AlertEvent: String, Sendable {
         }
     }
 }
-
-/// The dead man's switch's URLs (the healthchecks.io convention, which Uptime Kuma's push
-/// monitors share): the URL itself after a success, `<url>/fail` after a failure.
-enum Heartbeat {
-    /// The URL to request after a backup that `succeeded` or not; nil when `text` is no URL.
-    static func url(_ text: String, succeeded: Bool) -> URL? {
-        guard var components = URLComponents(string: text) else { return nil }
-        if !succeeded {
-            var path = components.percentEncodedPath
-            while path.hasSuffix("/") { path.removeLast() }
-            components.percentEncodedPath = path + "/fail"
-        }
-        return components.url
-    }
-}

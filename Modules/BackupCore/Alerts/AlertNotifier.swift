@@ -26,10 +26,10 @@ public struct AlertNotifier: Sendable {
     public typealias Ping = @Sendable (_ url: URL) async throws -> Int
 
     private let catalog: Catalog
-    private let telegramToken: TelegramToken?
+    let telegramToken: TelegramToken?
     private let clock: any WallClock
-    private let logger: Logger
-    private let transport: Transport
+    let logger: Logger
+    let transport: Transport
     private let ping: Ping
     private let backoff: [TimeInterval]
 
@@ -134,40 +134,6 @@ public struct AlertNotifier: Sendable {
                 for delivery in deliveries { group.addTask { await deliver(delivery) } }
                 return await group.reduce(true) { $0 && $1 }
             }
-        }
-    }
-
-    /// `sendMessage` to the configured chat; nil without a chat id or a token (a token file
-    /// that cannot be read is logged, without its content).
-    private func telegramDelivery(
-        _ event: AlertEvent, _ info: BackupInfo?, message: String?, host: String, settings: AlertSettings
-    ) -> Delivery? {
-        guard let chatID = settings.telegramChatID, let telegramToken else { return nil }
-        let token: SecretText
-        do throws(BackupError) {
-            guard let stored = try telegramToken.read() else { return nil }
-            token = stored
-        } catch {
-            logger.error(
-                "telegram alert not sent: the bot token cannot be read", metadata: ["error": "\(error.message)"])
-            return nil
-        }
-        let text = event.text(backup: info, error: message, host: host, language: settings.language)
-        guard let url = URL(string: "\(settings.telegramAPIBase)/bot\(token.revealed)/sendMessage"),
-            let body = try? JSONEncoder().encode(TelegramMessage(chatID: chatID, text: text))
-        else { return nil }
-        let transport = self.transport
-        return Delivery(channel: "telegram", url: url, send: { try await transport(url, body) }, secret: token.revealed)
-    }
-
-    /// The body of Bot API's `sendMessage`: plain text, no `parse_mode`.
-    struct TelegramMessage: Codable, Equatable {
-        let chatID: String
-        let text: String
-
-        enum CodingKeys: String, CodingKey {
-            case chatID = "chat_id"
-            case text
         }
     }
 
