@@ -64,7 +64,7 @@ struct AppServices: Sendable {
         service.metrics = metrics.backupMetrics
         self.metrics = metrics
         self.service = service
-        let alerts = AlertNotifier(catalog: service.catalog, clock: clock, logger: logger)
+        let alerts = AlertNotifier(service: service, clock: clock, logger: logger)
         runner = JobRunner(service: service, alerts: alerts, drainTimeout: drainTimeout)
         scheduler = Scheduler(runner: runner, clock: clock, logger: logger, alerts: alerts)
         self.token = token

@@ -52,7 +52,10 @@ struct OffsiteSettingsCLITests {
         let dash = try backup.run(
             ["settings", "set", "offsite.bucket=-", "--data-dir", directory.path], input: "team-backups\n")
         #expect(dash.status == 2)
-        #expect(dash.stderr.contains("offsite.bucket: only offsite.secret_access_key reads - from standard input"))
+        #expect(
+            dash.stderr.contains(
+                "offsite.bucket: only offsite.secret_access_key and alerts.telegram_bot_token read - from standard input"
+            ))
         let missing = try backup.run(
             [
                 "settings", "set", "offsite.enabled=true", "offsite.endpoint=https://s3.example.com",

@@ -194,7 +194,8 @@ struct OffsiteSettingsTests {
         #expect(
             dash
                 == .invalidInput(fields: [
-                    "offsite.bucket": "only offsite.secret_access_key reads - from standard input",
+                    "offsite.bucket":
+                        "only offsite.secret_access_key and alerts.telegram_bot_token read - from standard input",
                     "offsite.keep_last": "must be an integer",
                 ]))
         let empty = #expect(throws: BackupError.self) {

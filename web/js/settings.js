@@ -1,6 +1,7 @@
 // The settings form: load, save, and the API's field errors next to their fields. A change that
 // makes retention delete backups is asked first: a dry run, then a dialog listing them.
 import { api, ApiError } from './api.js';
+import { collectAlerts, fillAlerts } from './alerts.js';
 import { loadBackups } from './backups.js';
 import { $, say, sayError, unsay } from './dom.js';
 import { has } from './i18n.js';
@@ -56,6 +57,7 @@ function fill(settings) {
   fillFiles(settings);
   fillOffsite(settings.offsite);
   fillEncryption(settings.encryption);
+  fillAlerts(settings);
 }
 
 /** A list item's name without its index: `directories[2]` → `directories`. */
@@ -96,7 +98,7 @@ function collect() {
   settings.webhook_url = input('webhook_url').value.trim() || null;
   settings.offsite = collectOffsite(local);
   settings.encryption = collectEncryption();
-  Object.assign(settings, collectFiles());
+  Object.assign(settings, collectFiles(), collectAlerts());
   return { settings, local };
 }
 

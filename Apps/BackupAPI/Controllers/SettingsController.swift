@@ -32,12 +32,12 @@ struct SettingsController<Context: RequestContext> {
         let settings = try patch.applied(to: service.withCredentialState(try await service.catalog.async.settings()))
         if dryRun {
             let preview = try await BlockingWork.run { () throws(BackupError) in
-                try service.previewSettings(settings, secretChange: patch.secretChange)
+                try service.previewSettings(settings, secretChange: patch.secretChange, tokenChange: patch.tokenChange)
             }
             return try .json(preview.asPreview)
         }
         let change = try await BlockingWork.run { () throws(BackupError) in
-            try service.saveSettings(settings, secretChange: patch.secretChange)
+            try service.saveSettings(settings, secretChange: patch.secretChange, tokenChange: patch.tokenChange)
         }
         await services.scheduler.reschedule()
         var response = try Response.json(change.settings)

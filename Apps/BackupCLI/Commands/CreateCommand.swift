@@ -32,7 +32,7 @@ struct CreateCommand: AsyncParsableCommand {
     func run() async throws {
         let service = try global.service()
         // The webhook hears about a failure too; a short retry schedule keeps the command quick.
-        let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
+        let alerts = AlertNotifier(service: service, backoff: AlertNotifier.commandBackoff)
         let info = try await global.withProgress { progress in
             try await service.createBackup(type: .manual, note: note, scope: scope, alerts: alerts, progress: progress)
         }

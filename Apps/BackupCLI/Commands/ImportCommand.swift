@@ -30,7 +30,7 @@ struct ImportCommand: AsyncParsableCommand {
             throw error
         }
         // With off-site copies on, the imported backup is uploaded before the command returns.
-        let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
+        let alerts = AlertNotifier(service: service, backoff: AlertNotifier.commandBackoff)
         let imported = info
         info = try await CancelOnSignal.run {
             await service.uploadIfPending(imported, alerts: alerts) { bar?.update($0) }

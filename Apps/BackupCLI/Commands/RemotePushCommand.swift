@@ -16,7 +16,7 @@ struct RemotePushCommand: AsyncParsableCommand {
     func run() async throws {
         let service = try global.existingService()
         let id = try service.catalog.resolveID(id)
-        let alerts = AlertNotifier(catalog: service.catalog, backoff: AlertNotifier.commandBackoff)
+        let alerts = AlertNotifier(service: service, backoff: AlertNotifier.commandBackoff)
         let info = try await global.withProgress { progress in
             try await BlockingWork.run { () async throws(BackupError) in
                 try await service.push(id: id, alerts: alerts, progress: progress)

@@ -50,6 +50,12 @@ struct SettingsCommand: AsyncParsableCommand {
                 encryption.passphrase_file (or BACKUP_PASSPHRASE, which overrides it) gives a \
                 passphrase, to that passphrase alone.
 
+                heartbeat_url=https://hc-ping.com/UUID is requested (GET) after each backup, \
+                UUID/fail after a failed one. alerts.telegram_bot_token=- reads the bot token from \
+                standard input (BACKUP_TELEGRAM_BOT_TOKEN overrides it); with alerts.telegram_chat_id \
+                failed backups and uploads are sent to that chat (alerts.on_success=true: successes \
+                too), in alerts.language (en or ru).
+
                 When the new retention settings would delete backups now, they are listed and \
                 nothing is saved unless you confirm: on a terminal you are asked, otherwise pass \
                 --yes. --dry-run only lists them.
@@ -75,7 +81,8 @@ struct SettingsCommand: AsyncParsableCommand {
             let service = try global.service()
             let settings = try patch.applied(to: try service.settings())
             let output = global.output
-            let preview = try service.previewSettings(settings, secretChange: patch.secretChange)
+            let preview = try service.previewSettings(
+                settings, secretChange: patch.secretChange, tokenChange: patch.tokenChange)
             if dryRun {
                 if global.json {
                     output.printJSON(preview.asPreview)
@@ -85,7 +92,8 @@ struct SettingsCommand: AsyncParsableCommand {
                 return
             }
             if !preview.deleted.isEmpty, !yes { try confirm(preview.deleted) }
-            let change = try service.saveSettings(settings, secretChange: patch.secretChange)
+            let change = try service.saveSettings(
+                settings, secretChange: patch.secretChange, tokenChange: patch.tokenChange)
             if global.json {
                 output.printJSON(change.settings)
             } else {
@@ -140,8 +148,19 @@ enum SettingsKeys {
             ("retention.per_scope", "\(settings.retention.perScope)"), ("codec", settings.codec.rawValue),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
-            ("max_import_bytes", "\(settings.maxImportBytes)"),
+            ("max_import_bytes", "\(settings.maxImportBytes)"), ("heartbeat_url", settings.heartbeatURL ?? "-"),
         ] + directories(settings) + offsite(settings.offsite) + encryption(settings.encryption)
+            + alerts(settings.alerts)
+    }
+
+    /// The chat alerts' fields; the bot token only as whether one is set.
+    private static func alerts(_ alerts: AlertSettings) -> [(String, String)] {
+        [
+            ("alerts.telegram_bot_token_set", "\(alerts.telegramBotTokenSet)"),
+            ("alerts.telegram_chat_id", alerts.telegramChatID ?? "-"),
+            ("alerts.telegram_api_base", alerts.telegramAPIBase), ("alerts.language", alerts.language.rawValue),
+            ("alerts.on_success", "\(alerts.onSuccess)"),
+        ]
     }
 
     /// The file directories, exclude patterns and the default scope (`auto (full)` when automatic).

@@ -51,13 +51,14 @@ public struct BackupSettings: Codable, Equatable, Sendable {
             "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
             "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "retention.per_scope",
             "codec", "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
-            "directories", "exclude", "default_scope",
+            "directories", "exclude", "default_scope", "heartbeat_url",
         ] + OffsiteSettings.fieldNames.map { "offsite.\($0)" }
-        + EncryptionSettings.fieldNames.map { "encryption.\($0)" }
+        + EncryptionSettings.fieldNames.map { "encryption.\($0)" } + AlertSettings.fieldNames.map { "alerts.\($0)" }
     /// The fields only the server sets, as JSON paths (a PUT naming one is refused as read-only).
     public static let readOnlyFieldNames =
         OffsiteSettings.readOnlyFieldNames.map { "offsite.\($0)" }
         + EncryptionSettings.readOnlyFieldNames.map { "encryption.\($0)" }
+        + AlertSettings.readOnlyFieldNames.map { "alerts.\($0)" }
     public static let restoreLockTimeoutRange = 1...3600
     /// The bounds of ``maxImportBytes``: 1 MiB to 1 PiB.
     public static let importLimitRange: ClosedRange<Int64> = (1 << 20)...(1 << 50)
@@ -94,13 +95,18 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     /// `full` when directories are configured, else `database` (see ``scopeByDefault``).
     @ExplicitNull public var defaultScope: BackupScope?
 
+    /// The dead man's switch: pinged after each backup, `<url>/fail` after a failed one.
+    @ExplicitNull public var heartbeatURL: String?
+    /// Chat alerts (Telegram).
+    public var alerts: AlertSettings
+
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
         codec: CodecName = .gzip, compressionLevel: Int = CodecName.gzip.defaultLevel, webhookURL: String? = nil,
         restoreLockTimeoutSeconds: Int = 30,
         maxImportBytes: Int64 = defaultMaxImportBytes, offsite: OffsiteSettings = OffsiteSettings(),
         encryption: EncryptionSettings = EncryptionSettings(), directories: [String] = [], exclude: [String] = [],
-        defaultScope: BackupScope? = nil
+        defaultScope: BackupScope? = nil, heartbeatURL: String? = nil, alerts: AlertSettings = AlertSettings()
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
@@ -115,6 +121,8 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         self.directories = directories
         self.exclude = exclude
         self.defaultScope = defaultScope
+        self.heartbeatURL = heartbeatURL
+        self.alerts = alerts
     }
 
     enum CodingKeys: String, CodingKey {
@@ -130,6 +138,8 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case encryption
         case directories, exclude
         case defaultScope = "default_scope"
+        case heartbeatURL = "heartbeat_url"
+        case alerts
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -161,11 +171,15 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         if let webhookURL, !webhookURL.isEmpty, let problem = WebhookTarget.problem(with: webhookURL) {
             fields["webhook_url"] = problem
         }
+        if let heartbeatURL, !heartbeatURL.isEmpty, let problem = WebhookTarget.problem(with: heartbeatURL) {
+            fields["heartbeat_url"] = problem
+        }
         if !Self.importLimitRange.contains(maxImportBytes) {
             fields["max_import_bytes"] = "must be between 1048576 (1 MiB) and 1125899906842624 (1 PiB) bytes"
         }
         fields.merge(offsite.problems) { own, _ in own }
         fields.merge(encryption.problems) { own, _ in own }
+        fields.merge(alerts.problems) { own, _ in own }
         fields.merge(directoryProblems) { own, _ in own }
         return fields
     }
@@ -176,6 +190,8 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
         var settings = self
         if settings.webhookURL?.isEmpty == true { settings.webhookURL = nil }
+        if settings.heartbeatURL?.isEmpty == true { settings.heartbeatURL = nil }
+        settings.alerts = settings.alerts.normalized
         settings.offsite = settings.offsite.normalized
         settings.encryption = settings.encryption.normalized
         settings.directories = settings.directories.map(DirectoryRules.normalized)

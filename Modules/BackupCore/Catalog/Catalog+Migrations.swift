@@ -163,6 +163,14 @@ extension Catalog {
             }
             try db.create(index: "backup_by_scope_time", on: "backup", columns: ["scope", "created_at", "id"])
         }
+        migrator.registerMigration("v14_alerts") { db in
+            // The heartbeat URL (NULL: none) and the chat alerts, one JSON object (AlertSettings);
+            // `{}` reads as the defaults: no Telegram chat. The bot token is never in the catalog.
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "heartbeat_url", .text)
+                table.add(column: "alerts", .jsonText).notNull().defaults(to: "{}")
+            }
+        }
         return migrator
     }
 }

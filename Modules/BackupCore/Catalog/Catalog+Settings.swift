@@ -31,6 +31,10 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     var exclude: [String]
     var defaultScope: BackupScope?
     var retentionPerScope: Bool
+    /// The heartbeat URL and the chat alerts as one JSON object (catalog v14), without the bot
+    /// token's state; the token itself is never here.
+    var heartbeatURL: String?
+    var alerts: AlertSettings
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -56,6 +60,8 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case directories, exclude
         case defaultScope = "default_scope"
         case retentionPerScope = "retention_per_scope"
+        case heartbeatURL = "heartbeat_url"
+        case alerts
     }
 
     init(_ settings: BackupSettings, enabledAt: Date?, updatedAt: Date?) {
@@ -80,6 +86,8 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         exclude = settings.exclude
         defaultScope = settings.defaultScope
         retentionPerScope = settings.retention.perScope
+        heartbeatURL = settings.heartbeatURL
+        alerts = settings.alerts.stored
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -93,7 +101,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
             codec: codec, compressionLevel: compressionLevel, webhookURL: webhookURL,
             restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes,
             offsite: offsite, encryption: encryption, directories: directories, exclude: exclude,
-            defaultScope: defaultScope)
+            defaultScope: defaultScope, heartbeatURL: heartbeatURL, alerts: alerts)
     }
 }
 

@@ -42,6 +42,8 @@ public struct SettingsPatch: Decodable, Sendable {
     var exclude: [String]?
     /// As sent (`null`: automatic); ``applied(to:)`` refuses a name that is no ``BackupScope``.
     var defaultScope: String??
+    var heartbeatURL: String??
+    var alerts: Alerts?
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -59,6 +61,10 @@ public struct SettingsPatch: Decodable, Sendable {
         if container.contains(.defaultScope) {
             defaultScope = .some(try container.decodeIfPresent(String.self, forKey: .defaultScope))
         }
+        alerts = try container.decodeIfPresent(Alerts.self, forKey: .alerts)
+        if container.contains(.heartbeatURL) {
+            heartbeatURL = .some(try container.decodeIfPresent(String.self, forKey: .heartbeatURL))
+        }
         if container.contains(.webhookURL) {
             webhookURL =
                 try container.decodeNil(forKey: .webhookURL)
@@ -73,9 +79,10 @@ public struct SettingsPatch: Decodable, Sendable {
     /// `auto` is automatic. Problems
     /// are ``BackupError/invalidInput(fields:)`` keyed by the JSON field, as the API names them.
     ///
-    /// The value `-` of `offsite.secret_access_key` is read with `readSecret` (the CLI reads a
-    /// line of standard input, which stays out of shell history and process listings); `-` is
-    /// refused for every other key.
+    /// The value `-` of a write-only key (``secretFields``: `offsite.secret_access_key`,
+    /// `alerts.telegram_bot_token`) is read with `readSecret` (the CLI reads a line of standard
+    /// input, which stays out of shell history and process listings); `-` is refused for every
+    /// other key.
     public init(
         assignments: [String], readSecret: () -> String? = { nil }
     ) throws(BackupError) {
@@ -93,13 +100,12 @@ public struct SettingsPatch: Decodable, Sendable {
             }
             var value = String(parts[1])
             if value == "-" {
-                guard field == Self.secretField else {
-                    problems[field] = "only \(Self.secretField) reads - from standard input"
+                guard Self.secretFields.contains(field) else {
+                    problems[field] = "only \(Self.secretFields.joined(separator: " and ")) read - from standard input"
                     continue
                 }
                 guard let secret = readSecret(), !secret.isEmpty else {
-                    problems[field] =
-                        "standard input gave no secret (\(Self.secretField)= with nothing after = removes it)"
+                    problems[field] = "standard input gave no secret (\(field)= with nothing after = removes it)"
                     continue
                 }
                 value = secret
@@ -109,8 +115,10 @@ public struct SettingsPatch: Decodable, Sendable {
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
     }
 
-    /// The one write-only setting: the off-site secret access key.
+    /// The off-site secret access key, a write-only setting.
     public static let secretField = "offsite.secret_access_key"
+    /// The write-only settings: the off-site secret access key and the Telegram bot token.
+    public static let secretFields = [secretField, "alerts.telegram_bot_token"]
 
     /// The keys `KEY=VALUE` accepts, as short as they may be written (`keep_last`).
     public static let keys = BackupSettings.fieldNames.map {
@@ -143,6 +151,12 @@ public struct SettingsPatch: Decodable, Sendable {
             self.encryption = encryption
             return problem
         }
+        if field.hasPrefix("alerts.") {
+            var alerts = self.alerts ?? Alerts()
+            let problem = alerts.set(String(field.dropFirst("alerts.".count)), to: value, flag: flag)
+            self.alerts = alerts
+            return problem
+        }
         if let problem = setDirectoryField(field, to: value) { return problem.isEmpty ? nil : problem }
         if Self.booleanFields.contains(field) {
             guard flag != nil else { return "must be true or false" }
@@ -163,6 +177,7 @@ public struct SettingsPatch: Decodable, Sendable {
         case "codec": codec = value
         case "compression_level": compressionLevel = number
         case "webhook_url": webhookURL = .some(value.isEmpty ? nil : value)
+        case "heartbeat_url": heartbeatURL = .some(value.isEmpty ? nil : value)
         case "restore_lock_timeout_seconds": restoreLockTimeoutSeconds = number
         case "max_import_bytes": maxImportBytes = number.map { Int64($0) }
         default: return "is not a setting"
@@ -172,7 +187,7 @@ public struct SettingsPatch: Decodable, Sendable {
     }
 
     private static let booleanFields: Set = ["enabled", "retention.include_manual", "retention.per_scope"]
-    private static let textFields: Set = ["codec", "webhook_url"]
+    private static let textFields: Set = ["codec", "webhook_url", "heartbeat_url"]
 
     /// `settings` with this patch's fields replaced, not yet judged as a whole (see
     /// ``BackupSettings/validated()``); a codec that is neither gzip nor zstd is refused here.
@@ -188,6 +203,8 @@ public struct SettingsPatch: Decodable, Sendable {
         if let intervalHours { settings.intervalHours = intervalHours }
         if let compressionLevel { settings.compressionLevel = compressionLevel }
         if let webhookURL { settings.webhookURL = webhookURL }
+        if let heartbeatURL { settings.heartbeatURL = heartbeatURL }
+        if let alerts { settings.alerts = try alerts.applied(to: settings.alerts) }
         if let restoreLockTimeoutSeconds { settings.restoreLockTimeoutSeconds = restoreLockTimeoutSeconds }
         if let maxImportBytes { settings.maxImportBytes = maxImportBytes }
         if let offsite { settings.offsite = try offsite.applied(to: settings.offsite) }

@@ -54,6 +54,8 @@ public struct DataDirectory: Sendable, Equatable {
     public var apiToken: URL { root.appendingPathComponent("api-token") }
     /// The off-site secret access key (mode 0600; see ``OffsiteSecret``).
     public var offsiteSecret: URL { root.appendingPathComponent("offsite-secret") }
+    /// The Telegram bot token of the alerts (mode 0600; see ``TelegramToken``).
+    public var telegramToken: URL { root.appendingPathComponent("telegram-token") }
     /// The age identity bundles are encrypted to (mode 0600; see ``BackupKey``).
     public var backupKey: URL { root.appendingPathComponent("backup-key") }
 

@@ -196,8 +196,9 @@ extension BackupService {
     }
 
     /// Prepares and runs a backup in one call (the CLI's path; `scope` nil: `default_scope`), then makes its off-site copy
-    /// when off-site copies are on (so a cron job is enough). When the backup fails (not when it
-    /// is cancelled or busy), `alerts` hears about it and the call waits for the delivery. A
+    /// when off-site copies are on (so a cron job is enough). When the backup ends (not when it
+    /// is cancelled or busy), `alerts` hears about it (failed or succeeded: the heartbeat) and the
+    /// call waits for the delivery. A
     /// failed upload does not fail the backup: the returned record says `failed` with the error
     /// (and `alerts` hears of it); it is retried later.
     @discardableResult
@@ -216,6 +217,10 @@ extension BackupService {
             }
             throw error
         }
-        return await uploadIfPending(info, alerts: alerts, progress: progress)
+        // The heartbeat (and the success message) while the upload runs; waited for before the end.
+        let succeeded = alerts?.backupSucceeded(info)
+        let uploaded = await uploadIfPending(info, alerts: alerts, progress: progress)
+        _ = await succeeded?.value
+        return uploaded
     }
 }

@@ -67,7 +67,7 @@ public actor JobRunner {
     private let drainTimeout: Duration
 
     /// - Parameters:
-    ///   - alerts: told about every failed backup job.
+    ///   - alerts: told about every backup job that ends (succeeded or failed, not cancelled).
     ///   - drainTimeout: how long a restore's maintenance waits for running requests.
     public init(service: BackupService, alerts: AlertNotifier? = nil, drainTimeout: Duration = .seconds(10)) {
         self.service = service
@@ -340,11 +340,18 @@ public actor JobRunner {
             }
             continuation.finish()
             await forwarder.value
-            if kind == .backup, case .failure(let error) = outcome, error != .cancelled, let alerts = self.alerts {
-                // The alert reads the catalog: off the actor too.
+            if kind == .backup, let alerts = self.alerts {
+                let outcome = outcome
+                // The alerts (webhook, heartbeat, chat) read the catalog: off the actor too; a
+                // cancelled backup tells nobody.
                 await BlockingWork.run {
                     let info = try? service.catalog.record(id: backupID).info
-                    alerts.backupFailed(info, message: error.message)
+                    switch outcome {
+                    case .success: if let info { alerts.backupSucceeded(info) }
+                    case .failure(let error) where error != .cancelled:
+                        alerts.backupFailed(info, message: error.message)
+                    case .failure: break
+                    }
                 }
             }
             self.didFinish(outcome)

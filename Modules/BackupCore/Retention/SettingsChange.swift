@@ -33,14 +33,14 @@ extension SettingsChange {
 
 extension BackupService {
     /// What saving `settings` would do now: the settings as they would be stored and the
-    /// backups retention would delete at once under them (`secretChange` is judged, not stored).
+    /// backups retention would delete at once under them (`secretChange` and `tokenChange` are judged, not stored).
     ///
     /// A preview only: it validates and reads, takes no lock and writes nothing. A job that ends
     /// between the preview and the save can change the answer (its own prune runs first).
     public func previewSettings(
-        _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil
+        _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil, tokenChange: StoredSecret.Change? = nil
     ) throws(BackupError) -> SettingsChange {
-        let settings = try judged(settings, secretChange: secretChange)
+        let settings = try judged(settings, secretChange: secretChange, tokenChange: tokenChange)
         let records = try catalog.allRecords().filter { $0.store == localStore.name }
         let plan = try localRetentionPlan(
             records, policy: settings.retention, offsiteEnabled: settings.offsite.enabled)

@@ -30,17 +30,19 @@ extension BackupService {
         return stats
     }
 
-    /// Validates and stores settings (and `secretChange`, the off-site secret's, in its own file),
+    /// Validates and stores settings (and `secretChange`, the off-site secret's, and `tokenChange`,
+    /// the Telegram bot token's, each in its own file),
     /// then applies retention if no job holds the lock (a
     /// running job applies it when it ends). The answer names what retention deleted; call
     /// ``previewSettings(_:)`` first to ask before anything is deleted. A retention failure
     /// does not undo the saved settings: it is logged and shown in the stats.
     @discardableResult
     public func saveSettings(
-        _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil
+        _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil, tokenChange: StoredSecret.Change? = nil
     ) throws(BackupError) -> SettingsChange {
-        let settings = try judged(settings, secretChange: secretChange)
+        let settings = try judged(settings, secretChange: secretChange, tokenChange: tokenChange)
         if let secretChange { try OffsiteSecret(dataDirectory: dataDirectory).apply(secretChange) }
+        if let tokenChange { try telegramToken.apply(tokenChange) }
         let saved = try catalog.saveSettings(settings, now: now())
         var deleted: [BackupInfo] = []
         if let lease = try? acquireJobLock() {

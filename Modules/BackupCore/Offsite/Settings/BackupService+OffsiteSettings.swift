@@ -9,9 +9,11 @@ extension BackupService {
 
     /// `settings` with the off-site credentials' state filled in: whether a secret is set (stored,
     /// or from the environment) and whether the environment overrides the stored ones. With
-    /// `change`, the state as it will be once that change of the secret is applied.
+    /// `change`, the state as it will be once that change of the secret is applied; the same for
+    /// the Telegram bot token and `tokenChange`.
     public func withCredentialState(
-        _ settings: BackupSettings, secretChange change: OffsiteSecret.Change? = nil
+        _ settings: BackupSettings, secretChange change: OffsiteSecret.Change? = nil,
+        tokenChange: StoredSecret.Change? = nil
     ) -> BackupSettings {
         var settings = settings
         let environment = offsiteEnvironment
@@ -25,6 +27,7 @@ extension BackupService {
         settings.offsite.credentialsFromEnvironment = environment.isSet
         settings.offsite.accessKeyIDFromEnvironment = environment.accessKeyID != nil
         settings.encryption = withKeyState(settings.encryption)
+        settings.alerts = withTokenState(settings.alerts, tokenChange: tokenChange)
         return settings
     }
 
@@ -32,10 +35,10 @@ extension BackupService {
     /// secret's own and, when the list of directories changes, what the file system says of
     /// them) as ``BackupError/invalidInput(fields:)``.
     func judged(
-        _ settings: BackupSettings, secretChange change: OffsiteSecret.Change?
+        _ settings: BackupSettings, secretChange change: OffsiteSecret.Change?, tokenChange: StoredSecret.Change? = nil
     ) throws(BackupError) -> BackupSettings {
-        let settings = withCredentialState(settings, secretChange: change)
-        var problems = settings.problems
+        let settings = withCredentialState(settings, secretChange: change, tokenChange: tokenChange)
+        var problems = settings.problems.merging(Self.tokenProblems(tokenChange)) { own, _ in own }
         if case .set(let secret) = change, let problem = OffsiteSecret.problem(with: secret) {
             problems["offsite.secret_access_key"] = problem
         }

@@ -1,45 +1,28 @@
 import Foundation
 
-/// The off-site secret access key: write-only, kept in `DATA_DIR/offsite-secret` (mode 0600,
-/// written atomically like the API token), never in the catalog, a response, a log or an error.
+/// The off-site secret access key: write-only, kept in `DATA_DIR/offsite-secret` (a
+/// ``StoredSecret``), never in the catalog, a response, a log or an error.
 public struct OffsiteSecret: Sendable {
     /// A change of the stored secret, from a settings change.
-    public enum Change: Sendable, Equatable {
-        /// Store this secret (``problem(with:)`` judges it first).
-        case set(SecretText)
-        /// Remove the stored secret (an empty value was sent).
-        case remove
-    }
+    public typealias Change = StoredSecret.Change
 
     /// The longest secret accepted, in bytes.
     public static let maximumBytes = 1024
 
-    let file: URL
+    let stored: StoredSecret
 
     public init(dataDirectory: DataDirectory) {
-        file = dataDirectory.offsiteSecret
+        stored = StoredSecret(file: dataDirectory.offsiteSecret)
     }
 
     /// Whether a secret is stored (the file exists; it is read only when used).
-    public var isStored: Bool { FileOps.exists(file) }
+    public var isStored: Bool { stored.isStored }
 
     /// The stored secret, or nil when none is; a file others may read is refused.
-    func read() throws(BackupError) -> SecretText? {
-        guard isStored else { return nil }
-        return SecretText(try SecretFile.read(file, minimumLength: 1))
-    }
+    func read() throws(BackupError) -> SecretText? { try stored.read() }
 
     /// Applies `change`: writes the secret atomically with mode 0600, or removes the file.
-    func apply(_ change: Change) throws(BackupError) {
-        switch change {
-        case .set(let secret):
-            try FileManager.default.createDirectoryIfNeeded(file.deletingLastPathComponent())
-            try SecretFile.write(secret.revealed, to: file)
-        case .remove:
-            try FileOps.remove(file)
-        }
-        try FileOps.fsyncDirectory(file.deletingLastPathComponent())
-    }
+    func apply(_ change: Change) throws(BackupError) { try stored.apply(change) }
 
     /// Why `secret` cannot be a secret access key (the reason never repeats it).
     public static func problem(with secret: SecretText) -> String? {
@@ -68,15 +51,4 @@ public struct OffsiteEnvironment: Sendable, Equatable {
 
     /// Whether either variable is set.
     public var isSet: Bool { accessKeyID != nil || secretAccessKey != nil }
-}
-
-extension FileManager {
-    fileprivate func createDirectoryIfNeeded(_ directory: URL) throws(BackupError) {
-        do {
-            try createDirectory(
-                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .io(path: directory.path, reason: "cannot create directory: \(error.localizedDescription)")
-        }
-    }
 }

@@ -124,6 +124,6 @@ extension SettingsPatch {
     }
 
     /// The change of the off-site secret this patch carries (`offsite.secret_access_key`), to
-    /// pass to ``BackupService/saveSettings(_:secretChange:)``; nil leaves it as it is.
+    /// pass to ``BackupService/saveSettings(_:secretChange:tokenChange:)``; nil leaves it as it is.
     public var secretChange: OffsiteSecret.Change? { offsite?.secret }
 }
