@@ -73,6 +73,7 @@ struct JSONLogLiveTests {
         let environmentSecret = "EnvironmentSecret/JSONlogs0123456789abcdefgh"
         let secret = "PutSecret/JSONlogs9876543210zyxwvutsrqponm"
         let token = "json-log-token-\(UUID().uuidString)"
+        let botToken = "123456789:AAJSONlogs-\(UUID().uuidString)"
         let server = try LiveServer(
             dataDirectory: directory.path, token: token,
             extraArguments: ["--log-format", "json", "--log-level", "trace"],
@@ -84,7 +85,9 @@ struct JSONLogLiveTests {
             """
             {"encryption": {"enabled": true},
              "offsite": {"enabled": true, "endpoint": "http://127.0.0.1:9", "bucket": "team-backups",
-             "path_style": true, "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "\(secret)"}}
+             "path_style": true, "access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": "\(secret)"},
+             "alerts": {"telegram_bot_token": "\(botToken)", "telegram_chat_id": "-100123",
+             "telegram_api_base": "http://127.0.0.1:9", "on_success": true}}
             """)
         #expect(status == 200, "\(saved)")
         let info = try await server.backupAndWait()
@@ -95,7 +98,9 @@ struct JSONLogLiveTests {
             if shown.offsite.status == .failed { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let (log, leaks) = requests.stop(searchingFor: [token, secret, environmentSecret, identity, passphrase])
+        let (log, leaks) = requests.stop(searchingFor: [
+            token, secret, environmentSecret, identity, passphrase, botToken,
+        ])
         #expect(leaks.isEmpty, "\(leaks)")
         let (objects, others) = LogLines.parse(log)
         #expect(others.isEmpty, "\(others)")

@@ -70,6 +70,24 @@ struct DoctorCLITests {
             json.stdout.contains(#""healthy" : false"#) || json.stdout.contains(#""healthy":false"#), "\(json.stdout)")
     }
 
+    @Test("a Telegram bot token file others may read: FAIL telegram-token naming it, exit 1, the token never printed")
+    func worldReadableBotToken() throws {
+        let directory = try healthyDirectory("doctor-bot-token")
+        let botToken = "123456789:AAdoctor-\(UUID().uuidString)"
+        let set = try backup.run(
+            ["settings", "set", "alerts.telegram_bot_token=-", "--data-dir", directory.path],
+            environment: Self.environment, input: botToken + "\n")
+        #expect(set.status == 0, "\(set.stderr)")
+        let file = directory.dataDirectory.telegramToken.path
+        #expect(try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment).status == 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let result = try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(
+            result.stdout.contains("FAIL telegram-token: \(file) is readable by group or others"), "\(result.stdout)")
+        #expect(!(result.stdout + result.stderr).contains(botToken))
+    }
+
     @Test("off-site copies on with a target nothing answers at: FAIL offsite, exit 1; a 0755 data directory only warns")
     func deadOffsiteTarget() throws {
         let directory = try healthyDirectory("doctor-offsite")

@@ -51,12 +51,12 @@ extension HealthChecks {
         return .ok("free-space", compared)
     }
 
-    /// The secret files: the API token, the off-site secret, the age identity and a passphrase
-    /// file must be readable by their owner alone.
+    /// The secret files: the API token, the off-site secret, the Telegram bot token, the age
+    /// identity and a passphrase file must be readable by their owner alone.
     func secretFiles(passphraseFile: String?) -> [HealthCheck] {
         var files: [(name: String, path: String)] = [
             ("api-token", dataDirectory.apiToken.path), ("offsite-secret", dataDirectory.offsiteSecret.path),
-            ("backup-key", dataDirectory.backupKey.path),
+            ("telegram-token", dataDirectory.telegramToken.path), ("backup-key", dataDirectory.backupKey.path),
         ]
         if let passphraseFile { files.append(("passphrase-file", passphraseFile)) }
         return files.map { file in
