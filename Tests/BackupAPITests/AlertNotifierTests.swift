@@ -51,6 +51,7 @@ struct AlertNotifierTests {
     func channelsByEvent() async throws {
         let receiver = try AlertsLiveTests.Receiver()
         defer { receiver.stop() }
+        try await receiver.ready()
         let (directory, service) = try Self.configured("notifier-events", receiver: receiver)
         _ = directory
         let notifier = AlertNotifier(
@@ -94,6 +95,7 @@ struct AlertNotifierTests {
         }
         let receiver = try AlertsLiveTests.Receiver()
         defer { receiver.stop() }
+        try await receiver.ready()
         let (directory, service) = try Self.configured("notifier-redact", receiver: receiver, onSuccess: true)
         _ = directory
         let log = LogLines()
@@ -107,6 +109,8 @@ struct AlertNotifierTests {
         #expect(lines.contains("telegram failed") && lines.contains("<token>"), "\(lines)")
         #expect(lines.contains("telegram alert not delivered after 2 attempts"), "\(lines)")
         #expect(!lines.contains(AlertsLiveTests.botToken) && !lines.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"))
-        #expect(receiver.all().map(\.path) == ["/hb/check"], "the heartbeat has its own transport")
+        // (A receiver slow past the client's read timeout on a loaded machine may see a retry.)
+        let pings = receiver.all().map(\.path)
+        #expect(!pings.isEmpty && pings.allSatisfy { $0 == "/hb/check" }, "the heartbeat has its own transport")
     }
 }

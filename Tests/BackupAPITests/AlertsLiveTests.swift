@@ -50,6 +50,13 @@ struct AlertsLiveTests {
 
         var base: String { "http://127.0.0.1:\(port)" }
 
+        /// Waits until the receiver accepts connections: its server starts in a task of its own,
+        /// and a busy machine may not have bound the port by the first delivery.
+        func ready() async throws {
+            let listening = await eventually { acceptsConnections(port: port) }
+            try #require(listening, "the receiver on port \(port) never accepted a connection")
+        }
+
         func stop() { task.cancel() }
 
         /// Every request received so far.
@@ -86,6 +93,7 @@ struct AlertsLiveTests {
     func serverPingsAndMessages() async throws {
         let receiver = try Receiver()
         defer { receiver.stop() }
+        try await receiver.ready()
         let directory = TemporaryDirectory("live-alerts")
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
         let server = try LiveServer(
@@ -153,6 +161,7 @@ struct AlertsLiveTests {
     func cliPingsAndMessages() async throws {
         let receiver = try Receiver()
         defer { receiver.stop() }
+        try await receiver.ready()
         let backup = try ChildProcess(product: "backup")
         let directory = TemporaryDirectory("cli-alerts")
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)

@@ -9,16 +9,16 @@ struct AlertSettingsCLITests {
     static let token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 
     @Test("a bad token, chat id or language exits 2 naming each field, never repeating the token; nothing is stored")
-    func usageErrors() throws {
+    func usageErrors() async throws {
         let directory = TemporaryDirectory("cli-alerts-usage")
-        let bad = try backup.run(
+        let bad = try await backup.runOffPool(
             [
                 "settings", "set", "alerts.telegram_bot_token=-", "alerts.telegram_chat_id=general chat",
                 "alerts.language=de", "heartbeat_url=ftp://example.com", "--data-dir", directory.path,
             ], environment: [TelegramToken.environmentVariable: ""], input: "x \(Self.token)\n")
         #expect(bad.status == 2, "\(bad.stderr)")
         #expect(bad.stderr.contains("alerts.language: must be en or ru"), "\(bad.stderr)")
-        let fields = try backup.run(
+        let fields = try await backup.runOffPool(
             [
                 "settings", "set", "alerts.telegram_bot_token=-", "alerts.telegram_chat_id=general chat",
                 "heartbeat_url=ftp://example.com", "--data-dir", directory.path,
@@ -34,16 +34,16 @@ struct AlertSettingsCLITests {
     }
 
     @Test("BACKUP_TELEGRAM_BOT_TOKEN counts as a set token in settings show, without being printed")
-    func tokenFromEnvironment() throws {
+    func tokenFromEnvironment() async throws {
         let directory = TemporaryDirectory("cli-alerts-env")
-        let set = try backup.run(
+        let set = try await backup.runOffPool(
             ["settings", "set", "alerts.telegram_chat_id=42", "--data-dir", directory.path],
             environment: [TelegramToken.environmentVariable: ""])
         #expect(set.status == 0, "\(set.stderr)")
-        let without = try backup.run(
+        let without = try await backup.runOffPool(
             ["settings", "show", "--json", "--data-dir", directory.path],
             environment: [TelegramToken.environmentVariable: ""])
-        let shown = try backup.run(
+        let shown = try await backup.runOffPool(
             ["settings", "show", "--json", "--data-dir", directory.path],
             environment: [TelegramToken.environmentVariable: Self.token])
         let before = try JSONDecoder.backupManager().decode(BackupSettings.self, from: Data(without.stdout.utf8))

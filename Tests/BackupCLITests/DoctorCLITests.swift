@@ -9,10 +9,11 @@ struct DoctorCLITests {
     static let environment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "BACKUP_LOG_FORMAT": ""]
 
     /// A data directory as a server leaves it: mode 0700, a backup made, an API token 0600.
-    func healthyDirectory(_ label: String) throws -> TemporaryDirectory {
+    func healthyDirectory(_ label: String) async throws -> TemporaryDirectory {
         let directory = TemporaryDirectory(label)
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
-        let created = try backup.run(["create", "--data-dir", directory.path], environment: Self.environment)
+        let created = try await backup.runOffPool(
+            ["create", "--data-dir", directory.path], environment: Self.environment)
         #expect(created.status == 0, "\(created.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         try Data("doctor-token-0123456789abcdef\n".utf8).write(to: directory.dataDirectory.apiToken)
@@ -31,10 +32,11 @@ struct DoctorCLITests {
     }
 
     @Test("a healthy data directory: every line OK, exit 0, and nothing in the directory changed")
-    func healthy() throws {
-        let directory = try healthyDirectory("doctor-healthy")
+    func healthy() async throws {
+        let directory = try await healthyDirectory("doctor-healthy")
         let before = try snapshot(directory)
-        let result = try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment)
+        let result = try await backup.runOffPool(
+            ["doctor", "--data-dir", directory.path], environment: Self.environment)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         for name in ["data-directory", "free-space", "database", "api-token", "catalog", "offsite", "last-success"] {
@@ -44,7 +46,8 @@ struct DoctorCLITests {
         #expect(result.stdout.contains("journal_mode=wal"))
         #expect(try snapshot(directory) == before, "doctor changed the data directory")
 
-        let json = try backup.run(["doctor", "--json", "--data-dir", directory.path], environment: Self.environment)
+        let json = try await backup.runOffPool(
+            ["doctor", "--json", "--data-dir", directory.path], environment: Self.environment)
         #expect(json.status == 0)
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
@@ -54,34 +57,39 @@ struct DoctorCLITests {
     }
 
     @Test("an api-token others may read: FAIL naming the file, the chmod fix, exit 1 (--json: healthy false)")
-    func worldReadableToken() throws {
-        let directory = try healthyDirectory("doctor-token")
+    func worldReadableToken() async throws {
+        let directory = try await healthyDirectory("doctor-token")
         let token = directory.dataDirectory.apiToken.path
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: token)
-        let result = try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment)
+        let result = try await backup.runOffPool(
+            ["doctor", "--data-dir", directory.path], environment: Self.environment)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(
             result.stdout.contains("FAIL api-token: \(token) is readable by group or others (mode 0644)"),
             "\(result.stdout)")
         #expect(result.stdout.contains("fix: chmod 600 \(token)"))
-        let json = try backup.run(["doctor", "--json", "--data-dir", directory.path], environment: Self.environment)
+        let json = try await backup.runOffPool(
+            ["doctor", "--json", "--data-dir", directory.path], environment: Self.environment)
         #expect(json.status == 1)
         #expect(
             json.stdout.contains(#""healthy" : false"#) || json.stdout.contains(#""healthy":false"#), "\(json.stdout)")
     }
 
     @Test("a Telegram bot token file others may read: FAIL telegram-token naming it, exit 1, the token never printed")
-    func worldReadableBotToken() throws {
-        let directory = try healthyDirectory("doctor-bot-token")
+    func worldReadableBotToken() async throws {
+        let directory = try await healthyDirectory("doctor-bot-token")
         let botToken = "123456789:AAdoctor-\(UUID().uuidString)"
-        let set = try backup.run(
+        let set = try await backup.runOffPool(
             ["settings", "set", "alerts.telegram_bot_token=-", "--data-dir", directory.path],
             environment: Self.environment, input: botToken + "\n")
         #expect(set.status == 0, "\(set.stderr)")
         let file = directory.dataDirectory.telegramToken.path
-        #expect(try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment).status == 0)
+        #expect(
+            try await backup.runOffPool(["doctor", "--data-dir", directory.path], environment: Self.environment).status
+                == 0)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
-        let result = try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment)
+        let result = try await backup.runOffPool(
+            ["doctor", "--data-dir", directory.path], environment: Self.environment)
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(
             result.stdout.contains("FAIL telegram-token: \(file) is readable by group or others"), "\(result.stdout)")
@@ -89,9 +97,9 @@ struct DoctorCLITests {
     }
 
     @Test("off-site copies on with a target nothing answers at: FAIL offsite, exit 1; a 0755 data directory only warns")
-    func deadOffsiteTarget() throws {
-        let directory = try healthyDirectory("doctor-offsite")
-        let set = try backup.run(
+    func deadOffsiteTarget() async throws {
+        let directory = try await healthyDirectory("doctor-offsite")
+        let set = try await backup.runOffPool(
             [
                 "settings", "set", "offsite.enabled=true", "offsite.endpoint=http://127.0.0.1:9",
                 "offsite.bucket=team-backups", "offsite.path_style=true", "offsite.access_key_id=AKIAIOSFODNN7EXAMPLE",
@@ -99,7 +107,8 @@ struct DoctorCLITests {
             ], environment: Self.environment, input: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
         #expect(set.status == 0, "\(set.stderr)")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
-        let result = try backup.run(["doctor", "--data-dir", directory.path], environment: Self.environment)
+        let result = try await backup.runOffPool(
+            ["doctor", "--data-dir", directory.path], environment: Self.environment)
         #expect(result.status == 1)
         #expect(result.stdout.contains("FAIL offsite: "), "\(result.stdout)")
         #expect(result.stdout.contains("WARN data-directory: "), "\(result.stdout)")
@@ -116,7 +125,7 @@ struct DoctorCLITests {
         let directory = TemporaryDirectory("doctor-postgres")
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
         let url = server.urlText(withPassword: false)
-        let healthy = try backup.run(
+        let healthy = try await backup.runOffPool(
             ["doctor", "--data-dir", directory.path, "--database", url],
             environment: Self.environment.merging(["PGPASSWORD": server.password]) { $1 })
         #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
@@ -124,7 +133,7 @@ struct DoctorCLITests {
         #expect(healthy.stdout.contains(", pg_dump "))
 
         let wrong = "wrong-\(UUID().uuidString)"
-        let refused = try backup.run(
+        let refused = try await backup.runOffPool(
             ["doctor", "--data-dir", directory.path, "--database", url],
             environment: Self.environment.merging(["PGPASSWORD": wrong]) { $1 })
         #expect(refused.status == 1)
@@ -135,10 +144,10 @@ struct DoctorCLITests {
     }
 
     @Test("a data directory that does not exist: a clear error, exit 1, and nothing created")
-    func missingDirectory() throws {
+    func missingDirectory() async throws {
         let parent = TemporaryDirectory("doctor-missing")
         let missing = parent.path + "/nowhere"
-        let result = try backup.run(["doctor", "--data-dir", missing], environment: Self.environment)
+        let result = try await backup.runOffPool(["doctor", "--data-dir", missing], environment: Self.environment)
         #expect(result.status == 1)
         #expect(result.stderr.contains("there is no data directory at \(missing)"), "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: missing))

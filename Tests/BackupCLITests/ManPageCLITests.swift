@@ -42,19 +42,19 @@ struct ManPageCLITests {
         var command: Command
     }
 
-    static func dump(_ product: String) throws -> Command {
-        let result = try ChildProcess(product: product).run(["--experimental-dump-help"])
+    static func dump(_ product: String) async throws -> Command {
+        let result = try await ChildProcess(product: product).runOffPool(["--experimental-dump-help"])
         #expect(result.status == 0, "\(result.stderr)")
         return try JSONDecoder().decode(Dump.self, from: Data(result.stdout.utf8)).command
     }
 
     @Test("docs/man/backup.1 and backup-api.1 name every subcommand and every option the binaries list")
-    func manPagesAreCurrent() throws {
+    func manPagesAreCurrent() async throws {
         for product in ["backup", "backup-api"] {
             let page = try String(
                 contentsOf: Self.repository.appendingPathComponent("docs/man/\(product).1"), encoding: .utf8)
             #expect(page.contains(".Dt \(product.uppercased()) 1"), "\(product).1 is a section 1 page")
-            let commands = try Self.dump(product).all()
+            let commands = try await Self.dump(product).all()
             if product == "backup" {
                 #expect(commands.contains { $0.path == ["backup", "doctor"] })
                 #expect(commands.contains { $0.path == ["backup", "remote", "push"] })
@@ -73,11 +73,11 @@ struct ManPageCLITests {
     }
 
     @Test("the completion scripts name every subcommand; bash's parses and registers a completion for backup")
-    func completionScripts() throws {
+    func completionScripts() async throws {
         let backup = try ChildProcess(product: "backup")
-        let commands = try Self.dump("backup").all().dropFirst()
+        let commands = try await Self.dump("backup").all().dropFirst()
         for shell in ["bash", "zsh", "fish"] {
-            let script = try backup.run(["--generate-completion-script", shell])
+            let script = try await backup.runOffPool(["--generate-completion-script", shell])
             #expect(script.status == 0)
             for (path, command) in commands {
                 #expect(script.stdout.contains(command.commandName), "\(shell) lacks \(path.joined(separator: " "))")
@@ -85,15 +85,15 @@ struct ManPageCLITests {
         }
         let directory = TemporaryDirectory("completion")
         let file = directory.url.appendingPathComponent("backup.bash")
-        try backup.run(["--generate-completion-script", "bash"]).stdout.write(
+        try await backup.runOffPool(["--generate-completion-script", "bash"]).stdout.write(
             to: file, atomically: true, encoding: .utf8)
-        let bash = try ChildProcess(executablePath: "/bin/bash").run([
+        let bash = try await ChildProcess(executablePath: "/bin/bash").runOffPool([
             "-c", "source \(file.path) && complete -p backup",
         ])
         #expect(bash.status == 0, "\(bash.stderr)")
         #expect(bash.stdout.contains("backup"), "\(bash.stdout)")
         // Completing `backup rem` offers `remote`, as a shell would on Tab.
-        let completed = try ChildProcess(executablePath: "/bin/bash").run([
+        let completed = try await ChildProcess(executablePath: "/bin/bash").runOffPool([
             "-c",
             """
             source \(file.path)

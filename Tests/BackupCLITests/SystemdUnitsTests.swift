@@ -68,12 +68,12 @@ struct SystemdUnitsTests {
     }
 
     @Test("every option of an ExecStart line is one the real binary lists in its help")
-    func execStartOptions() throws {
+    func execStartOptions() async throws {
         for (unit, product, helpArguments) in [
             ("backup-api.service", "backup-api", ["--help"]), ("backup.service", "backup", ["create", "--help"]),
         ] {
             let exec = try #require(try Self.parse(unit)["Service"]?["ExecStart"]?.first)
-            let help = try ChildProcess(product: product).run(helpArguments)
+            let help = try await ChildProcess(product: product).runOffPool(helpArguments)
             #expect(help.status == 0)
             for option in exec.split(separator: " ").filter({ $0.hasPrefix("--") }) {
                 #expect(help.stdout.contains(String(option)), "\(unit): \(option) is not an option of \(product)")
@@ -86,7 +86,7 @@ struct SystemdUnitsTests {
         .enabled(
             if: SystemdUnitsTests.systemdAnalyze != nil,
             "systemd-analyze is not installed (Debian's systemd package; make setup installs it)"))
-    func analyzeVerify() throws {
+    func analyzeVerify() async throws {
         let analyze = try #require(Self.systemdAnalyze)
         let directory = TemporaryDirectory("systemd-units")
         let manual = directory.url.appendingPathComponent("man/man1")
@@ -106,7 +106,7 @@ struct SystemdUnitsTests {
         }
         // Documentation=man:backup(1) is checked with man(1) when it is installed (man-db).
         let man = FileManager.default.isExecutableFile(atPath: "/usr/bin/man")
-        let result = try ChildProcess(executablePath: analyze.path).run(
+        let result = try await ChildProcess(executablePath: analyze.path).runOffPool(
             ["verify"] + (man ? [] : ["--man=no"]) + Self.units.map { directory.url.appendingPathComponent($0).path },
             environment: ["MANPATH": directory.url.appendingPathComponent("man").path])
         let output = result.stdout + result.stderr

@@ -44,7 +44,7 @@ struct CatalogWatcherTests {
 
     @Test(
         "a backup of another lock holder is a catalog event with its stored progress; its end clears it",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(3)))
     func foreignJobProgress() async throws {
         let directory = TemporaryDirectory("watcher-foreign")
         let service = try BackupService(dataDirectory: directory.dataDirectory)

@@ -189,17 +189,7 @@ public final class MotoServer {
     /// Polls until something accepts TCP connections on `port` or the process exits.
     static func waitForListener(port: Int, process: ChildProcess.Running) async throws {
         for _ in 0..<600 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-                }
-            }
-            close(fd)
+            let connected = acceptsConnections(port: port)
             if connected { return }
             guard process.process.isRunning else {
                 throw MissingTool(message: "port \(port) did not open: \(process.wait().stderr.suffix(2000))")
