@@ -1,9 +1,10 @@
-import BackupCore
 import Foundation
 import Hummingbird
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import BackupCore
 
 @Suite("Heartbeat pings and Telegram messages from the real server and CLI to a receiver on loopback", .serialized)
 struct AlertsLiveTests {
@@ -23,6 +24,7 @@ struct AlertsLiveTests {
             let hits = Mutex<[Hit]>([])
         }
 
+        private static let threads = BlockingThreads(count: 2, name: "alert-receiver")
         private let recorder = Recorder()
         let port: Int
         private let task: Task<Void, any Error>
@@ -45,7 +47,10 @@ struct AlertsLiveTests {
             router.get("hb/:check/fail") { request, _ in try await record(request) }
             router.post("tg/:bot/sendMessage") { request, _ in try await record(request) }
             let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-            task = Task { try await app.run() }
+            // On threads of its own: in a full make test the cooperative pool's two threads are
+            // queued with hundreds of tests, and a receiver served there did not even bind its
+            // port within a minute.
+            task = Task(executorPreference: Self.threads) { try await app.run() }
         }
 
         var base: String { "http://127.0.0.1:\(port)" }

@@ -149,7 +149,8 @@ public func eventually(timeout: TimeInterval = 60, _ condition: () throws -> Boo
         if try condition() { return true }
         try? await Task.sleep(for: .milliseconds(5))
     }
-    return false
+    // Once more: a starved pool may have woken this task only after the deadline.
+    return try condition()
 }
 
 /// Polls `condition` until it holds or `timeout` passes; for waiting on another process.
