@@ -4,11 +4,13 @@ SWIFT      ?= swift
 DATA_DIR   ?= data
 PORT       ?= 8080
 HOST       ?= 127.0.0.1
-# Debian packages the build, the tests and the tools need (prometheus: promtool checks the sample
-# alert rules; systemd: systemd-analyze verifies the sample units).
+# Debian packages the build, the tests and the tools need.
 APT_PACKAGES := libsqlite3-dev zlib1g-dev libzstd-dev zstd libssl-dev sqlite3 tar gzip coreutils time curl \
-                python3 python3-venv chromium chromium-driver fonts-dejavu-core age postgresql postgresql-client \
-                prometheus systemd
+                python3 python3-venv chromium chromium-driver fonts-dejavu-core age postgresql postgresql-client
+# Only the tests' (not `make run`'s): promtool (in Debian's prometheus) checks the sample alert
+# rules, systemd-analyze the sample units. Debian starts a Prometheus server on :9090 when it
+# installs the package on a host whose init runs services: setup stops and disables it again.
+TEST_PACKAGES := prometheus systemd
 # The tests' Python packages (browser tests, API fuzzing, the loopback S3 server and boto3 as the
 # independent reader of what the S3 client wrote, pyrage as the second age implementation for
 # passphrase interop, prometheus-client as the official reader of GET /metrics and PyYAML for the
@@ -30,7 +32,10 @@ setup:
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing </dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing </dev/null && \
+	  if echo "$$missing" | grep -qw prometheus; then \
+	    $(SUDO) systemctl disable --now prometheus >/dev/null 2>&1 || $(SUDO) service prometheus stop >/dev/null 2>&1 || true; \
+	  fi; \
 	else \
 	  echo "setup: system packages present"; \
 	fi
@@ -52,6 +57,7 @@ release: setup
 
 ## test: build and run every test: the Swift suites (the reliability suite's short variant last,
 ## alone), schemathesis against the live API, then the web page in headless Chromium
+test: APT_PACKAGES += $(TEST_PACKAGES)
 test: build venv
 	$(SWIFT) test --skip-build --skip ReliabilityTests 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 	$(SWIFT) test --skip-build --filter ReliabilityTests 2>&1 | tee -a .build/test.log; exit $${PIPESTATUS[0]}
