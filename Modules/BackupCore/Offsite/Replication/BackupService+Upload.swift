@@ -135,7 +135,7 @@ extension BackupService {
             throw error
         }
         do throws(BackupError) {
-            try await pruneRemoteHoldingLock(dryRun: false)
+            _ = try await pruneRemoteHoldingLock(dryRun: false)
         } catch {
             Self.offsiteLogger.error("off-site retention failed", metadata: ["error": "\(error.message)"])
         }
