@@ -1,8 +1,9 @@
-import BackupCore
 import Foundation
 import GRDB
 import TestSupport
 import Testing
+
+@testable import BackupCore
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -14,6 +15,9 @@ import Testing
 @Suite("backup-api off-site copies against a real S3 server (moto), as real processes", .serialized)
 struct OffsiteReplicationLiveTests {
     static let noEnvironment = MotoServer.noEnvironment
+    /// Threads of their own for a poll that must look promptly: in a full make test the
+    /// cooperative pool's two threads are queued behind hundreds of tests.
+    static let pollThreads = BlockingThreads(count: 1, name: "offsite-poll")
     let backup = try! ChildProcess(product: "backup")
 
     /// Points `directory` at `moto`'s bucket through the CLI (the secret from standard input).
@@ -131,14 +135,17 @@ struct OffsiteReplicationLiveTests {
 
         let create = try backup.start(
             ["create", "--json", "--data-dir", directory.path], environment: Self.noEnvironment)
-        var caught = false
-        for _ in 0..<20000 where create.process.isRunning {
-            if let uploads = try? await client.multipartUploads(prefix: "backups/"), !uploads.isEmpty {
-                create.signal(SIGKILL)
-                caught = true
-                break
+        // Killed as soon as the multipart upload shows, polled on threads of its own: a poll
+        // woken late by a busy pool let the upload complete before the kill.
+        let caught = await withTaskExecutorPreference(Self.pollThreads) {
+            for _ in 0..<20000 where create.process.isRunning {
+                if let uploads = try? await client.multipartUploads(prefix: "backups/"), !uploads.isEmpty {
+                    create.signal(SIGKILL)
+                    return true
+                }
+                try? await Task.sleep(for: .milliseconds(5))
             }
-            try await Task.sleep(for: .milliseconds(5))
+            return false
         }
         let killed = create.wait()
         try #require(caught, "the upload ended before it could be caught: \(killed.stderr)")
