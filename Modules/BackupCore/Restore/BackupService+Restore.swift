@@ -253,13 +253,15 @@ extension BackupService {
                     try await SQLiteSource(database: dataDirectory.database).restore(
                         from: prepared.workspace, timeout: timeout, writersWaited: &waited,
                         progress: progress
-                    ) { () async throws(BackupError) in
+                    ) { (schemaVersion: Int) async throws(BackupError) in
                         try await takeSafetyBackup()
                         // The directories go in under the same lock, right before the database.
                         try swap?.swap()
-                        try swap?.prepareCommit()
+                        try swap?.prepareCommit(databaseSchemaVersion: schemaVersion)
                     } afterReplacing: { [dataDirectory, swapping = swap != nil] in
                         // The commit point in force the moment the database commits (one rename).
+                        // A crash in between is told apart by the schema cookie the commit raised.
+                        RestorePause.reach("database-committed")
                         if swapping { DirectorySwap.placeCommit(in: dataDirectory) }
                     }
                 } catch {

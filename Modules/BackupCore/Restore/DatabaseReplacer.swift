@@ -243,6 +243,29 @@ final class DatabaseReplacer: Sendable {
         try? copyQueue.close()
     }
 
+    /// The live database's schema cookie (`PRAGMA schema_version`), read under the lock from
+    /// ``lock(timeout:)``: the replacement's commit writes this value plus one (SQLite's backup
+    /// API raises the destination's cookie so that every connection reloads its schema).
+    func schemaVersion() async throws(BackupError) -> Int {
+        do {
+            return try await liveQueue.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA schema_version") }
+                ?? 0
+        } catch {
+            throw Self.map(error, live: live)
+        }
+    }
+
+    /// The schema cookie of the database at `url` as it stands now (a crashed writer's journal
+    /// rolled back or its WAL read, as SQLite does on opening); nil when it cannot be read.
+    static func schemaVersion(of url: URL) -> Int? {
+        var config = Configuration()
+        config.label = "restore-recovery"
+        config.busyMode = .timeout(5)
+        guard let queue = try? DatabaseQueue(path: url.path, configuration: config) else { return nil }
+        defer { try? queue.close() }
+        return try? queue.read { try Int.fetchOne($0, sql: "PRAGMA schema_version") }
+    }
+
     /// Whether the database file's header says WAL (bytes 18 and 19 are 2); read without SQLite so
     /// that no lock is needed.
     static func isWAL(_ url: URL) -> Bool {

@@ -78,10 +78,19 @@ struct DirectorySwap: Sendable {
     /// Writes the commit record ahead of time (fsynced, not yet in force), so that the commit
     /// point can be put in force with a single rename (``placeCommit(in:)``) on the very thread
     /// that commits the database, right after that commit.
-    func prepareCommit() throws(BackupError) {
+    ///
+    /// The database's commit and that rename are two steps: a crash between them (the WAL's
+    /// fsync inside SQLite's commit makes it milliseconds, not microseconds) leaves the database
+    /// new and the record only staged. For a SQLite database the record carries its schema
+    /// cookie from before the commit, which the commit raises, so ``recover(in:)`` tells the two
+    /// cases apart. For PostgreSQL there is no such mark: a crash between `pg_restore`'s commit
+    /// and the rename rolls the directories back under a new database.
+    func prepareCommit(databaseSchemaVersion: Int? = nil) throws(BackupError) {
         var committed = journal
         committed.phase = .databaseReplaced
+        committed.databaseSchemaVersion = databaseSchemaVersion
         try dataDirectory.stageRestoreJournal(committed)
+        RestorePause.reach("commit-prepared")
     }
 
     /// Puts the commit record ``prepareCommit()`` wrote in force (one rename). A failure here is
@@ -129,13 +138,34 @@ struct DirectorySwap: Sendable {
 
     /// Finishes or rolls back a restore a dead process left in the journal; nil when there was none.
     static func recover(in dataDirectory: DataDirectory) throws(BackupError) -> RestoreJournal.Phase? {
-        guard let journal = try dataDirectory.readRestoreJournal() else { return nil }
+        guard var journal = try dataDirectory.readRestoreJournal() else { return nil }
+        if journal.phase == .swapping, let committed = committedButNotPlaced(journal, in: dataDirectory) {
+            // The database committed, the process died before the commit record's rename.
+            try dataDirectory.placeRestoreJournal()
+            journal = committed
+        }
+        dataDirectory.removeStagedRestoreJournal()
         if journal.phase == .databaseReplaced {
             try finish(journal, in: dataDirectory)
         } else {
             try rollBack(journal, in: dataDirectory)
         }
         return journal.phase
+    }
+
+    /// The commit record ``prepareCommit(databaseSchemaVersion:)`` staged for `journal`'s
+    /// restore, when the SQLite database it replaces has committed since: its schema cookie is
+    /// no longer the one recorded under the lock. An application that changes its schema between
+    /// the crash and this recovery would pass for a commit; nothing else changes the cookie.
+    private static func committedButNotPlaced(
+        _ journal: RestoreJournal, in dataDirectory: DataDirectory
+    ) -> RestoreJournal? {
+        guard let staged = dataDirectory.readStagedRestoreJournal(), staged.backupID == journal.backupID,
+            staged.phase == .databaseReplaced, let before = staged.databaseSchemaVersion,
+            case .sqlite(let database) = dataDirectory.location, FileOps.exists(database),
+            let now = DatabaseReplacer.schemaVersion(of: database)
+        else { return nil }
+        return now != before ? staged : nil
     }
 
     private mutating func advance(to phase: RestoreJournal.Phase) throws(BackupError) {

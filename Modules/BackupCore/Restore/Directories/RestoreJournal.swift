@@ -33,12 +33,19 @@ struct RestoreJournal: Codable, Equatable, Sendable {
     var phase: Phase
     var keepOld: Bool
     var directories: [Directory]
+    /// The live SQLite database's schema cookie (`PRAGMA schema_version`) read under the
+    /// restore's write lock, in the commit record that ``DirectorySwap/prepareCommit(databaseSchemaVersion:)``
+    /// stages; nil when no SQLite database is replaced. The replacement's commit raises the cookie
+    /// (SQLite's backup API writes the old value plus one), so a recovery that finds the commit
+    /// record staged but not yet in force can tell whether the database committed.
+    var databaseSchemaVersion: Int?
 
     enum CodingKeys: String, CodingKey {
         case backupID = "backup_id"
         case phase
         case keepOld = "keep_old"
         case directories
+        case databaseSchemaVersion = "database_schema_version"
     }
 }
 
@@ -84,6 +91,18 @@ extension DataDirectory {
     }
 
     private var stagedRestoreJournal: URL { root.appendingPathComponent(".restore-journal.json.new") }
+
+    /// The journal ``stageRestoreJournal(_:)`` wrote and ``placeRestoreJournal()`` has not yet put
+    /// in force, if any; nil too when it cannot be read (a crash while it was written).
+    func readStagedRestoreJournal() -> RestoreJournal? {
+        guard let data = try? Data(contentsOf: stagedRestoreJournal) else { return nil }
+        return try? JSONDecoder.backupManager().decode(RestoreJournal.self, from: data)
+    }
+
+    /// Removes a staged journal that will not be put in force.
+    func removeStagedRestoreJournal() {
+        FileOps.removeIfPresent(stagedRestoreJournal)
+    }
 
     /// Removes the journal durably: the restore it described is over.
     func removeRestoreJournal() throws(BackupError) {

@@ -14,24 +14,25 @@ extension SQLiteSource {
         progress: (RestoreStep) -> Void, underLock: () async throws(BackupError) -> Void
     ) async throws(BackupError) {
         try await restore(
-            from: workspace, timeout: timeout, writersWaited: &writersWaited, progress: progress, underLock: underLock,
-            afterReplacing: {})
+            from: workspace, timeout: timeout, writersWaited: &writersWaited, progress: progress,
+            underLock: { (_: Int) async throws(BackupError) in try await underLock() }, afterReplacing: {})
     }
 
     /// ``restore(from:timeout:writersWaited:progress:underLock:)``, running `afterReplacing`
     /// the moment the replacement has committed, on the thread that committed it (before the
     /// step returns, the connection closes and the check runs): a restore of directories puts
-    /// its commit point in force there.
+    /// its commit point in force there. `underLock` gets the live database's schema cookie
+    /// (``DatabaseReplacer/schemaVersion()``), which the commit raises.
     func restore(
         from workspace: SourceWorkspace, timeout: Duration, writersWaited: inout Duration?,
-        progress: (RestoreStep) -> Void, underLock: () async throws(BackupError) -> Void,
+        progress: (RestoreStep) -> Void, underLock: (_ schemaVersion: Int) async throws(BackupError) -> Void,
         afterReplacing: @escaping @Sendable () -> Void
     ) async throws(BackupError) {
         let replacer = try DatabaseReplacer.open(live: database, copy: workspace.database, timeout: timeout)
         do throws(BackupError) {
             progress(.waitingForLock)
             try await replacer.lock(timeout: timeout)
-            try await underLock()
+            try await underLock(try await replacer.schemaVersion())
             if Task.isCancelled { throw BackupError.cancelled }
             progress(.replacing)
             try await replacer.replace(timeout: timeout, afterCommit: afterReplacing)
