@@ -171,6 +171,32 @@ extension Catalog {
                 table.add(column: "alerts", .jsonText).notNull().defaults(to: "{}")
             }
         }
+        migrator.registerMigration("v15_repository") { db in
+            // The incremental repository's packs and where each chunk lies: a cache of the pack
+            // files' trailers (rows are inserted only once their pack is durable, and removed
+            // before it is deleted), so that a backup looks its chunks up without reading packs.
+            try db.create(table: "repository_pack") { table in
+                table.primaryKey("name", .text)
+                table.column("size_bytes", .integer).notNull()
+                table.column("created_at", .datetime).notNull()
+                // NULL: no off-site copy wanted or made yet; otherwise an OffsiteStatus.
+                table.column("offsite_status", .text)
+            }
+            try db.create(table: "repository_chunk") { table in
+                table.primaryKey("hash", .text)
+                table.column("pack", .text).notNull().indexed()
+                    .references("repository_pack", onDelete: .cascade)
+                table.column("offset", .integer).notNull()
+                table.column("length", .integer).notNull()
+                table.column("raw_length", .integer).notNull()
+            }
+            // What each backup is: a bundle (every backup so far) or an incremental backup in the
+            // repository, and the bytes it restores to (NULL until known).
+            try db.alter(table: "backup") { table in
+                table.add(column: "format", .text).notNull().defaults(to: "bundle")
+                table.add(column: "logical_bytes", .integer)
+            }
+        }
         return migrator
     }
 }
