@@ -116,7 +116,7 @@ BENCH_CLI_TIMEOUT  ?= 20
 BENCH_API_REQUESTS ?= 500
 BENCH_API_RATE     ?= 50
 BENCH_WORK         ?= bench-work
-BENCH_PACKAGES     := pigz zstd
+BENCH_PACKAGES     := pigz zstd restic
 BENCH_ARGS = --size-mb $(BENCH_SIZE_MB) --small-mb $(BENCH_SMALL_MB) --runs $(BENCH_RUNS) \
 	--writer-rate $(BENCH_WRITER_RATE) --cli-timeout $(BENCH_CLI_TIMEOUT) \
 	--api-requests $(BENCH_API_REQUESTS) --api-rate $(BENCH_API_RATE)

@@ -48,7 +48,9 @@ struct ExplicitNullTests {
         #expect(
             stats
                 == #"{"by_status":{},"by_type":{},"count":0,"history":[],"last_failure_at":null,"#
-                + #""last_retention_failure":null,"last_success_at":null,"next_auto_at":null,"scopes":{},"total_bytes":0}"#
+                + #""last_retention_failure":null,"last_success_at":null,"next_auto_at":null,"#
+                + #""repository":{"logical_bytes":0,"packs":0,"savings_ratio":null,"stored_bytes":0},"#
+                + #""scopes":{},"total_bytes":0}"#
         )
     }
 }

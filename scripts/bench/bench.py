@@ -21,15 +21,16 @@ import s_catalog
 import s_compress
 import s_encryption
 import s_files
+import s_incremental
 import s_offsite
 import s_postgres
 import s_server
 import s_writer
 from context import Context
 
-SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption", "files", "postgres"]
+SECTIONS = ["compress", "writer", "server", "catalog", "offsite", "encryption", "files", "postgres", "incremental"]
 # The sections that read the generated SQLite databases.
-SQLITE_SECTIONS = {"compress", "writer", "server", "catalog", "encryption"}
+SQLITE_SECTIONS = {"compress", "writer", "server", "catalog", "encryption", "incremental"}
 
 
 def main():
@@ -95,6 +96,9 @@ def main():
     if "postgres" in chosen:
         print("bench: PostgreSQL backup against pg_dump -Fc | gzip -1", flush=True)
         s_postgres.run(ctx)
+    if "incremental" in chosen:
+        print("bench: incremental backups against full bundles and restic", flush=True)
+        s_incremental.run(ctx, source)
     shutil.rmtree(ctx.path("run"), ignore_errors=True)
     finished = datetime.datetime.now(datetime.timezone.utc)
     command = args.command or " ".join(shlex.quote(part) for part in sys.argv)

@@ -178,6 +178,18 @@ better (throughput). "min / median" are over the runs; a single value was measur
   bytes plus two indexes: {ctx.facts.get('postgres_database', 'not measured')}; one untimed dump
   first warms the cache, who goes first alternates. {ctx.facts.get('postgres_pg_dump', '')}. Bundles:
   {ctx.facts.get('postgres_bundle', '–')}. Ours also fsyncs the bundle and writes the catalog.
+- *Incremental backups:* `scripts/bench/s_incremental.py`. A copy of the {database_mb:.0f} MB database
+  gets {ctx.facts.get('incremental_rounds', 10)} backups with a change of 1% of its rows before each
+  but the first: 0.5% of the rows appended and 0.5% updated in one contiguous id range at a random
+  offset (a column without an index), which is also about 1% of its pages, as applications that
+  append and touch recent rows change them. After each change, in turn: `backup create` into a
+  data directory with `format=incremental` (zstd level 1), the same into one with
+  `format=bundle` (full zstd level 1 bundles), and `restic backup` of the database file into a
+  local restic repository (restic always encrypts and compresses; {ctx.facts.get('restic', 'restic as Debian ships it')}).
+  Bytes stored are the files of the repository (packs, indexes, config) against the sum of the
+  bundles and the restic repository. Added per backup, MB: {', '.join(f'{b / 1e6:.1f}' for b in ctx.facts.get('incremental_added', []))}.
+  The informative line changes 1% of the rows uniformly at random instead: about a third of the
+  pages change, and nearly every 64 KiB chunk.
 - *Catalog:* {ctx.catalog_records:,} completed, pinned records, each with a (placeholder) bundle file.
 - *API latency:* `scripts/bench/s_catalog.py` sends GETs on one keep-alive connection at a fixed
   rate; latency runs from each request's scheduled time, so stalls are not hidden. "While backups

@@ -179,10 +179,24 @@ function row(item) {
     cell('backups.col.date', 'date', element('time', { datetime: item.created_at, 'data-value': '' }, formatDate(item.created_at))),
     cell('backups.col.type', 'type', t(`type.${item.type}`)),
     cell('backups.col.scope', 'scope', element('span', { 'data-scope': item.scope ?? 'database' }, scopeText(item))),
-    cell('backups.col.size', 'size', item.size_bytes == null ? t('backups.size.none') : value(formatBytes(item.size_bytes))),
+    cell('backups.col.size', 'size', sizeNode(item)),
     cell('backups.col.status', 'status', ...status),
     cell('backups.col.note', 'note', noteNode(item)),
     cell('backups.col.actions', 'actions', element('div', { class: 'buttons' }, ...actions)),
+  );
+}
+
+/**
+ * A bundle's size; for an incremental backup what it added to the repository against what it
+ * restores to ("added 12 MB of 2.1 GB").
+ */
+function sizeNode(item) {
+  if (item.size_bytes == null) return t('backups.size.none');
+  if (item.format !== 'incremental' || item.logical_bytes == null) return value(formatBytes(item.size_bytes));
+  return element(
+    'span',
+    { 'data-format': 'incremental' },
+    t('backups.size.added', { added: formatBytes(item.size_bytes), logical: formatBytes(item.logical_bytes) }),
   );
 }
 

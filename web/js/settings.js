@@ -50,6 +50,7 @@ function fill(settings) {
     if (field.type === 'checkbox') field.checked = number;
     else field.value = number;
   }
+  input('format').value = settings.format ?? 'bundle';
   input('codec').value = settings.codec;
   followCodec();
   input('compression_level').value = settings.compression_level;
@@ -91,6 +92,7 @@ function collect() {
     if (name.startsWith('retention.')) settings.retention[name.slice('retention.'.length)] = number;
     else settings[name] = number;
   }
+  settings.format = input('format').value;
   settings.codec = input('codec').value;
   settings.enabled = input('enabled').checked;
   settings.retention.include_manual = input('retention.include_manual').checked;

@@ -3,7 +3,7 @@
 // (inline SVG drawn here: no library, no inline style).
 import { api } from './api.js';
 import { $, element, say, value } from './dom.js';
-import { formatBytes, formatDate, language, plural, t } from './i18n.js';
+import { formatBytes, formatDate, formatPercent, language, plural, t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 // The chart's own coordinates; CSS scales it to the card's width.
@@ -42,6 +42,7 @@ export function render() {
   );
   $('#stat-last-success').replaceChildren(last.last_success_at ? value(formatDate(last.last_success_at)) : t('stats.never'));
   renderScopes(last.scopes ?? {});
+  renderRepository(last.repository);
   $('#stat-last-failure').replaceChildren(last.last_failure_at ? value(formatDate(last.last_failure_at)) : t('stats.never'));
   $('#stat-next-auto').replaceChildren(last.next_auto_at ? value(formatDate(last.next_auto_at)) : t('stats.auto_off'));
   // Retention that could not delete a backup after a job is shown until a later run succeeds.
@@ -68,6 +69,24 @@ function renderScopes(scopes) {
       const date = at ? formatDate(at) : t('stats.never');
       return element('div', { 'data-scope': scope }, t('stats.scope_last', { scope: t(`scope.${scope}`), date }));
     }),
+  );
+}
+
+/**
+ * The incremental repository, once it holds a completed backup: "1.2 GB stored for 21 GB of
+ * backups (94% saved)".
+ */
+function renderRepository(repository) {
+  const shown = repository?.savings_ratio != null;
+  $('#stat-repository-row').hidden = !shown;
+  $('#stat-repository').replaceChildren(
+    shown
+      ? t('stats.repository_value', {
+          stored: formatBytes(repository.stored_bytes),
+          logical: formatBytes(repository.logical_bytes),
+          saved: formatPercent(repository.savings_ratio * 100),
+        })
+      : '',
   );
 }
 

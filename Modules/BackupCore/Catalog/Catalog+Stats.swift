@@ -6,7 +6,7 @@ public struct BackupStats: Codable, Equatable, Sendable {
     public var count: Int
     public var countsByType: [String: Int]
     public var countsByStatus: [String: Int]
-    /// Bytes of all bundles on disk (completed backups).
+    /// Bytes on disk: the completed backups' local bundles and the incremental repository's packs.
     public var totalBytes: Int64
     @ExplicitNull public var lastSuccessAt: Date?
     @ExplicitNull public var lastFailureAt: Date?
@@ -20,6 +20,8 @@ public struct BackupStats: Codable, Equatable, Sendable {
     @ExplicitNull public var lastRetentionFailure: RetentionFailure? = nil
     /// The figures of each scope (`database`, `files`, `full`), every scope present.
     public var scopes: [String: ScopeStats] = [:]
+    /// The incremental repository's figures (zeros when it holds nothing).
+    public var repository = RepositoryStats()
 
     /// How many backups ``history`` holds at most.
     public static let historyLimit = 30
@@ -35,6 +37,36 @@ public struct BackupStats: Codable, Equatable, Sendable {
         case history
         case lastRetentionFailure = "last_retention_failure"
         case scopes
+        case repository
+    }
+}
+
+/// The incremental repository in ``BackupStats/repository``: what it stores against what its
+/// backups restore to.
+public struct RepositoryStats: Codable, Equatable, Sendable {
+    /// Pack files in the local repository.
+    public var packs: Int
+    /// Bytes of those packs (the indexes, each a few hundred KB at most, aside).
+    public var storedBytes: Int64
+    /// Bytes the completed incremental backups restore to, summed: what full copies would take
+    /// before compression.
+    public var logicalBytes: Int64
+    /// `1 - stored / logical` (0.97: the repository takes 3% of what full copies would); nil
+    /// while no incremental backup is complete.
+    @ExplicitNull public var savingsRatio: Double?
+
+    public init(packs: Int = 0, storedBytes: Int64 = 0, logicalBytes: Int64 = 0, savingsRatio: Double? = nil) {
+        self.packs = packs
+        self.storedBytes = storedBytes
+        self.logicalBytes = logicalBytes
+        self.savingsRatio = savingsRatio
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case packs
+        case storedBytes = "stored_bytes"
+        case logicalBytes = "logical_bytes"
+        case savingsRatio = "savings_ratio"
     }
 }
 
@@ -101,6 +133,7 @@ extension Catalog {
                 sql: """
                     SELECT COALESCE(SUM(size_bytes), 0) FROM backup WHERE status = 'completed' AND store = 'local'
                     """) ?? 0
+        let repository = try fetchRepositoryStats(db)
         let lastSuccess = try Date.fetchOne(
             db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'completed'")
         let lastFailure = try Date.fetchOne(db, sql: "SELECT MAX(completed_at) FROM backup WHERE status = 'failed'")
@@ -112,9 +145,27 @@ extension Catalog {
                 ORDER BY created_at DESC, id DESC LIMIT ?
                 """, arguments: [BackupStats.historyLimit])
         return BackupStats(
-            count: byStatus.values.reduce(0, +), countsByType: byType, countsByStatus: byStatus, totalBytes: total,
+            count: byStatus.values.reduce(0, +), countsByType: byType, countsByStatus: byStatus,
+            totalBytes: total + repository.storedBytes,
             lastSuccessAt: lastSuccess, lastFailureAt: lastFailure, nextAutoAt: nil, history: history,
-            scopes: try fetchScopeStats(db))
+            scopes: try fetchScopeStats(db), repository: repository)
+    }
+
+    /// The repository's packs and bytes, and what its completed backups restore to.
+    static func fetchRepositoryStats(_ db: Database) throws -> RepositoryStats {
+        let packs = try Row.fetchOne(
+            db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(size_bytes), 0) AS bytes FROM repository_pack")
+        let logical =
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT COALESCE(SUM(logical_bytes), 0) FROM backup
+                    WHERE status = 'completed' AND format = 'incremental'
+                    """) ?? 0
+        let stored: Int64 = packs?["bytes"] ?? 0
+        return RepositoryStats(
+            packs: packs?["n"] ?? 0, storedBytes: stored, logicalBytes: logical,
+            savingsRatio: logical > 0 ? max(0, 1 - Double(stored) / Double(logical)) : nil)
     }
 
     /// Each scope's count, bytes on disk and last success (every scope present, zero when none).
