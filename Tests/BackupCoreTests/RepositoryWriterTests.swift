@@ -276,4 +276,39 @@ struct RepositoryWriterTests {
         encrypted.format = .bundle
         #expect(encrypted.problems["format"] == nil)
     }
+
+    @Test("a PostgreSQL dump backs up incrementally: content-defined chunks, and appended rows add a fraction")
+    func postgresDump() async throws {
+        let fixture = try await PostgresFixture.start(pairs: 20_000)
+        try fixture.service.saveSettings(BackupSettings(format: .incremental))
+        let first = try await fixture.service.createBackup()
+        _ = try await offPool {
+            try fixture.server.psql(
+                "insert into ledger (pair, amount, memo) select g, s * g, repeat(md5(g::text), 3) "
+                    + "from generate_series(20001, 20100) g, (values (1), (-1)) v(s)")
+        }
+        let second = try await fixture.service.createBackup()
+        #expect(first.format == .incremental && second.format == .incremental)
+        let firstBytes = try #require(first.sizeBytes)
+        let secondBytes = try #require(second.sizeBytes)
+        print("repository-writer figures (pg_dump): first added \(firstBytes), second added \(secondBytes)")
+        #expect(secondBytes < firstBytes / 2)
+
+        let repository = fixture.data.dataDirectory.repository
+        let index = try RepositoryIndex(
+            contentsOf: repository.appendingPathComponent(RepositoryLayout.index(second.id, encrypted: false)))
+        let dump = try #require(index.files.first { $0.path == PostgresSource.entryName })
+        #expect(dump.chunking == FileChunker.dumpChunking && !dump.chunks.isEmpty)
+        // The dump reassembles from its chunks to the manifest's SHA-256.
+        let locator = CatalogChunkLocator(catalog: fixture.service.catalog)
+        var hash = SHA256()
+        for chunk in dump.chunks {
+            let location = try #require(try locator.locate(chunk))
+            let pack = repository.appendingPathComponent(RepositoryLayout.pack(location.pack, encrypted: false))
+            hash.update(data: try PackReader(url: pack).chunk(location.entry))
+        }
+        let entry = try #require(index.manifest.entries.first { $0.path == PostgresSource.entryName })
+        #expect(hash.finalize().hexString == entry.sha256)
+        #expect(index.manifest.postgresql != nil)
+    }
 }
