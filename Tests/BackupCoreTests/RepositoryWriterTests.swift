@@ -226,7 +226,9 @@ struct RepositoryWriterTests {
         #expect(try fixture.reassembled(index) == expected)
     }
 
-    @Test("deleting an incremental backup deletes its index, not its packs; a vanished index makes the record missing")
+    @Test(
+        "delete removes the index, not the packs; reconciliation: vanished index → missing, back → completed, interrupted → recovered, unrecorded → adopted"
+    )
     func deleteAndReconcile() async throws {
         let fixture = try Fixture(rows: 20_000)
         let first = try await fixture.service.createBackup()
@@ -253,6 +255,29 @@ struct RepositoryWriterTests {
         let (again, _) = try fixture.service.beginJobReporting()
         again.release()
         #expect(try fixture.service.catalog.record(id: second.id).status == .completed)
+
+        // A process killed between the index's rename and the record's update: the record says
+        // running, then interrupted; its index is in place, so the backup is recovered completed.
+        var interrupted = try fixture.service.catalog.record(id: second.id)
+        interrupted.status = .running
+        interrupted.sizeBytes = nil
+        interrupted.logicalBytes = nil
+        try fixture.service.catalog.update(interrupted)
+        let (third, recovering) = try fixture.service.beginJobReporting()
+        third.release()
+        #expect(recovering.recovered == [second.id] && recovering.interrupted == 1)
+        let recovered = try fixture.service.catalog.record(id: second.id)
+        #expect(recovered.status == .completed && recovered.format == .incremental)
+        #expect(recovered.sizeBytes == FileOps.size(of: secondIndex) && recovered.logicalBytes == second.logicalBytes)
+
+        // Killed between the record's deletion and the index's: the index is adopted (imported).
+        try fixture.service.catalog.deleteRecord(id: second.id)
+        let (fourth, adopting) = try fixture.service.beginJobReporting()
+        fourth.release()
+        #expect(adopting.adopted == [second.id])
+        let adopted = try fixture.service.catalog.record(id: second.id)
+        #expect(adopted.type == .imported && adopted.status == .completed && adopted.store == "repository")
+        #expect(adopted.filename == second.filename && adopted.sha256 == second.sha256)
     }
 
     @Test(
