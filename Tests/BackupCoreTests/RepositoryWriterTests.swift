@@ -111,7 +111,8 @@ struct RepositoryWriterTests {
         print(
             "repository-writer figures: database \(logical) bytes, first backup added \(firstBytes), "
                 + "second added \(secondBytes) (\(String(format: "%.2f", ratio * 100))% of the first), "
-                + "second index \(fixture.indexSize(of: second)) bytes, dedup_ratio \(second.dedupRatio ?? 0)")
+                + "second index \(fixture.indexSize(of: second)) bytes, dedup_ratio \(second.dedupRatio ?? 0); "
+                + "first took \(firstRecord.durationMs ?? -1) ms, second \(secondRecord.durationMs ?? -1) ms")
         #expect(ratio <= 0.05, "the second backup added \(secondBytes) of the first's \(firstBytes) bytes")
         // And it did add the changed pages: more than its index alone.
         #expect(secondBytes > fixture.indexSize(of: second))
@@ -250,8 +251,15 @@ struct RepositoryWriterTests {
         #expect(try fixture.service.catalog.record(id: second.id).status == .missing)
         #expect(FileOps.exists(fixture.repository.appendingPathComponent("config.json")))
 
-        // The index back in place: the backup is complete again.
+        // The index back while a pack's rows are gone: still missing; with the rows back, complete.
         try kept.write(to: secondIndex)
+        let pack = try #require(try fixture.service.catalog.repositoryPacks().first)
+        let packURL = fixture.repository.appendingPathComponent(RepositoryLayout.pack(pack.name, encrypted: false))
+        try fixture.service.catalog.deletePack(named: pack.name)
+        let (stillMissing, _) = try fixture.service.beginJobReporting()
+        stillMissing.release()
+        #expect(try fixture.service.catalog.record(id: second.id).status == .missing)
+        try fixture.service.catalog.insertPack(pack, entries: try PackReader(url: packURL).entries())
         let (again, _) = try fixture.service.beginJobReporting()
         again.release()
         #expect(try fixture.service.catalog.record(id: second.id).status == .completed)

@@ -6,12 +6,12 @@ extension BackupService {
     /// caller holds the job lock. The index is the backup:
     ///
     /// - a completed record whose index vanished becomes `missing`; a missing one whose index is
-    ///   back (and is this backup's) `completed` again;
+    ///   back (and is this backup's, every chunk of it in a pack) `completed` again;
     /// - a record that did not end `completed` although its index is in place (the process died
     ///   between the index's rename and the record's update) becomes `completed`; its size is then
     ///   its index's alone (what its packs added is no longer known);
-    /// - an index with no record is adopted (type `imported`, as an unrecorded bundle is), so its
-    ///   chunks are counted live and it can be restored or deleted.
+    /// - an index with no record whose chunks are all in packs is adopted (type `imported`, as an
+    ///   unrecorded bundle is), so it can be restored or deleted.
     ///
     /// An index that does not read as its backup's (damaged, or encrypted with no key here to open
     /// it) is left as it is. Nothing inside `repository/` is ever a bundle or a stray.
@@ -30,7 +30,11 @@ extension BackupService {
                 try catalog.update(missing)
                 report.missing.append(record.id)
             case (.missing, true):
-                guard reader.index(at: file)?.manifest.id == record.id else { continue }
+                // Back only when every chunk has a row again: garbage collection marks a backup
+                // missing when a pack it needs is gone, its index still there (repo-gc's rule).
+                guard let index = reader.index(at: file), index.manifest.id == record.id,
+                    try allChunksKnown(index)
+                else { continue }
                 var back = record
                 back.status = .completed
                 back.error = nil
@@ -48,13 +52,23 @@ extension BackupService {
         for name in present {
             guard let id = RepositoryLayout.backupID(ofIndex: name), !known.contains(id) else { continue }
             let file = folder.appendingPathComponent(name)
-            guard let index = reader.index(at: file), index.manifest.id == id else { continue }
+            guard let index = reader.index(at: file), index.manifest.id == id, try allChunksKnown(index) else {
+                continue
+            }
             var record = BackupRecord(
                 id: id, type: .imported, createdAt: index.manifest.createdAt, note: nil, recordedAt: now())
             record.complete(from: index, file: file, at: now())
             try catalog.insert(record)
             report.adopted.append(id)
         }
+    }
+}
+
+extension BackupService {
+    /// Whether every chunk `index` names has a row (its pack durable in the repository).
+    fileprivate func allChunksKnown(_ index: RepositoryIndex) throws(BackupError) -> Bool {
+        let chunks = index.chunkSet
+        return try catalog.knownChunks(among: Array(chunks)).count == chunks.count
     }
 }
 
