@@ -150,7 +150,11 @@ extension BackupService {
                 let source = PostgresSource(url: url, environment: postgresEnvironment)
                 let facts = try await BlockingWork.run { () throws(BackupError) in try source.probe() }
                 prepared.estimatedBytes = facts.databaseSize
-                try checkSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                if prepared.format == .incremental, try !catalog.repositoryPacks().isEmpty {
+                    try checkIncrementalSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                } else {
+                    try checkSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                }
                 server = facts
             }
             let outcome: (firstPhaseBytes: Int64, stored: Int64, sha256: String, manifest: Manifest)
