@@ -421,4 +421,28 @@ struct RepositoryWriterTests {
         #expect(fields["encryption.enabled"]?.contains("is encrypted") == true)
         #expect(try fixture.service.catalog.page(BackupQuery()).items.count == 2)
     }
+
+    @Test(
+        "a cancel after a sealed pack: the record says cancelled, no index, no partial file, rows only for placed packs"
+    )
+    func cancelAfterSealedPack() async throws {
+        var fixture = try Fixture(rows: 200_000)
+        let gate = PauseGate()
+        fixture.service.repositoryAfterPack = { _ in gate.pauseOnFirstCall() }
+        let prepared = try fixture.service.prepareBackup(type: .manual, note: nil)
+        let service = fixture.service
+        let job = Task { try await service.run(prepared) }
+        await gate.waitUntilPaused()
+        job.cancel()
+        gate.release()
+        await #expect(throws: BackupError.cancelled) { try await job.value }
+        let record = try fixture.service.catalog.record(id: prepared.record.id)
+        #expect(record.status == .cancelled)
+        #expect(
+            !FileOps.exists(
+                fixture.repository.appendingPathComponent(RepositoryLayout.index(record.id, encrypted: false))))
+        #expect(fixture.data.temporaryFiles().isEmpty)
+        let packs = Set(try fixture.service.catalog.repositoryPacks().map(\.name))
+        #expect(!packs.isEmpty && packs == fixture.packFiles())
+    }
 }
