@@ -183,7 +183,7 @@ extension LocalStore {
     /// Files in `backups/` that belong there besides bundles and sidecars.
     static let ownFiles: Set<String> = [
         "catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "catalog.sqlite-journal", ".job.lock",
-        ".server.lock", ".tmp", "quarantine",
+        ".server.lock", ".tmp", "quarantine", RepositoryLayout.directoryName,
     ]
 
     /// What is in `backups/` but is neither the store's own files, nor a bundle, nor the sidecar
