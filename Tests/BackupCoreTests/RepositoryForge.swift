@@ -77,7 +77,9 @@ enum RepositoryForge {
         let indexURL = repository.appendingPathComponent(RepositoryLayout.index(id, encrypted: false))
         try write(index, to: indexURL)
         let indexBytes = try Data(contentsOf: indexURL)
-        record.store = RepositoryLayout.directoryName
+        record.store = RepositoryLayout.storeName
+        record.format = .incremental
+        record.logicalBytes = index.logicalBytes
         record.filename = indexURL.lastPathComponent
         record.sha256 = SHA256.hash(data: indexBytes).hexString
         record.sizeBytes = addedBytes + Int64(indexBytes.count)

@@ -3,7 +3,7 @@ import Foundation
 extension BackupRecord {
     /// Whether the backup is an incremental one: an index in the local repository (store
     /// `repository`), read back by export, rather than a bundle in a ``BundleStore``.
-    var isInRepository: Bool { store == RepositoryLayout.directoryName }
+    var isInRepository: Bool { format == .incremental }
 }
 
 extension BackupService {
