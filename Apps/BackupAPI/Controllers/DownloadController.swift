@@ -62,6 +62,8 @@ struct DownloadController<Context: RequestContext> {
     private func body(of bundle: BundleDownload, range: ClosedRange<Int64>) -> ResponseBody {
         let threadPool = threadPool
         return ResponseBody(contentLength: Int(range.count)) { writer in
+            // An export made for this download goes once written (or abandoned).
+            defer { bundle.close() }
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 let length = Int(min(Self.chunkSize, range.upperBound - offset + 1))

@@ -28,6 +28,12 @@ public struct BundleDownload: Sendable {
         return false
     }
 
+    /// Removes an export made for this download (nothing for a bundle in its store): call it
+    /// once the body is written or abandoned. Dropping the last copy of the download removes it too.
+    public func close() {
+        if case .export(let export) = source { FileOps.removeIfPresent(export.url) }
+    }
+
     /// Exactly `length` bytes from `offset`; refused outside the bundle. Blocking: an async
     /// caller runs it on a thread pool.
     public func read(offset: Int64, length: Int) throws(BackupError) -> [UInt8] {
