@@ -150,4 +150,43 @@ struct RepositoryReadTests {
         #expect(mismatch?.message.contains(".tar.gz bundle") == true, "\(mismatch?.message ?? "")")
         #expect(!FileOps.exists(fixture.output("b.tar.zst")))
     }
+
+    @Test(
+        "an encrypted repository: verify, --read-data, export and restore open it with the bundle keys; no key is refused, not recorded"
+    )
+    func encrypted() async throws {
+        let data = TemporaryDirectory("repo-read-encrypted")
+        let database = data.dataDirectory.database.path
+        try SampleDatabase.create(at: data.dataDirectory.database, megabytes: 2)
+        let service = try BackupService(dataDirectory: data.dataDirectory)
+        _ = try BackupKey(dataDirectory: data.dataDirectory).generate(now: Date())
+        var settings = BackupSettings(format: .incremental)
+        settings.encryption.enabled = true
+        try service.saveSettings(settings)
+        let info = try await service.createBackup()
+        #expect(info.format == .incremental && info.filename.hasSuffix(".json.zst.age"))
+        let before = try TestDB.fingerprint(database)
+
+        let structure = try await service.verify(id: info.id)
+        #expect(structure.isValid && structure.encrypted, "\(structure.problems)")
+        #expect(try await service.verify(id: info.id, readData: true).isValid)
+        let scratch = TemporaryDirectory("repo-read-encrypted-out")
+        let exported = try service.exportBackup(id: info.id, to: scratch.url.appendingPathComponent("x.tar.zst"))
+        let report = try BundleVerifier().verify(
+            bundle: URL(fileURLWithPath: exported.path), expectedSHA256: exported.sha256, expectedID: info.id,
+            temporary: scratch.url)
+        #expect(report.isValid && !report.encrypted, "an export is a plain bundle: \(report.problems)")
+
+        try TestDB.execute(database, "UPDATE account SET balance = id")
+        try await service.runRestore(try service.prepareRestore(.backup(id: info.id)))
+        #expect(try TestDB.fingerprint(database) == before)
+        #expect(data.temporaryFiles().isEmpty, "no decrypted pack left: \(data.temporaryFiles())")
+
+        // Without the key: refused with the bundle's words, and the backup's verification stands.
+        try FileManager.default.moveItem(
+            at: data.url.appendingPathComponent("backup-key"), to: scratch.url.appendingPathComponent("backup-key"))
+        let error = await #expect(throws: BackupError.self) { try await service.verify(id: info.id) }
+        #expect(error?.message.contains(EncryptedBundle.noKeyPrefix) == true, "\(error?.message ?? "")")
+        #expect(try service.catalog.record(id: info.id).info.verification?.ok == true)
+    }
 }

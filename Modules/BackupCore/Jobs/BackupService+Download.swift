@@ -96,13 +96,13 @@ extension BackupService {
     public func downloadableBundle(id: String) throws(BackupError) -> BundleDownload {
         let record = try downloadableRecord(id: id)
         if record.isInRepository {
-            let index = try repositoryIndex(of: record)
+            let exporter = try repositoryExporter(for: record, codec: .zstd, level: CodecName.zstd.defaultLevel)
+            let index = try repositoryIndex(of: record, with: exporter)
             let output = dataDirectory.temporary.appendingPathComponent(
                 "download-\(id)-\(BackupID.make().suffix(6)).tar.zst")
             let exported: ExportedBundle
             do throws(BackupError) {
-                exported = try repositoryExporter(codec: .zstd, level: CodecName.zstd.defaultLevel).export(
-                    index, to: output)
+                exported = try exporter.export(index, to: output)
             } catch {
                 FileOps.removeIfPresent(output)
                 throw error

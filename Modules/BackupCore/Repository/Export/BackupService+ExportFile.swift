@@ -52,9 +52,10 @@ extension BackupService {
 
         let written: (sizeBytes: Int64, sha256: String)
         if record.isInRepository {
-            let index = try repositoryIndex(of: record)
+            let exporter = try repositoryExporter(for: record, codec: codec, level: codec.defaultLevel)
+            let index = try repositoryIndex(of: record, with: exporter)
             let total = index.logicalBytes
-            let exported = try repositoryExporter(codec: codec, level: codec.defaultLevel).export(index, to: partial) {
+            let exported = try exporter.export(index, to: partial) {
                 progress(JobProgress(backupID: id, phase: .compress, doneBytes: $0, totalBytes: total))
             }
             written = (exported.sizeBytes, exported.sha256)

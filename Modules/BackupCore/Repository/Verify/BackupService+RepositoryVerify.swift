@@ -30,15 +30,18 @@ extension BackupService {
         if let expected = record.sha256, expected != indexSHA {
             report.problems.append("the index file's SHA-256 is \(indexSHA), expected \(expected)")
         }
+        // Keys that do not open an encrypted repository are thrown: that says nothing about it.
+        let exporter = try repositoryExporter(for: record)
         let index: RepositoryIndex
         do throws(BackupError) {
-            index = try repositoryIndex(of: record)
+            index = try repositoryIndex(of: record, with: exporter)
         } catch .verificationFailed(let reason) {
             report.problems.append(reason)
             return report
         }
         report.manifest = index.manifest
-        report.problems += try repositoryStructureProblems(index)
+        report.encrypted = exporter.files.encrypted
+        report.problems += try repositoryStructureProblems(index, encrypted: exporter.files.encrypted)
         guard readData, report.isValid else { return report }
 
         // Export (the logical bytes), then read the export back (counted as many again).
@@ -66,7 +69,7 @@ extension BackupService {
     /// What is wrong with where `index`'s chunks lie, without reading them: a chunk in no pack,
     /// a pack the catalog lists whose file is missing or has another size, a file whose chunks
     /// add up to another size. At most ``repositoryProblemLimit`` listed, then a count.
-    func repositoryStructureProblems(_ index: RepositoryIndex) throws(BackupError) -> [String] {
+    func repositoryStructureProblems(_ index: RepositoryIndex, encrypted: Bool) throws(BackupError) -> [String] {
         let listed = Dictionary(
             try catalog.repositoryPacks().map { ($0.name, $0.sizeBytes) }, uniquingKeysWith: { first, _ in first })
         let sizes = Dictionary(
@@ -90,7 +93,7 @@ extension BackupService {
                     continue
                 }
                 if packVerdicts[location.pack] == nil {
-                    let problem = packProblem(location.pack, listedSize: listed[location.pack])
+                    let problem = packProblem(location.pack, encrypted: encrypted, listedSize: listed[location.pack])
                     if let problem { problems.append("\(file.path): chunk \(chunk): \(problem)") }
                     packVerdicts[location.pack] = problem == nil
                 }
@@ -108,8 +111,8 @@ extension BackupService {
     }
 
     /// What is wrong with pack `name` on disk, for the size the catalog lists (nil: unlisted).
-    private func packProblem(_ name: String, listedSize: Int64?) -> String? {
-        let url = dataDirectory.repository.appendingPathComponent(RepositoryLayout.pack(name, encrypted: false))
+    private func packProblem(_ name: String, encrypted: Bool, listedSize: Int64?) -> String? {
+        let url = dataDirectory.repository.appendingPathComponent(RepositoryLayout.pack(name, encrypted: encrypted))
         guard let listedSize else { return "pack \(name) is not in the catalog's list of packs" }
         guard FileOps.isRegularFile(url), let size = FileOps.size(of: url) else { return "pack \(name) is missing" }
         guard size == listedSize else { return "pack \(name) has \(size) bytes, the catalog says \(listedSize)" }
