@@ -16,7 +16,8 @@ struct BackupCommand: AsyncParsableCommand {
         subcommands: [
             CreateCommand.self, ListCommand.self, ShowCommand.self, VerifyCommand.self, DeleteCommand.self,
             PinCommand.self, UnpinCommand.self, PruneCommand.self, StatsCommand.self, SettingsCommand.self,
-            RestoreCommand.self, ImportCommand.self, RemoteCommand.self, KeyCommand.self, DoctorCommand.self,
+            RestoreCommand.self, ImportCommand.self, ExportCommand.self, RemoteCommand.self, KeyCommand.self,
+            DoctorCommand.self,
         ]
     )
 

@@ -46,7 +46,7 @@ struct HelpCLITests {
             #expect(
                 Self.subcommands(in: result.stdout) == [
                     "create", "list", "show", "verify", "delete", "pin", "unpin", "prune", "stats", "settings",
-                    "restore", "import", "remote", "key", "doctor",
+                    "restore", "import", "export", "remote", "key", "doctor",
                 ], "\(arguments)")
         }
         // Global options before --help are accepted too.
@@ -71,7 +71,7 @@ struct HelpCLITests {
             #expect(!nested.isEmpty || long.stdout.contains("--data-dir"), "\(path)")
             pending += nested.map { path + [$0] }
         }
-        #expect(seen.count == 24)
+        #expect(seen.count == 25)
         #expect(seen.contains("key generate") && seen.contains("key show"))
         #expect(seen.contains("settings show") && seen.contains("settings set"))
         #expect(["remote test", "remote list", "remote push", "remote pull", "remote prune"].allSatisfy(seen.contains))

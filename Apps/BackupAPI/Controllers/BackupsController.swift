@@ -138,9 +138,22 @@ struct BackupsController<Context: RequestContext> {
         }
     }
 
+    struct VerifyBody: StrictBody {
+        /// Read every chunk of an incremental backup (an export), not only its structure.
+        var readData: Bool?
+
+        static var writableFields: [String] { ["read_data"] }
+
+        enum CodingKeys: String, CodingKey {
+            case readData = "read_data"
+        }
+    }
+
     @Sendable func verify(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let info = try await services.runner.startVerification(id: id)
+        var request = request
+        let body = try await request.decodeJSON(VerifyBody.self, allowEmpty: true)
+        let info = try await services.runner.startVerification(id: id, readData: body.readData ?? false)
         var response = try Response.json(info, status: .accepted)
         response.headers[.location] = "/api/backups/\(info.id)"
         return response
@@ -212,7 +225,7 @@ struct BackupsController<Context: RequestContext> {
         let id = try context.parameters.require("id")
         let service = services.service
         let record = try await BlockingWork.run { () throws(BackupError) in
-            try service.downloadableBundle(id: id).record
+            try service.downloadableRecord(id: id)
         }
         let signed = services.links.sign(id: id, sha256: record.sha256 ?? "", now: services.clock())
         return try .json(

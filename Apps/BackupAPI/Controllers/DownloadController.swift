@@ -9,6 +9,8 @@ import NIOPosix
 /// read on NIO's thread pool (constant memory, the cooperative pool never blocks), with
 /// `Content-Type` by its codec (its first bytes), `Content-Length`, `ETag` (its SHA-256), `Content-Disposition` and single `Range` requests.
 /// A remote-only backup (its bundle only in the off-site bucket) answers 307 to a presigned URL.
+/// An incremental backup is exported first (a `.tar.zst` in `.tmp/`, removed once served) and
+/// served whole: no ranges (another request would export again).
 struct DownloadController<Context: RequestContext> {
     let services: AppServices
     let threadPool: NIOThreadPool = .singleton
@@ -33,16 +35,16 @@ struct DownloadController<Context: RequestContext> {
                 headers: [.location: url.absoluteString, .cacheControl: "private, no-store"])
         }
         let bundle = try await BlockingWork.run { () throws(BackupError) in try service.downloadableBundle(id: id) }
-        let record = bundle.record
         let size = bundle.sizeBytes
         var headers: HTTPFields = [
             .contentType: bundle.contentType,
-            .eTag: "\"\(record.sha256 ?? "")\"",
-            .contentDisposition: "attachment; filename=\"\(record.filename)\"",
-            .acceptRanges: "bytes",
+            .eTag: "\"\(bundle.sha256 ?? "")\"",
+            .contentDisposition: "attachment; filename=\"\(bundle.filename)\"",
+            .acceptRanges: bundle.isExport ? "none" : "bytes",
             .cacheControl: "private, no-store",
         ]
-        switch ByteRange.parse(request.headers[.range], size: size) {
+        let range = bundle.isExport ? .whole : ByteRange.parse(request.headers[.range], size: size)
+        switch range {
         case .whole:
             headers[.contentLength] = "\(size)"
             let body = size == 0 ? ResponseBody() : body(of: bundle, range: 0...(size - 1))
@@ -60,6 +62,8 @@ struct DownloadController<Context: RequestContext> {
     private func body(of bundle: BundleDownload, range: ClosedRange<Int64>) -> ResponseBody {
         let threadPool = threadPool
         return ResponseBody(contentLength: Int(range.count)) { writer in
+            // An export made for this download goes once written (or abandoned).
+            defer { bundle.close() }
             var offset = range.lowerBound
             while offset <= range.upperBound {
                 let length = Int(min(Self.chunkSize, range.upperBound - offset + 1))

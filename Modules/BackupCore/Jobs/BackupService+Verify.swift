@@ -3,23 +3,27 @@ import Foundation
 extension BackupService {
     /// Verifies a backup's bundle under the job lock; throws
     /// ``BackupError/verificationFailed(reason:)`` with every difference found.
+    ///
+    /// An incremental backup gets a structure check (its index reads and is its own, every chunk
+    /// is in a pack that is there with its recorded size) unless `readData` asks for every byte:
+    /// then it is exported and the export verified as a bundle. A bundle is always read whole.
     @discardableResult
     public func verify(
-        id: String, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+        id: String, readData: Bool = false, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> VerificationReport {
-        try runVerification(try prepareVerification(id: id), progress: progress)
+        try runVerification(try prepareVerification(id: id, readData: readData), progress: progress)
     }
 
     /// Takes the job lock for verifying backup `id` (which must exist and allow it), without
-    /// starting.
-    public func prepareVerification(id: String) throws(BackupError) -> PreparedVerification {
+    /// starting; `readData` as in ``verify(id:readData:progress:)``.
+    public func prepareVerification(id: String, readData: Bool = false) throws(BackupError) -> PreparedVerification {
         _ = try catalog.record(id: id)
         let lease = try beginJob()
         do throws(BackupError) {
             // Read again under the lock: reconciliation may have found its bundle gone.
             let record = try catalog.record(id: id)
             try record.ensure(.verify)
-            return PreparedVerification(record: record, lease: lease)
+            return PreparedVerification(record: record, readData: readData, lease: lease)
         } catch {
             lease.release()
             throw error
@@ -32,14 +36,16 @@ extension BackupService {
         _ prepared: PreparedVerification, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) throws(BackupError) -> VerificationReport {
         defer { prepared.lease.release() }
-        return try verifyHoldingLock(id: prepared.record.id, lease: prepared.lease, progress: progress)
+        return try verifyHoldingLock(
+            id: prepared.record.id, lease: prepared.lease, readData: prepared.readData, progress: progress)
     }
 
     /// Verifies every backup that should have a bundle (completed, and missing ones, which
     /// stay counted until their bundle is back or they are deleted) under one job lock, newest
-    /// first. Failures are reported per backup, not thrown.
+    /// first. Failures are reported per backup, not thrown. `readData` as in
+    /// ``verify(id:readData:progress:)``.
     public func verifyAll(
-        progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+        readData: Bool = false, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws(BackupError) -> [VerificationResult] {
         // Taking the lock reconciles: a completed record whose bundle vanished is `missing` by now.
         let lease = try beginJob()
@@ -49,7 +55,7 @@ extension BackupService {
             if Task.isCancelled { throw .cancelled }
             var problem: String?
             do {
-                _ = try verifyHoldingLock(id: record.id, lease: lease, progress: progress)
+                _ = try verifyHoldingLock(id: record.id, lease: lease, readData: readData, progress: progress)
             } catch {
                 if error == .cancelled { throw error }
                 if case .verificationFailed(let reason) = error { problem = reason } else { problem = error.message }
@@ -66,13 +72,14 @@ extension BackupService {
     /// counts the verdict in ``metrics`` (a backup that cannot be verified at all, an unknown
     /// id or one that does not allow it, counts nothing, nor does a cancelled verification).
     func verifyHoldingLock(
-        id: String, lease: JobLease, progress: @escaping @Sendable (JobProgress) -> Void
+        id: String, lease: JobLease, readData: Bool = false, progress: @escaping @Sendable (JobProgress) -> Void
     ) throws(BackupError) -> VerificationReport {
         let record = try catalog.record(id: id)
         try record.ensure(.verify)
         var missing = false
         do throws(BackupError) {
-            let report = try verifyBundleHoldingLock(record, lease: lease, missing: &missing, progress: progress)
+            let report = try verifyBundleHoldingLock(
+                record, lease: lease, readData: readData, missing: &missing, progress: progress)
             metrics.verificationEnded(.verified)
             return report
         } catch {
@@ -85,15 +92,39 @@ extension BackupService {
         }
     }
 
-    /// ``verifyHoldingLock(id:lease:progress:)``'s work on `record`; `missing` tells that the
-    /// bundle was found gone.
+    /// ``verifyHoldingLock(id:lease:readData:progress:)``'s work on `record`; `missing` tells
+    /// that the bundle (or an incremental backup's index) was found gone.
     private func verifyBundleHoldingLock(
-        _ record: BackupRecord, lease: JobLease, missing: inout Bool,
+        _ record: BackupRecord, lease: JobLease, readData: Bool, missing: inout Bool,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) throws(BackupError) -> VerificationReport {
         let id = record.id
         try lease.use(id, for: .verify, at: now())
         defer { lease.endUse(of: id) }
+        let report =
+            record.isInRepository
+            ? try repositoryVerification(of: record, readData: readData, missing: &missing, progress: progress)
+            : try bundleVerification(of: record, missing: &missing, progress: progress)
+        let failure = report.isValid ? nil : report.problems.joined(separator: "; ")
+        try catalog.recordVerification(id: id, at: now(), error: failure)
+        if let failure { throw .verificationFailed(reason: failure) }
+        // A record made without reading its bundle (a remote-only one listed from the bucket)
+        // learns what the bundle holds.
+        if let manifest = report.manifest {
+            var described = record
+            described.describe(manifest)
+            if described.scope != record.scope || described.sourceWarnings != record.sourceWarnings {
+                try catalog.recordContents(of: described)
+            }
+        }
+        return report
+    }
+
+    /// Reads `record`'s bundle end to end (``BundleVerifier``) and compares its sidecar.
+    private func bundleVerification(
+        of record: BackupRecord, missing: inout Bool, progress: @escaping @Sendable (JobProgress) -> Void
+    ) throws(BackupError) -> VerificationReport {
+        let id = record.id
         let store = try store(for: record)
         guard let total = try store.size(of: record.filename) else {
             // Honest about it: the backup is no longer restorable, so it no longer says completed.
@@ -113,18 +144,6 @@ extension BackupService {
         }
         if let sidecar = try store.checksum(of: record.filename), sidecar != report.bundleSHA256 {
             report.problems.append("the sidecar \(BundleName.sidecar(for: record.filename)) says \(sidecar)")
-        }
-        let failure = report.isValid ? nil : report.problems.joined(separator: "; ")
-        try catalog.recordVerification(id: id, at: now(), error: failure)
-        if let failure { throw .verificationFailed(reason: failure) }
-        // A record made without reading its bundle (a remote-only one listed from the bucket)
-        // learns what the bundle holds.
-        if let manifest = report.manifest {
-            var described = record
-            described.describe(manifest)
-            if described.scope != record.scope || described.sourceWarnings != record.sourceWarnings {
-                try catalog.recordContents(of: described)
-            }
         }
         return report
     }
@@ -152,5 +171,7 @@ public struct VerificationResult: Sendable {
 /// A verification whose job lock is held, ready to run.
 public struct PreparedVerification: Sendable {
     public let record: BackupRecord
+    /// Whether an incremental backup's chunks are all read (an export), not only located.
+    public let readData: Bool
     let lease: JobLease
 }

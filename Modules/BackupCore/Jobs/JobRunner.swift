@@ -119,9 +119,12 @@ public actor JobRunner {
         return try? await startUpload(id: next.id)
     }
 
-    /// Starts verifying a completed backup and returns its record at once.
-    public func startVerification(id: String) async throws(BackupError) -> BackupInfo {
-        let prepared = try await prepare { (service) throws(BackupError) in try service.prepareVerification(id: id) }
+    /// Starts verifying a completed backup and returns its record at once; `readData` reads
+    /// every chunk of an incremental backup (see ``BackupService/verify(id:readData:progress:)``).
+    public func startVerification(id: String, readData: Bool = false) async throws(BackupError) -> BackupInfo {
+        let prepared = try await prepare { (service) throws(BackupError) in
+            try service.prepareVerification(id: id, readData: readData)
+        }
         launch(kind: .verify, backupID: prepared.record.id) { service, progress throws(BackupError) in
             try service.runVerification(prepared, progress: progress)
         }

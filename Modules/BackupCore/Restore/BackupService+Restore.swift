@@ -70,6 +70,10 @@ extension BackupService {
     /// `integrity_check`), extracting the database into `.tmp/`, before anything touches the
     /// live database. A bundle that fails is refused with ``BackupError/verificationFailed(reason:)``.
     ///
+    /// An incremental backup (its index in the repository) is first exported to a zstd bundle
+    /// in `.tmp/` (every chunk checked against its hash, every file against its entry), which
+    /// then goes the same way and is removed once the restore is prepared.
+    ///
     /// When the restore includes directories (the bundle has some and `options.only` is not
     /// `database`), each one's target is resolved (``restoreTargets(for:)``; a directory that is
     /// not configured refuses the restore here), then the bundle is read a second time and each
@@ -159,6 +163,16 @@ extension BackupService {
                 try record.ensure(.restore)
                 _ = try Self.parts(of: record.scope, only: options.only)
                 try lease.use(id, for: .restore, at: now())
+                if record.isInRepository {
+                    // An incremental backup is exported to a bundle in `.tmp/`, which then goes
+                    // the bundle's way (verified, its directories staged) and is removed.
+                    return try withExport(of: record) { done, total in
+                        progress(
+                            .verifying(JobProgress(backupID: id, phase: .verify, doneBytes: done, totalBytes: total)))
+                    } _: { (exported) throws(BackupError) in
+                        try verifiedAndStaged(exported.url, expectedSHA: nil, expectedID: record.id)
+                    }
+                }
                 let store = try store(for: record)
                 guard try store.size(of: record.filename) != nil else {
                     throw BackupError.verificationFailed(reason: "the bundle file \(record.filename) is missing")

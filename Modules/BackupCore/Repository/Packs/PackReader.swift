@@ -40,7 +40,12 @@ struct PackReader {
 
     /// The chunk `entry` names, decompressed and checked against its SHA-256.
     func chunk(_ entry: PackEntry) throws(BackupError) -> [UInt8] {
-        let file = try InputFile(reading: url)
+        try chunk(entry, in: try InputFile(reading: url))
+    }
+
+    /// The chunk `entry` names, read from `file` (this pack, already open: a reader of many
+    /// consecutive chunks keeps it open), decompressed and checked against its SHA-256.
+    func chunk(_ entry: PackEntry, in file: InputFile) throws(BackupError) -> [UInt8] {
         let frame = try read(file, Int(entry.length), at: entry.offset)
         var chunk = [UInt8](repeating: 0, count: Int(entry.rawLength))
         let produced = chunk.withUnsafeMutableBytes { output in
