@@ -12,6 +12,8 @@ import Foundation
 ///   encrypted.
 enum RepositoryLayout {
     static let directoryName = "repository"
+    /// The `store` of an incremental backup's record (its `filename` is its index's).
+    static let storeName = "repository"
     static let config = "config.json"
     static let keyFile = "keys/repository-key.age"
     static let packsFolder = "packs"
