@@ -18,12 +18,16 @@ extension BackupService {
     /// Deletes a record that no running job uses, then its files. A bundle that cannot be
     /// removed puts the record back and fails with ``BackupError/io(path:reason:)``, so the
     /// catalog never loses a backup whose file is still there.
+    ///
+    /// An incremental backup's file is its index in the repository (``deleteRepositoryIndex(of:)``);
+    /// its packs stay for prune.
     func deleteFinished(_ record: BackupRecord) throws(BackupError) {
-        let store = try store(for: record)
+        let store: (any BundleStore)? =
+            record.store == RepositoryLayout.storeName ? nil : try self.store(for: record)
         let jobLock = dataDirectory.jobLock.path
         try catalog.deleteRecord(id: record.id) { AdvisoryLock.isHeld(at: jobLock) }
         do throws(BackupError) {
-            try store.delete(record.filename)
+            if let store { try store.delete(record.filename) } else { try deleteRepositoryIndex(of: record) }
         } catch {
             try catalog.insert(record)
             throw error
@@ -35,7 +39,7 @@ extension BackupService {
     /// bring it back as remote-only). Best effort: a copy that cannot be removed now is logged
     /// and left, and comes back as a remote-only backup to delete again.
     private func deleteOffsiteCopy(of record: BackupRecord) {
-        guard record.store != S3Store.storeName, record.offsiteStatus != .none else { return }
+        guard record.store == localStore.name, record.offsiteStatus != .none else { return }
         do throws(BackupError) {
             guard let target = try offsiteTarget() else { return }
             try S3Store(target: target, temporary: dataDirectory.temporary).delete(record.filename)

@@ -180,10 +180,11 @@ public struct LocalStore: BundleStore {
 }
 
 extension LocalStore {
-    /// Files in `backups/` that belong there besides bundles and sidecars.
+    /// Files in `backups/` that belong there besides bundles and sidecars (`repository/`: the
+    /// incremental repository, never a bundle's business).
     static let ownFiles: Set<String> = [
         "catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "catalog.sqlite-journal", ".job.lock",
-        ".server.lock", ".tmp", "quarantine",
+        ".server.lock", ".tmp", "quarantine", RepositoryLayout.directoryName,
     ]
 
     /// What is in `backups/` but is neither the store's own files, nor a bundle, nor the sidecar
