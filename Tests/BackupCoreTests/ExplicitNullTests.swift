@@ -16,10 +16,10 @@ struct ExplicitNullTests {
         let json = String(decoding: try encoder.encode(info), as: UTF8.self)
         #expect(
             json
-                == #"{"actions":["pin","delete"],"completed_at":null,"created_at":"2026-09-21T14:13:20.000Z","encrypted":false,"#
-                + #""error":null,"#
-                + #""filename":"backup-20261125-120000-manual-0123456789abcdef.tar.gz","id":"0123456789abcdef","#
-                + #""note":null,"note_args":null,"note_kind":null,"#
+                == #"{"actions":["pin","delete"],"completed_at":null,"created_at":"2026-09-21T14:13:20.000Z","#
+                + #""dedup_ratio":null,"encrypted":false,"error":null,"#
+                + #""filename":"backup-20261125-120000-manual-0123456789abcdef.tar.gz","format":"bundle","#
+                + #""id":"0123456789abcdef","logical_bytes":null,"note":null,"note_args":null,"note_kind":null,"#
                 + #""offsite":{"error":null,"key":null,"status":"none","uploaded_at":null},"pinned":false,"progress":null,"#
                 + #""recorded_at":"2026-09-21T14:13:20.000Z","scope":"database","sha256":null,"size_bytes":null,"#
                 + #""source_warnings":[],"status":"failed","store":"local","#

@@ -32,7 +32,9 @@ struct SettingsCommand: AsyncParsableCommand {
             commandName: "set", abstract: "Change settings: KEY=VALUE…",
             discussion: """
                 Keys: \(SettingsPatch.keys.joined(separator: ", ")). An empty webhook_url removes it. \
-                codec is gzip or zstd; compression_level is 1-9 with gzip, 1-19 with zstd.
+                codec is gzip or zstd; compression_level is 1-9 with gzip, 1-19 with zstd. format is \
+                bundle (the default) or incremental: new backups go into backups/repository/, each \
+                adding only the chunks no earlier backup stored (not yet with encryption on).
 
                 directories=/srv/app/uploads,/srv/app/media lists the application's file \
                 directories (absolute, existing, outside the data directory; empty clears them); \
@@ -145,7 +147,8 @@ enum SettingsKeys {
             ("retention.keep_weekly", "\(settings.retention.keepWeekly)"),
             ("retention.keep_monthly", "\(settings.retention.keepMonthly)"),
             ("retention.include_manual", "\(settings.retention.includeManual)"),
-            ("retention.per_scope", "\(settings.retention.perScope)"), ("codec", settings.codec.rawValue),
+            ("retention.per_scope", "\(settings.retention.perScope)"), ("format", settings.format.rawValue),
+            ("codec", settings.codec.rawValue),
             ("compression_level", "\(settings.compressionLevel)"), ("webhook_url", settings.webhookURL ?? "-"),
             ("restore_lock_timeout_seconds", "\(settings.restoreLockTimeoutSeconds)"),
             ("max_import_bytes", "\(settings.maxImportBytes)"), ("heartbeat_url", settings.heartbeatURL ?? "-"),

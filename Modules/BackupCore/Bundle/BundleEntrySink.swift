@@ -1,19 +1,29 @@
 import Crypto
 import Foundation
 
-/// Where sources write their entries: tar framing over the codec's stream, each file hashed as
-/// it passes for the manifest. Entries are listed in the order written; a path is written once,
-/// except that a regular file under `files/` may be written once more (a file that changed while
-/// it was read): tar keeps the later copy, and so does the list, in the first copy's place.
+/// Where sources write their entries: tar framing over the codec's stream (a bundle), or, entry by
+/// entry, to a ``BundleEntryConsumer`` (the incremental repository's writer); either way each file
+/// is hashed as it passes for the manifest. Entries are listed in the order written; a path is
+/// written once, except that a regular file under `files/` may be written once more (a file that
+/// changed while it was read): tar keeps the later copy, and so does the list, in the first copy's
+/// place (a consumer is told the later copy supersedes the earlier).
 final class BundleEntrySink {
     /// Takes framed bytes (the codec's input).
     typealias Output = (UnsafeRawBufferPointer) throws(BackupError) -> Void
+
+    /// Where the entries go.
+    private enum Destination {
+        /// Tar framing: headers, data, padding, the end of the archive.
+        case tar(Output)
+        /// Entries as such: no framing.
+        case consumer(any BundleEntryConsumer)
+    }
 
     /// The bundle's creation time, the mtime of entries that have none of their own.
     let bundleTime: Int64
     /// Every entry written so far, as the manifest lists them.
     private(set) var entries: [Manifest.Entry] = []
-    private let output: Output
+    private let destination: Destination
     private let chunkSize: Int
     /// Each path written, with its place in ``entries``.
     private var paths: [String: Int] = [:]
@@ -27,11 +37,19 @@ final class BundleEntrySink {
     /// many small files does not allocate a buffer per file.
     private var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
+    /// A sink framing the entries as tar into `output`.
     init(bundleTime: Date, chunkSize: Int = 256 * 1024, output: @escaping Output) {
         self.bundleTime = Int64(max(0, bundleTime.timeIntervalSince1970))
         self.chunkSize = chunkSize
-        self.output = output
+        self.destination = .tar(output)
         header.reserveCapacity(3 * Tar.blockSize)
+    }
+
+    /// A sink handing the entries to `consumer`, unframed; ``finish(manifest:)`` is not for it.
+    init(bundleTime: Date, chunkSize: Int = 256 * 1024, consumer: any BundleEntryConsumer) {
+        self.bundleTime = Int64(max(0, bundleTime.timeIntervalSince1970))
+        self.chunkSize = chunkSize
+        self.destination = .consumer(consumer)
     }
 
     deinit {
@@ -81,7 +99,7 @@ final class BundleEntrySink {
             if count == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             hash.update(bufferPointer: chunk)
-            try output(chunk)
+            try deliver(chunk)
             total += Int64(count)
             progress(total)
         }
@@ -89,7 +107,7 @@ final class BundleEntrySink {
             throw .io(path: path, reason: "the file shrank while bundling (\(size) → \(total) bytes)")
         }
         try pad(size)
-        list(Self.listed(entry, sha256: hash.finalize().hexString))
+        try list(Self.listed(entry, sha256: hash.finalize().hexString))
     }
 
     /// Writes `bytes` as the regular file `path`.
@@ -98,26 +116,29 @@ final class BundleEntrySink {
         try begin(entry)
         try write(bytes)
         try pad(entry.size)
-        list(Self.listed(entry, sha256: SHA256.hash(data: bytes).hexString))
+        try list(Self.listed(entry, sha256: SHA256.hash(data: bytes).hexString))
     }
 
     /// Writes the directory `path`.
     func addDirectory(_ path: String, mode: Int = 0o755, mtime: Int64? = nil) throws(BackupError) {
         let entry = TarEntry(path: path, type: .directory, mode: mode, mtime: mtime ?? bundleTime)
         try begin(entry)
-        list(Self.listed(entry, sha256: nil))
+        try list(Self.listed(entry, sha256: nil))
     }
 
     /// Writes the symlink `path` pointing at `target`.
     func addSymlink(_ path: String, target: String, mtime: Int64? = nil) throws(BackupError) {
         let entry = TarEntry(path: path, type: .symlink, mode: 0o777, mtime: mtime ?? bundleTime, linkTarget: target)
         try begin(entry)
-        list(Self.listed(entry, sha256: nil))
+        try list(Self.listed(entry, sha256: nil))
     }
 
     /// Writes `manifest.json` (which lists every other entry, so it is not listed itself) and
-    /// the end of the archive.
+    /// the end of the archive. Tar only: a consumer's writer stores the manifest its own way.
     func finish(manifest bytes: [UInt8]) throws(BackupError) {
+        guard case .tar = destination else {
+            throw .io(path: Manifest.entryName, reason: "an entry consumer keeps the manifest itself")
+        }
         let entry = TarEntry(path: Manifest.entryName, size: Int64(bytes.count), mode: 0o644, mtime: bundleTime)
         try begin(entry)
         try write(bytes)
@@ -149,24 +170,40 @@ final class BundleEntrySink {
                 throw .io(path: entry.path, reason: "written twice into one bundle")
             }
         }
-        header.removeAll(keepingCapacity: true)
-        Tar.appendHeader(for: entry, to: &header)
-        try write(header)
+        switch destination {
+        case .tar:
+            header.removeAll(keepingCapacity: true)
+            Tar.appendHeader(for: entry, to: &header)
+            try write(header)
+        case .consumer(let consumer):
+            try consumer.begin(entry, superseding: superseding)
+        }
     }
 
-    /// Lists a written entry: appended, or in the place of the copy it supersedes.
-    private func list(_ entry: Manifest.Entry) {
+    /// Lists a written entry: appended, or in the place of the copy it supersedes; a consumer
+    /// hears that it is complete.
+    private func list(_ entry: Manifest.Entry) throws(BackupError) {
         if place < entries.count {
             entries[place] = entry
             superseded.insert(entry.path)
         } else {
             entries.append(entry)
         }
+        if case .consumer(let consumer) = destination { try consumer.end(entry) }
     }
 
     private func pad(_ size: Int64) throws(BackupError) {
+        guard case .tar = destination else { return }
         let count = Tar.padding(for: size)
         if count > 0 { try write(Self.zeros, count: count) }
+    }
+
+    /// Passes a piece of the current entry's data on: into the tar stream, or to the consumer.
+    private func deliver(_ piece: UnsafeRawBufferPointer) throws(BackupError) {
+        switch destination {
+        case .tar(let output): try output(piece)
+        case .consumer(let consumer): try consumer.data(piece)
+        }
     }
 
     /// One block of zeros, the padding's source.
@@ -177,7 +214,7 @@ final class BundleEntrySink {
         var failure: BackupError?
         bytes.withUnsafeBytes { buffer in
             let part = UnsafeRawBufferPointer(rebasing: buffer[0..<(count ?? buffer.count)])
-            do throws(BackupError) { try output(part) } catch { failure = error }
+            do throws(BackupError) { try deliver(part) } catch { failure = error }
         }
         if let failure { throw failure }
     }

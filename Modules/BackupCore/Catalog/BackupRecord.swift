@@ -42,6 +42,12 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
     /// What the bundle's directory sources warned of (a file that changed while it was read, one
     /// that could not be read), at most ``BackupInfo/sourceWarningLimit`` and a count of the rest.
     public var sourceWarnings: [String]
+    /// How the backup is stored (catalog v15): a bundle, or an incremental backup whose
+    /// ``filename`` is its index in the repository (``store`` `repository`).
+    public var format: BackupFormat
+    /// The bytes the backup restores to (the sum of its entries' sizes); nil for bundles made
+    /// before v15. For an incremental backup ``sizeBytes`` is what it added to the repository.
+    public var logicalBytes: Int64?
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, filename, store, type, status
@@ -67,6 +73,8 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         case offsiteError = "offsite_error"
         case scope
         case sourceWarnings = "source_warnings"
+        case format
+        case logicalBytes = "logical_bytes"
     }
 
     public typealias Columns = CodingKeys
@@ -96,6 +104,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
         self.offsiteStatus = .none
         self.scope = scope
         self.sourceWarnings = []
+        self.format = .bundle
     }
 
     /// The record as the faces show it.
@@ -112,7 +121,7 @@ public struct BackupRecord: Codable, Equatable, Sendable, FetchableRecord, Persi
             store: store,
             offsite: OffsiteCopy(
                 status: offsiteStatus, key: offsiteKey, uploadedAt: offsiteUploadedAt, error: offsiteError),
-            scope: scope, sourceWarnings: sourceWarnings)
+            scope: scope, sourceWarnings: sourceWarnings, format: format, logicalBytes: logicalBytes)
     }
 }
 

@@ -51,7 +51,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
             "enabled", "interval_hours", "retention.keep_last", "retention.keep_days", "retention.keep_daily",
             "retention.keep_weekly", "retention.keep_monthly", "retention.include_manual", "retention.per_scope",
             "codec", "compression_level", "webhook_url", "restore_lock_timeout_seconds", "max_import_bytes",
-            "directories", "exclude", "default_scope", "heartbeat_url",
+            "directories", "exclude", "default_scope", "heartbeat_url", "format",
         ] + OffsiteSettings.fieldNames.map { "offsite.\($0)" }
         + EncryptionSettings.fieldNames.map { "encryption.\($0)" } + AlertSettings.fieldNames.map { "alerts.\($0)" }
     /// The fields only the server sets, as JSON paths (a PUT naming one is refused as read-only).
@@ -99,6 +99,9 @@ public struct BackupSettings: Codable, Equatable, Sendable {
     @ExplicitNull public var heartbeatURL: String?
     /// Chat alerts (Telegram).
     public var alerts: AlertSettings
+    /// How new backups are stored: bundles (the default) or incremental backups in the
+    /// repository (switching affects new backups only).
+    public var format: BackupFormat
 
     public init(
         enabled: Bool = false, intervalHours: Int = 24, retention: RetentionPolicy = RetentionPolicy(),
@@ -106,7 +109,8 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         restoreLockTimeoutSeconds: Int = 30,
         maxImportBytes: Int64 = defaultMaxImportBytes, offsite: OffsiteSettings = OffsiteSettings(),
         encryption: EncryptionSettings = EncryptionSettings(), directories: [String] = [], exclude: [String] = [],
-        defaultScope: BackupScope? = nil, heartbeatURL: String? = nil, alerts: AlertSettings = AlertSettings()
+        defaultScope: BackupScope? = nil, heartbeatURL: String? = nil, alerts: AlertSettings = AlertSettings(),
+        format: BackupFormat = .bundle
     ) {
         self.enabled = enabled
         self.intervalHours = intervalHours
@@ -123,6 +127,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         self.defaultScope = defaultScope
         self.heartbeatURL = heartbeatURL
         self.alerts = alerts
+        self.format = format
     }
 
     enum CodingKeys: String, CodingKey {
@@ -140,6 +145,7 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         case defaultScope = "default_scope"
         case heartbeatURL = "heartbeat_url"
         case alerts
+        case format
     }
 
     /// Every field's problem, keyed by its JSON path (`retention.keep_last`); empty when valid.
@@ -181,6 +187,10 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         fields.merge(encryption.problems) { own, _ in own }
         fields.merge(alerts.problems) { own, _ in own }
         fields.merge(directoryProblems) { own, _ in own }
+        if format == .incremental, encryption.enabled {
+            fields["format"] =
+                "incremental backups cannot be encrypted yet: turn encryption.enabled off or keep format bundle"
+        }
         return fields
     }
 

@@ -197,6 +197,12 @@ extension Catalog {
                 table.add(column: "logical_bytes", .integer)
             }
         }
+        migrator.registerMigration("v16_format_setting") { db in
+            // How new backups are stored: 'bundle' (every data directory so far) or 'incremental'.
+            try db.alter(table: "backup_settings") { table in
+                table.add(column: "format", .text).notNull().defaults(to: BackupFormat.bundle.rawValue)
+            }
+        }
         return migrator
     }
 }

@@ -35,6 +35,8 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
     /// token's state; the token itself is never here.
     var heartbeatURL: String?
     var alerts: AlertSettings
+    /// How new backups are stored (catalog v16).
+    var format: BackupFormat
     /// When automatic backups were last switched on (the scheduler counts from here).
     var enabledAt: Date?
     var updatedAt: Date?
@@ -62,6 +64,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         case retentionPerScope = "retention_per_scope"
         case heartbeatURL = "heartbeat_url"
         case alerts
+        case format
     }
 
     init(_ settings: BackupSettings, enabledAt: Date?, updatedAt: Date?) {
@@ -88,6 +91,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
         retentionPerScope = settings.retention.perScope
         heartbeatURL = settings.heartbeatURL
         alerts = settings.alerts.stored
+        format = settings.format
         self.enabledAt = enabledAt
         self.updatedAt = updatedAt
     }
@@ -101,7 +105,7 @@ struct SettingsRecord: Codable, FetchableRecord, PersistableRecord {
             codec: codec, compressionLevel: compressionLevel, webhookURL: webhookURL,
             restoreLockTimeoutSeconds: restoreLockTimeoutSeconds, maxImportBytes: maxImportBytes,
             offsite: offsite, encryption: encryption, directories: directories, exclude: exclude,
-            defaultScope: defaultScope, heartbeatURL: heartbeatURL, alerts: alerts)
+            defaultScope: defaultScope, heartbeatURL: heartbeatURL, alerts: alerts, format: format)
     }
 }
 
@@ -134,3 +138,4 @@ extension Catalog {
 
 extension CodecName: DatabaseValueConvertible {}
 extension BackupScope: DatabaseValueConvertible {}
+extension BackupFormat: DatabaseValueConvertible {}

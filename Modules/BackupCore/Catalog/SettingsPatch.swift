@@ -44,6 +44,8 @@ public struct SettingsPatch: Decodable, Sendable {
     var defaultScope: String??
     var heartbeatURL: String??
     var alerts: Alerts?
+    /// As sent; ``applied(to:)`` refuses a name that is no ``BackupFormat``.
+    var format: String?
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: BackupSettings.CodingKeys.self)
@@ -62,6 +64,7 @@ public struct SettingsPatch: Decodable, Sendable {
             defaultScope = .some(try container.decodeIfPresent(String.self, forKey: .defaultScope))
         }
         alerts = try container.decodeIfPresent(Alerts.self, forKey: .alerts)
+        format = try container.decodeIfPresent(String.self, forKey: .format)
         if container.contains(.heartbeatURL) {
             heartbeatURL = .some(try container.decodeIfPresent(String.self, forKey: .heartbeatURL))
         }
@@ -175,6 +178,7 @@ public struct SettingsPatch: Decodable, Sendable {
         case "retention.include_manual": retention.includeManual = flag
         case "retention.per_scope": retention.perScope = flag
         case "codec": codec = value
+        case "format": format = value
         case "compression_level": compressionLevel = number
         case "webhook_url": webhookURL = .some(value.isEmpty ? nil : value)
         case "heartbeat_url": heartbeatURL = .some(value.isEmpty ? nil : value)
@@ -187,7 +191,7 @@ public struct SettingsPatch: Decodable, Sendable {
     }
 
     private static let booleanFields: Set = ["enabled", "retention.include_manual", "retention.per_scope"]
-    private static let textFields: Set = ["codec", "webhook_url", "heartbeat_url"]
+    private static let textFields: Set = ["codec", "webhook_url", "heartbeat_url", "format"]
 
     /// `settings` with this patch's fields replaced, not yet judged as a whole (see
     /// ``BackupSettings/validated()``); a codec that is neither gzip nor zstd is refused here.
@@ -198,6 +202,12 @@ public struct SettingsPatch: Decodable, Sendable {
                 throw .invalidInput(fields: ["codec": "must be gzip or zstd"])
             }
             settings.codec = name
+        }
+        if let format {
+            guard let name = BackupFormat(rawValue: format) else {
+                throw .invalidInput(fields: ["format": "must be bundle or incremental"])
+            }
+            settings.format = name
         }
         if let enabled { settings.enabled = enabled }
         if let intervalHours { settings.intervalHours = intervalHours }

@@ -21,6 +21,8 @@ public struct PreparedBackup: Sendable {
     let scope: BackupScope
     let directories: [String]
     let exclude: [String]
+    /// How the backup is stored, as the settings said at the start.
+    let format: BackupFormat
 }
 
 extension BackupService {
@@ -48,7 +50,7 @@ extension BackupService {
                 record: prepared.record, lease: lease, estimatedBytes: prepared.estimatedBytes,
                 filesEstimatedBytes: prepared.filesEstimatedBytes, codec: prepared.codec,
                 compressionLevel: prepared.compressionLevel, lock: prepared.lock, scope: prepared.scope,
-                directories: prepared.directories, exclude: prepared.exclude)
+                directories: prepared.directories, exclude: prepared.exclude, format: prepared.format)
         } catch {
             lease.release()
             throw error
@@ -69,18 +71,34 @@ extension BackupService {
             throw .sourceUnavailable(path: database.path, reason: "no such file")
         }
         let estimate = try estimatedBytes(scope: scope, settings: settings)
-        try checkSpace(database: estimate.database, files: estimate.files)
+        let format = settings.format
+        if format == .incremental, settings.encryption.enabled {
+            throw .invalidInput(fields: [
+                "format":
+                    "incremental backups cannot be encrypted yet: turn encryption.enabled off or use format bundle"
+            ])
+        }
+        if format == .incremental, try !catalog.repositoryPacks().isEmpty {
+            try checkIncrementalSpace(database: estimate.database, files: estimate.files)
+        } else {
+            try checkSpace(database: estimate.database, files: estimate.files)
+        }
 
         let lock = try encryptionLock(settings.encryption)
-        let record = BackupRecord(
+        var record = BackupRecord(
             id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs,
             codec: settings.codec, encrypted: lock != nil, scope: scope)
+        if format == .incremental {
+            record.format = .incremental
+            record.store = RepositoryLayout.storeName
+            record.filename = RepositoryLayout.indexFilename(record.id, encrypted: false)
+        }
         try catalog.insert(record)
         return PreparedBackup(
             record: record, lease: nil, estimatedBytes: estimate.database, filesEstimatedBytes: estimate.files,
             codec: settings.codec,
             compressionLevel: settings.compressionLevel, lock: lock, scope: scope, directories: settings.directories,
-            exclude: settings.exclude)
+            exclude: settings.exclude, format: format)
     }
 
     /// Fails with ``BackupError/insufficientSpace(needed:available:)`` unless `backups/` has room
@@ -91,6 +109,19 @@ extension BackupService {
         let available = try freeSpace(dataDirectory.backups)
         guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
     }
+
+    /// The space check of an incremental backup once the repository holds packs: the snapshot
+    /// (or dump spool) as for a bundle, and for what the backup adds, unknown before hashing,
+    /// a tenth of the sources' bytes but at least ``incrementalFloor``, and the margin. A disk
+    /// that fills up anyway fails the backup cleanly (the open pack is removed).
+    func checkIncrementalSpace(database: Int64, files: Int64) throws(BackupError) {
+        let needed = database + max((database + files) / 10, Self.incrementalFloor) + Self.spaceMargin
+        let available = try freeSpace(dataDirectory.backups)
+        guard available >= needed else { throw .insufficientSpace(needed: needed, available: available) }
+    }
+
+    /// The least room an incremental backup asks for its new packs.
+    static let incrementalFloor: Int64 = 64 * 1024 * 1024
 
     /// Runs a prepared backup to its end and releases the job lock.
     ///
@@ -126,30 +157,44 @@ extension BackupService {
                 try checkSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
                 server = facts
             }
-            let (firstPhaseBytes, written) = try await writeBundle(
-                prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter)
-            // A cancel accepted while the bundle was being finished still wins.
-            if Task.isCancelled {
-                try? localStore.delete(written.key)
-                throw BackupError.cancelled
+            let outcome: (firstPhaseBytes: Int64, stored: Int64, sha256: String, manifest: Manifest)
+            switch prepared.format {
+            case .bundle:
+                let (firstPhaseBytes, written) = try await writeBundle(
+                    prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter)
+                // A cancel accepted while the bundle was being finished still wins.
+                if Task.isCancelled {
+                    try? localStore.delete(written.key)
+                    throw BackupError.cancelled
+                }
+                outcome = (firstPhaseBytes, written.sizeBytes, written.sha256, written.manifest)
+            case .incremental:
+                let (firstPhaseBytes, written) = try await writeIncremental(
+                    prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter)
+                if Task.isCancelled {
+                    try? deleteRepositoryIndex(of: record)
+                    throw BackupError.cancelled
+                }
+                outcome = (firstPhaseBytes, written.sizeBytes, written.sha256, written.manifest)
             }
             // Progress counted the database twice (snapshot or dump, then bundle) and the files once.
-            let entryBytes = written.manifest.entries.reduce(Int64(0)) { $0 + $1.size }
-            let total = firstPhaseBytes + entryBytes
+            let entryBytes = outcome.manifest.entries.reduce(Int64(0)) { $0 + $1.size }
+            let total = outcome.firstPhaseBytes + entryBytes
 
             record.status = .completed
-            record.sizeBytes = written.sizeBytes
-            record.sha256 = written.sha256
+            record.sizeBytes = outcome.stored
+            record.logicalBytes = entryBytes
+            record.sha256 = outcome.sha256
             record.completedAt = now()
             record.durationMs = Int64(clock().timeIntervalSince(started) * 1000)
-            record.describe(written.manifest)
+            record.describe(outcome.manifest)
             record.doneBytes = total
             record.totalBytes = total
-            record.offsiteStatus = initialOffsiteStatus()
+            record.offsiteStatus = prepared.format == .bundle ? initialOffsiteStatus() : .none
             try catalog.update(record)
             metrics.backupEnded(
                 type: record.type, scope: record.scope, outcome: .succeeded,
-                duration: clock().timeIntervalSince(started), bundleBytes: written.sizeBytes)
+                duration: clock().timeIntervalSince(started), bundleBytes: outcome.stored)
             applyRetentionAfterJob(justMade: record.id)
             return record.info
         } catch {

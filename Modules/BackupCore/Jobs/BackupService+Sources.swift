@@ -29,30 +29,49 @@ extension BackupService {
         return DirectorySource.sources(for: directories, exclude: exclude)
     }
 
-    /// Writes the bundle of a prepared backup: with a SQLite database in its scope, inside a
-    /// pinned snapshot (the snapshot phase, then the database and the directories); with a
-    /// PostgreSQL one, `pg_dump` into `spool` (described by `server`), then the dump and the
-    /// directories, all on a blocking-work thread; without a database, the directories alone
-    /// there. Returns the bytes of the first phase (the snapshot's or the dump's; 0 without the
-    /// database) and the written bundle.
+    /// What writes a backup's sources (a bundle, or an incremental backup): called on a
+    /// blocking-work thread with the sources and the manifest's template; its progress closure
+    /// gets the bytes of source data written so far.
+    typealias SourcesWriter<Written> =
+        @Sendable ([any BackupSource], Manifest, (Int64) -> Void) throws(BackupError) -> Written
+
+    /// Writes the bundle of a prepared backup (see ``writeSources(_:snapshotURL:spool:server:reporter:write:)``).
     func writeBundle(
         _ prepared: PreparedBackup, snapshotURL: URL, spool: URL, server: PostgresSource.ServerFacts?,
         reporter: ProgressReporter
     ) async throws(BackupError) -> (firstPhaseBytes: Int64, written: WrittenBundle) {
+        let (filename, temporary, store) = (prepared.record.filename, dataDirectory.temporary, localStore)
+        let writer = BundleWriter(
+            codec: prepared.codec, compressionLevel: prepared.compressionLevel, lock: prepared.lock)
+        return try await writeSources(
+            prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter
+        ) {
+            (sources, template, progress) throws(BackupError) in
+            try writer.write(
+                sources: sources, manifest: template, filename: filename, temporary: temporary, store: store,
+                progress: progress)
+        }
+    }
+
+    /// Writes the sources of a prepared backup with `write`: with a SQLite database in its scope,
+    /// inside a pinned snapshot (the snapshot phase, then the database and the directories); with a
+    /// PostgreSQL one, `pg_dump` into `spool` (described by `server`), then the dump and the
+    /// directories, all on a blocking-work thread; without a database, the directories alone
+    /// there. Returns the bytes of the first phase (the snapshot's or the dump's; 0 without the
+    /// database) and what `write` returned.
+    func writeSources<Written: Sendable>(
+        _ prepared: PreparedBackup, snapshotURL: URL, spool: URL, server: PostgresSource.ServerFacts?,
+        reporter: ProgressReporter, write: @escaping SourcesWriter<Written>
+    ) async throws(BackupError) -> (firstPhaseBytes: Int64, written: Written) {
         let record = prepared.record
         let template = Manifest(id: record.id, type: record.type, createdAt: record.createdAt)
         let database = dataDirectory.database
-        let (filename, temporary, store) = (record.filename, dataDirectory.temporary, localStore)
-        let writer = BundleWriter(
-            codec: prepared.codec, compressionLevel: prepared.compressionLevel, lock: prepared.lock)
         let files: [any BackupSource] =
             prepared.scope.includesFiles ? try directorySources(prepared.directories, exclude: prepared.exclude) : []
         let filesBytes = prepared.filesEstimatedBytes
         guard prepared.scope.includesDatabase else {
             let written = try await BlockingWork.run { () throws(BackupError) in
-                try writer.write(
-                    sources: files, manifest: template, filename: filename, temporary: temporary, store: store
-                ) { bytes in
+                try write(files, template) { bytes in
                     reporter.report(
                         phase: .compress, done: bytes, total: filesBytes, phaseDone: bytes, phaseTotal: filesBytes)
                 }
@@ -72,10 +91,7 @@ extension BackupService {
                         phaseTotal: expected)
                 }
                 let dumpBytes = dumped.estimatedBytes()
-                let written = try writer.write(
-                    sources: [dumped] + files, manifest: template, filename: filename, temporary: temporary,
-                    store: store
-                ) { bytes in
+                let written = try write([dumped] + files, template) { bytes in
                     reporter.report(
                         phase: .compress, done: dumpBytes + bytes, total: 2 * dumpBytes + filesBytes,
                         phaseDone: bytes, phaseTotal: dumpBytes + filesBytes)
@@ -95,9 +111,7 @@ extension BackupService {
             }
         ) { (view) throws(BackupError) in
             let source = SQLiteSource(database: database, snapshot: (view.reader, view.result))
-            let written = try writer.write(
-                sources: [source] + files, manifest: template, filename: filename, temporary: temporary, store: store
-            ) { bytes in
+            let written = try write([source] + files, template) { bytes in
                 reporter.report(
                     phase: .compress, done: view.byteCount + bytes, total: 2 * view.byteCount + filesBytes,
                     phaseDone: bytes, phaseTotal: view.byteCount + filesBytes)

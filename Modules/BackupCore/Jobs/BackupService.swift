@@ -28,6 +28,9 @@ public struct BackupService: Sendable {
     /// Where the ends of backups, verifications, uploads and retention are counted; by default
     /// the process's metrics factory (the server sets its own registry's).
     public var metrics = BackupMetrics()
+    /// Called after an incremental backup seals each pack, with its number: tests inject a failure
+    /// there (a crash between packs).
+    var repositoryAfterPack: @Sendable (Int) throws(BackupError) -> Void = { _ in }
 
     /// - Parameter clock: where time comes from; tests pass a fixed or advancing one.
     public init(

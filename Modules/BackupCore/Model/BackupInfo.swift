@@ -91,6 +91,13 @@ public struct BackupInfo: Codable, Equatable, Sendable {
     /// What the bundle's directory sources warned of, as sentences (a file changed while it
     /// was read, a file that could not be read); empty when nothing.
     public var sourceWarnings: [String]
+    /// How the backup is stored: `bundle` or `incremental` (in the repository).
+    public var format: BackupFormat
+    /// The bytes the backup restores to; nil when unknown (bundles made before the repository).
+    @ExplicitNull public var logicalBytes: Int64?
+    /// ``logicalBytes`` / ``sizeBytes`` (what the backup stored: for an incremental backup, what
+    /// it added), two decimals; nil when either is unknown or the size is 0.
+    @ExplicitNull public var dedupRatio: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, filename, type, status
@@ -104,6 +111,9 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         case noteArgs = "note_args"
         case pinned, progress, error, warnings, verification, store, offsite, encrypted, actions, scope
         case sourceWarnings = "source_warnings"
+        case format
+        case logicalBytes = "logical_bytes"
+        case dedupRatio = "dedup_ratio"
     }
 
     /// Every field of the JSON form, so a face can tell a read-only field from an unknown one.
@@ -132,7 +142,7 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         noteKind: NoteKind? = nil, noteArgs: [String: String]? = nil, pinned: Bool, progress: BackupProgress?,
         error: String?, warnings: [String] = [], verification: VerificationSummary? = nil,
         store: String = LocalStore.storeName, offsite: OffsiteCopy = .none, scope: BackupScope = .database,
-        sourceWarnings: [String] = []
+        sourceWarnings: [String] = [], format: BackupFormat = .bundle, logicalBytes: Int64? = nil
     ) {
         self.id = id
         self.filename = filename
@@ -157,6 +167,15 @@ public struct BackupInfo: Codable, Equatable, Sendable {
         self.actions = status.actions
         self.scope = scope
         self.sourceWarnings = sourceWarnings
+        self.format = format
+        self.logicalBytes = logicalBytes
+        self.dedupRatio = Self.ratio(logical: logicalBytes, stored: sizeBytes)
+    }
+
+    /// `logical` / `stored`, rounded to two decimals; nil when either is unknown or `stored` is 0.
+    static func ratio(logical: Int64?, stored: Int64?) -> Double? {
+        guard let logical, let stored, stored > 0 else { return nil }
+        return (Double(logical) / Double(stored) * 100).rounded() / 100
     }
 }
 

@@ -75,6 +75,34 @@ extension BackupService {
             try catalog.update(missing)
             report.missing.append(record.id)
         }
+        try reconcileRepositoryRecords(all, into: &report)
+    }
+
+    /// An incremental backup is there when its index file is (the index is the backup): a
+    /// completed record whose index vanished becomes `missing`, a missing one whose index is back
+    /// `completed` again. Nothing inside `repository/` is adopted or set aside as a bundle.
+    private func reconcileRepositoryRecords(
+        _ all: [BackupRecord], into report: inout ReconcileReport
+    ) throws(BackupError) {
+        let folder = dataDirectory.repository.appendingPathComponent(RepositoryLayout.indexFolder)
+        for record in all where record.store == RepositoryLayout.storeName {
+            let file = folder.appendingPathComponent(record.filename)
+            let present = FileOps.isRegularFile(file)
+            var changed = record
+            switch (record.status, present) {
+            case (.completed, false):
+                changed.status = .missing
+                changed.error = "the index file \(record.filename) has vanished from the repository"
+                report.missing.append(record.id)
+            case (.missing, true):
+                // Back only as the index of this very backup (its chunks are verify's business).
+                guard (try? RepositoryIndex(contentsOf: file))?.manifest.id == record.id else { continue }
+                changed.status = .completed
+                changed.error = nil
+            default: continue
+            }
+            try catalog.update(changed)
+        }
     }
 
     /// Verifies an unrecorded bundle, seals it and records it; false when it does not verify or

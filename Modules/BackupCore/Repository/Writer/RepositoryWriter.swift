@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+
+/// What an incremental backup wrote: its index and what it added to the repository.
+public struct WrittenIncremental: Sendable, Equatable {
+    /// The index's file name in `index/` (the record's `filename`).
+    public var filename: String
+    /// Bytes this backup added: its new packs and its index.
+    public var sizeBytes: Int64
+    /// The SHA-256 of the index file as stored.
+    public var sha256: String
+    public var manifest: Manifest
+    /// Bytes the backup restores to: the sum of its entries' sizes.
+    public var logicalBytes: Int64
+    /// The packs it placed, by name.
+    public var packs: [String]
+    /// Chunks its files were cut into, and those new to the repository.
+    public var chunks: Int
+    public var newChunks: Int
+}
+
+/// Writes a backup's sources into the incremental repository at `root`: the same sources, the
+/// same entries a bundle would hold (``BundleEntrySink`` with a ``ChunkingConsumer``), each
+/// regular file cut into chunks (``FileChunker``), only the chunks the repository lacks stored
+/// in new packs (``ChunkPacker``), then the index (``RepositoryIndex``) written atomically: in
+/// `.tmp/`, fsynced, renamed into `index/`, the folder fsynced. The index is written only once
+/// every chunk it names has its row (its pack durable), so its presence means the backup is
+/// complete. `config.json` is made on first use.
+///
+/// On failure or cancel the open pack's partial file and the partial index are removed; packs
+/// already sealed stay (their rows are in: the next backup reuses their chunks, prune removes
+/// what no index needs).
+///
+/// Blocking: runs on the job's thread (hashing and compression stay off the cooperative pool).
+struct RepositoryWriter {
+    var compressionLevel: Int
+    /// The size at which a pack is sealed.
+    var packTarget = ChunkPacker.packTarget
+    /// Called after each pack is sealed and recorded (tests inject a failure).
+    var afterPack: @Sendable (Int) throws(BackupError) -> Void = { _ in }
+
+    /// Writes `sources` as backup `template.id`; `progress` gets the bytes of source data read.
+    func write(
+        sources: [any BackupSource], manifest template: Manifest, root: URL, temporary: URL, catalog: Catalog,
+        now: @escaping @Sendable () -> Date, progress: (Int64) -> Void
+    ) throws(BackupError) -> WrittenIncremental {
+        try RepositoryConfig.ensure(at: root, temporary: temporary, now: now())
+        let id = template.id
+        let packer = ChunkPacker(
+            root: root, temporary: temporary, catalog: catalog, backupID: id, level: compressionLevel,
+            packTarget: packTarget, now: now, afterPack: afterPack)
+        let partialIndex = temporary.appendingPathComponent("index-\(id).json.zst.partial")
+        do throws(BackupError) {
+            let consumer = ChunkingConsumer(packer: packer)
+            let sink = BundleEntrySink(bundleTime: template.createdAt, consumer: consumer)
+            var manifest = template
+            manifest.sources = []
+            var written: Int64 = 0
+            for source in sources {
+                let before = written
+                manifest.sources.append(try source.write(into: sink) { bytes in progress(before + bytes) })
+                written = sink.entries.reduce(0) { $0 + $1.size }
+            }
+            manifest.entries = sink.entries
+            try packer.finish()
+            let files = manifest.entries.filter { $0.type == .file }.map { entry in
+                consumer.files[entry.path]
+                    ?? RepositoryIndex.File(
+                        path: entry.path, chunking: FileChunker.chunking(for: entry.path, size: 0), chunks: [])
+            }
+            let index = RepositoryIndex(manifest: manifest, files: files)
+            let bytes = try index.fileBytes()
+            let filename = RepositoryLayout.indexFilename(id, encrypted: false)
+            try Self.place(
+                bytes, partial: partialIndex,
+                as: root.appendingPathComponent(RepositoryLayout.index(id, encrypted: false)), root: root)
+            return WrittenIncremental(
+                filename: filename, sizeBytes: packer.packBytes + Int64(bytes.count),
+                sha256: SHA256.hash(data: bytes).hexString, manifest: manifest, logicalBytes: index.logicalBytes,
+                packs: packer.packs, chunks: packer.chunksSeen, newChunks: packer.chunksStored)
+        } catch {
+            packer.abandon()
+            FileOps.removeIfPresent(partialIndex)
+            throw error
+        }
+    }
+
+    /// Writes `bytes` to `partial`, fsyncs it and renames it to `destination` (which must not
+    /// exist), then fsyncs the folder.
+    static func place(_ bytes: [UInt8], partial: URL, as destination: URL, root: URL) throws(BackupError) {
+        FileOps.removeIfPresent(partial)
+        let file = try OutputFile(creating: partial)
+        try file.write(bytes)
+        try file.sync()
+        file.close()
+        let folder = destination.deletingLastPathComponent()
+        try RepositoryFolders.make(folder, below: root)
+        guard !FileOps.exists(destination) else {
+            FileOps.removeIfPresent(partial)
+            throw .io(path: destination.path, reason: "already exists in the repository")
+        }
+        try FileOps.rename(partial, to: destination)
+        try FileOps.fsyncDirectory(folder)
+    }
+}
