@@ -95,8 +95,14 @@ extension BackupService {
                 changed.error = "the index file \(record.filename) has vanished from the repository"
                 report.missing.append(record.id)
             case (.missing, true):
-                // Back only as the index of this very backup (its chunks are verify's business).
-                guard (try? RepositoryIndex(contentsOf: file))?.manifest.id == record.id else { continue }
+                // Back only as the index of this very backup whose every chunk has a row again
+                // (garbage collection marks a backup missing when a pack it needs is gone, its
+                // index still there; whether the chunks read right is verify's business).
+                guard let index = try? RepositoryIndex(contentsOf: file), index.manifest.id == record.id else {
+                    continue
+                }
+                let chunks = index.chunkSet
+                guard try catalog.knownChunks(among: Array(chunks)).count == chunks.count else { continue }
                 changed.status = .completed
                 changed.error = nil
             default: continue
