@@ -111,7 +111,8 @@ struct RepositoryWriterTests {
         print(
             "repository-writer figures: database \(logical) bytes, first backup added \(firstBytes), "
                 + "second added \(secondBytes) (\(String(format: "%.2f", ratio * 100))% of the first), "
-                + "second index \(fixture.indexSize(of: second)) bytes, dedup_ratio \(second.dedupRatio ?? 0)")
+                + "second index \(fixture.indexSize(of: second)) bytes, dedup_ratio \(second.dedupRatio ?? 0); "
+                + "first took \(firstRecord.durationMs ?? -1) ms, second \(secondRecord.durationMs ?? -1) ms")
         #expect(ratio <= 0.05, "the second backup added \(secondBytes) of the first's \(firstBytes) bytes")
         // And it did add the changed pages: more than its index alone.
         #expect(secondBytes > fixture.indexSize(of: second))
@@ -226,7 +227,9 @@ struct RepositoryWriterTests {
         #expect(try fixture.reassembled(index) == expected)
     }
 
-    @Test("deleting an incremental backup deletes its index, not its packs; a vanished index makes the record missing")
+    @Test(
+        "delete removes the index, not the packs; reconciliation: vanished index → missing, back → completed, interrupted → recovered, unrecorded → adopted"
+    )
     func deleteAndReconcile() async throws {
         let fixture = try Fixture(rows: 20_000)
         let first = try await fixture.service.createBackup()
@@ -248,11 +251,41 @@ struct RepositoryWriterTests {
         #expect(try fixture.service.catalog.record(id: second.id).status == .missing)
         #expect(FileOps.exists(fixture.repository.appendingPathComponent("config.json")))
 
-        // The index back in place: the backup is complete again.
+        // The index back while a pack's rows are gone: still missing; with the rows back, complete.
         try kept.write(to: secondIndex)
+        let pack = try #require(try fixture.service.catalog.repositoryPacks().first)
+        let packURL = fixture.repository.appendingPathComponent(RepositoryLayout.pack(pack.name, encrypted: false))
+        try fixture.service.catalog.deletePack(named: pack.name)
+        let (stillMissing, _) = try fixture.service.beginJobReporting()
+        stillMissing.release()
+        #expect(try fixture.service.catalog.record(id: second.id).status == .missing)
+        try fixture.service.catalog.insertPack(pack, entries: try PackReader(url: packURL).entries())
         let (again, _) = try fixture.service.beginJobReporting()
         again.release()
         #expect(try fixture.service.catalog.record(id: second.id).status == .completed)
+
+        // A process killed between the index's rename and the record's update: the record says
+        // running, then interrupted; its index is in place, so the backup is recovered completed.
+        var interrupted = try fixture.service.catalog.record(id: second.id)
+        interrupted.status = .running
+        interrupted.sizeBytes = nil
+        interrupted.logicalBytes = nil
+        try fixture.service.catalog.update(interrupted)
+        let (third, recovering) = try fixture.service.beginJobReporting()
+        third.release()
+        #expect(recovering.recovered == [second.id] && recovering.interrupted == 1)
+        let recovered = try fixture.service.catalog.record(id: second.id)
+        #expect(recovered.status == .completed && recovered.format == .incremental)
+        #expect(recovered.sizeBytes == FileOps.size(of: secondIndex) && recovered.logicalBytes == second.logicalBytes)
+
+        // Killed between the record's deletion and the index's: the index is adopted (imported).
+        try fixture.service.catalog.deleteRecord(id: second.id)
+        let (fourth, adopting) = try fixture.service.beginJobReporting()
+        fourth.release()
+        #expect(adopting.adopted == [second.id])
+        let adopted = try fixture.service.catalog.record(id: second.id)
+        #expect(adopted.type == .imported && adopted.status == .completed && adopted.store == "repository")
+        #expect(adopted.filename == second.filename && adopted.sha256 == second.sha256)
     }
 
     @Test(
@@ -270,11 +303,6 @@ struct RepositoryWriterTests {
         #expect(throws: BackupError.invalidInput(fields: ["format": "must be bundle or incremental"])) {
             try SettingsPatch(assignments: ["format=delta"]).applied(to: BackupSettings())
         }
-        var encrypted = BackupSettings(format: .incremental)
-        encrypted.encryption.enabled = true
-        #expect(encrypted.problems["format"] != nil)
-        encrypted.format = .bundle
-        #expect(encrypted.problems["format"] == nil)
     }
 
     @Test("a PostgreSQL dump backs up incrementally: content-defined chunks, and appended rows add a fraction")
@@ -310,5 +338,111 @@ struct RepositoryWriterTests {
         let entry = try #require(index.manifest.entries.first { $0.path == PostgresSource.entryName })
         #expect(hash.finalize().hexString == entry.sha256)
         #expect(index.manifest.postgresql != nil)
+    }
+
+    @Test(
+        "encryption on: the repository's own key is age-encrypted to the operator's, packs and indexes are age files the age tool opens"
+    )
+    func encryptedRepository() async throws {
+        let fixture = try Fixture(rows: 30_000)
+        let operatorKey = try BackupKey(dataDirectory: fixture.data.dataDirectory).generate(now: Date())
+        var settings = try fixture.service.catalog.settings()
+        settings.encryption.enabled = true
+        try fixture.service.saveSettings(settings)
+        let first = try await fixture.service.createBackup()
+        #expect(first.encrypted && first.format == .incremental && first.filename == "\(first.id).json.zst.age")
+
+        let root = fixture.repository
+        let config = try JSONDecoder.backupManager().decode(
+            RepositoryConfig.self, from: Data(contentsOf: root.appendingPathComponent("config.json")))
+        let recipient = try #require(config.recipient)
+        #expect(config.encrypted)
+        // The age tool as the oracle: the operator's key opens the repository's key, whose
+        // recipient is the config's; that key opens the index (zstd JSON) and every pack.
+        let keyFile = fixture.data.url.appendingPathComponent("repository-identity.txt")
+        let opened = try ChildProcess(executablePath: "/usr/bin/age").run([
+            "-d", "-i", fixture.data.dataDirectory.backupKey.path,
+            root.appendingPathComponent(RepositoryLayout.keyFile).path,
+        ])
+        #expect(opened.status == 0, "\(opened.stderr)")
+        try Data(opened.stdout.utf8).write(to: keyFile)
+        let derived = try ChildProcess(executablePath: "/usr/bin/age-keygen").run(["-y", keyFile.path])
+        #expect(derived.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == recipient)
+        let index = root.appendingPathComponent(RepositoryLayout.index(first.id, encrypted: true))
+        let json = try ChildProcess(executablePath: "/bin/sh").run([
+            "-c", "age -d -i \"$0\" \"$1\" | zstd -dcq", keyFile.path, index.path,
+        ])
+        #expect(json.status == 0 && json.stdout.contains(#""format":"incremental""#), "\(json.stderr)")
+        let packsFolder = root.appendingPathComponent(RepositoryLayout.packsFolder)
+        let files = (FileManager.default.enumerator(atPath: packsFolder.path)?.allObjects as? [String] ?? [])
+            .filter { $0.contains(".pack") }
+        #expect(!files.isEmpty && files.allSatisfy { $0.hasSuffix(".pack.age") })
+        for file in files {
+            let url = packsFolder.appendingPathComponent(file)
+            let name = String(url.lastPathComponent.dropLast(".pack.age".count))
+            #expect(SHA256.hash(data: try Data(contentsOf: url)).hexString == name)
+            let magic = try ChildProcess(executablePath: "/bin/sh").run([
+                "-c", "age -d -i \"$0\" \"$1\" | head -c 8", keyFile.path, url.path,
+            ])
+            #expect(magic.stdout == "BMPACK1\n")
+        }
+
+        // The core's own seam reads it back: every file reassembles to its SHA-256.
+        let identity = try RepositoryKey.unlock(at: root, keys: [.identity(operatorKey)])
+        let indexPlain = try RepositoryCipher.open(
+            [UInt8](try Data(contentsOf: index)), keys: [.identity(identity)], name: index.lastPathComponent)
+        let decoded = try RepositoryIndex(fileBytes: indexPlain, name: index.lastPathComponent)
+        let locator = CatalogChunkLocator(catalog: fixture.service.catalog)
+        for file in decoded.files {
+            var hash = SHA256()
+            for chunk in file.chunks {
+                let location = try #require(try locator.locate(chunk))
+                let plain = fixture.data.url.appendingPathComponent("pack-\(location.pack)")
+                try RepositoryCipher.openFile(
+                    root.appendingPathComponent(RepositoryLayout.pack(location.pack, encrypted: true)), into: plain,
+                    keys: [.identity(identity)])
+                hash.update(data: try PackReader(url: plain).chunk(location.entry))
+            }
+            #expect(hash.finalize().hexString == decoded.manifest.entries.first { $0.path == file.path }?.sha256)
+        }
+
+        // Unchanged: the second adds its index alone. Encryption switched off: refused, nothing recorded.
+        let second = try await fixture.service.createBackup()
+        #expect(
+            second.sizeBytes
+                == FileOps.size(of: root.appendingPathComponent(RepositoryLayout.index(second.id, encrypted: true))))
+        settings.encryption.enabled = false
+        try fixture.service.saveSettings(settings)
+        let refused = #expect(throws: BackupError.self) { try fixture.service.prepareBackup(type: .manual, note: nil) }
+        guard case .invalidInput(let fields)? = refused else {
+            Issue.record("expected invalidInput, got \(String(describing: refused))")
+            return
+        }
+        #expect(fields["encryption.enabled"]?.contains("is encrypted") == true)
+        #expect(try fixture.service.catalog.page(BackupQuery()).items.count == 2)
+    }
+
+    @Test(
+        "a cancel after a sealed pack: the record says cancelled, no index, no partial file, rows only for placed packs"
+    )
+    func cancelAfterSealedPack() async throws {
+        var fixture = try Fixture(rows: 200_000)
+        let gate = PauseGate()
+        fixture.service.repositoryAfterPack = { _ in gate.pauseOnFirstCall() }
+        let prepared = try fixture.service.prepareBackup(type: .manual, note: nil)
+        let service = fixture.service
+        let job = Task { try await service.run(prepared) }
+        await gate.waitUntilPaused()
+        job.cancel()
+        gate.release()
+        await #expect(throws: BackupError.cancelled) { try await job.value }
+        let record = try fixture.service.catalog.record(id: prepared.record.id)
+        #expect(record.status == .cancelled)
+        #expect(
+            !FileOps.exists(
+                fixture.repository.appendingPathComponent(RepositoryLayout.index(record.id, encrypted: false))))
+        #expect(fixture.data.temporaryFiles().isEmpty)
+        let packs = Set(try fixture.service.catalog.repositoryPacks().map(\.name))
+        #expect(!packs.isEmpty && packs == fixture.packFiles())
     }
 }

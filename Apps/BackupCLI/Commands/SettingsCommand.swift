@@ -34,7 +34,7 @@ struct SettingsCommand: AsyncParsableCommand {
                 Keys: \(SettingsPatch.keys.joined(separator: ", ")). An empty webhook_url removes it. \
                 codec is gzip or zstd; compression_level is 1-9 with gzip, 1-19 with zstd. format is \
                 bundle (the default) or incremental: new backups go into backups/repository/, each \
-                adding only the chunks no earlier backup stored (not yet with encryption on).
+                adding only the chunks no earlier backup stored (encrypted when encryption is on).
 
                 directories=/srv/app/uploads,/srv/app/media lists the application's file \
                 directories (absolute, existing, outside the data directory; empty clears them); \

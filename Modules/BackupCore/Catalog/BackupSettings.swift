@@ -187,10 +187,6 @@ public struct BackupSettings: Codable, Equatable, Sendable {
         fields.merge(encryption.problems) { own, _ in own }
         fields.merge(alerts.problems) { own, _ in own }
         fields.merge(directoryProblems) { own, _ in own }
-        if format == .incremental, encryption.enabled {
-            fields["format"] =
-                "incremental backups cannot be encrypted yet: turn encryption.enabled off or keep format bundle"
-        }
         return fields
     }
 

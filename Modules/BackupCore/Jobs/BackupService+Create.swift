@@ -72,12 +72,6 @@ extension BackupService {
         }
         let estimate = try estimatedBytes(scope: scope, settings: settings)
         let format = settings.format
-        if format == .incremental, settings.encryption.enabled {
-            throw .invalidInput(fields: [
-                "format":
-                    "incremental backups cannot be encrypted yet: turn encryption.enabled off or use format bundle"
-            ])
-        }
         if format == .incremental, try !catalog.repositoryPacks().isEmpty {
             try checkIncrementalSpace(database: estimate.database, files: estimate.files)
         } else {
@@ -89,9 +83,11 @@ extension BackupService {
             id: BackupID.make(), type: type, createdAt: now(), note: note, noteKind: noteKind, noteArgs: noteArgs,
             codec: settings.codec, encrypted: lock != nil, scope: scope)
         if format == .incremental {
+            // Refused before anything is recorded when encryption changed since the repository was made.
+            try RepositoryConfig.existing(at: dataDirectory.repository, encrypted: lock != nil)
             record.format = .incremental
             record.store = RepositoryLayout.storeName
-            record.filename = RepositoryLayout.indexFilename(record.id, encrypted: false)
+            record.filename = RepositoryLayout.indexFilename(record.id, encrypted: lock != nil)
         }
         try catalog.insert(record)
         return PreparedBackup(
@@ -154,7 +150,11 @@ extension BackupService {
                 let source = PostgresSource(url: url, environment: postgresEnvironment)
                 let facts = try await BlockingWork.run { () throws(BackupError) in try source.probe() }
                 prepared.estimatedBytes = facts.databaseSize
-                try checkSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                if prepared.format == .incremental, try !catalog.repositoryPacks().isEmpty {
+                    try checkIncrementalSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                } else {
+                    try checkSpace(database: facts.databaseSize, files: prepared.filesEstimatedBytes)
+                }
                 server = facts
             }
             let outcome: (firstPhaseBytes: Int64, stored: Int64, sha256: String, manifest: Manifest)

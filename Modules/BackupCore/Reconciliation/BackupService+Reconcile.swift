@@ -78,39 +78,6 @@ extension BackupService {
         try reconcileRepositoryRecords(all, into: &report)
     }
 
-    /// An incremental backup is there when its index file is (the index is the backup): a
-    /// completed record whose index vanished becomes `missing`, a missing one whose index is back
-    /// `completed` again. Nothing inside `repository/` is adopted or set aside as a bundle.
-    private func reconcileRepositoryRecords(
-        _ all: [BackupRecord], into report: inout ReconcileReport
-    ) throws(BackupError) {
-        let folder = dataDirectory.repository.appendingPathComponent(RepositoryLayout.indexFolder)
-        for record in all where record.store == RepositoryLayout.storeName {
-            let file = folder.appendingPathComponent(record.filename)
-            let present = FileOps.isRegularFile(file)
-            var changed = record
-            switch (record.status, present) {
-            case (.completed, false):
-                changed.status = .missing
-                changed.error = "the index file \(record.filename) has vanished from the repository"
-                report.missing.append(record.id)
-            case (.missing, true):
-                // Back only as the index of this very backup whose every chunk has a row again
-                // (garbage collection marks a backup missing when a pack it needs is gone, its
-                // index still there; whether the chunks read right is verify's business).
-                guard let index = try? RepositoryIndex(contentsOf: file), index.manifest.id == record.id else {
-                    continue
-                }
-                let chunks = index.chunkSet
-                guard try catalog.knownChunks(among: Array(chunks)).count == chunks.count else { continue }
-                changed.status = .completed
-                changed.error = nil
-            default: continue
-            }
-            try catalog.update(changed)
-        }
-    }
-
     /// Verifies an unrecorded bundle, seals it and records it; false when it does not verify or
     /// its id is taken.
     private func adopt(_ key: String, into report: inout ReconcileReport) throws(BackupError) -> Bool {

@@ -7,7 +7,8 @@ extension BackupService {
         _ prepared: PreparedBackup, snapshotURL: URL, spool: URL, server: PostgresSource.ServerFacts?,
         reporter: ProgressReporter
     ) async throws(BackupError) -> (firstPhaseBytes: Int64, written: WrittenIncremental) {
-        let writer = RepositoryWriter(compressionLevel: prepared.compressionLevel, afterPack: repositoryAfterPack)
+        let writer = RepositoryWriter(
+            compressionLevel: prepared.compressionLevel, lock: prepared.lock, afterPack: repositoryAfterPack)
         let (root, temporary, catalog, clock) = (dataDirectory.repository, dataDirectory.temporary, catalog, clock)
         return try await writeSources(
             prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter

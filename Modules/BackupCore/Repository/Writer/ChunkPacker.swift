@@ -21,6 +21,8 @@ final class ChunkPacker {
     private let catalog: Catalog
     private let backupID: String
     private let level: Int
+    /// What sealed packs are encrypted to (the repository's recipient); nil: in the clear.
+    private let lock: AgeLock?
     private let packTarget: Int64
     private let now: () -> Date
     /// Called after each pack is sealed, placed and recorded, with its number (from 1): tests
@@ -44,7 +46,8 @@ final class ChunkPacker {
     private(set) var chunksStored = 0
 
     init(
-        root: URL, temporary: URL, catalog: Catalog, backupID: String, level: Int, packTarget: Int64 = packTarget,
+        root: URL, temporary: URL, catalog: Catalog, backupID: String, level: Int, lock: AgeLock? = nil,
+        packTarget: Int64 = packTarget,
         now: @escaping () -> Date, afterPack: @escaping (Int) throws(BackupError) -> Void = { _ in }
     ) {
         self.root = root
@@ -52,6 +55,7 @@ final class ChunkPacker {
         self.catalog = catalog
         self.backupID = backupID
         self.level = level
+        self.lock = lock
         self.packTarget = packTarget
         self.now = now
         self.afterPack = afterPack
@@ -100,7 +104,10 @@ final class ChunkPacker {
     /// Removes the open pack's partial file (after a failure or a cancel). Sealed packs stay:
     /// their rows are in, so the next backup reuses their chunks, or prune removes them.
     func abandon() {
-        if let open { FileOps.removeIfPresent(open.partial) }
+        if let open {
+            FileOps.removeIfPresent(open.partial)
+            FileOps.removeIfPresent(Self.sealedPartial(open.partial))
+        }
         open = nil
         openHashes = []
     }
@@ -118,12 +125,19 @@ final class ChunkPacker {
     /// Seals the open pack, puts it in its place durably, then records its rows.
     private func seal() throws(BackupError) {
         guard let (writer, partial) = open else { return }
-        let name = try writer.finish()
-        let size = writer.size
-        let destination = root.appendingPathComponent(RepositoryLayout.pack(name, encrypted: false))
+        var name = try writer.finish()
+        var size = writer.size
+        var placed = partial
+        if let lock {
+            // The whole pack becomes one age file; its name is the SHA-256 of that file.
+            placed = Self.sealedPartial(partial)
+            (name, size) = try RepositoryCipher.sealFile(partial, into: placed, lock: lock)
+            FileOps.removeIfPresent(partial)
+        }
+        let destination = root.appendingPathComponent(RepositoryLayout.pack(name, encrypted: lock != nil))
         let folder = destination.deletingLastPathComponent()
         try RepositoryFolders.make(folder, below: root)
-        try FileOps.rename(partial, to: destination)
+        try FileOps.rename(placed, to: destination)
         try FileOps.fsyncDirectory(folder)
         open = nil
         try catalog.insertPack(
@@ -133,5 +147,10 @@ final class ChunkPacker {
         packs.append(name)
         packBytes += size
         try afterPack(packCount)
+    }
+
+    /// Where the encrypted copy of the partial pack `partial` is written.
+    private static func sealedPartial(_ partial: URL) -> URL {
+        partial.appendingPathExtension("age")
     }
 }

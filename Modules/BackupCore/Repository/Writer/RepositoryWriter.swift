@@ -34,6 +34,9 @@ public struct WrittenIncremental: Sendable, Equatable {
 /// Blocking: runs on the job's thread (hashing and compression stay off the cooperative pool).
 struct RepositoryWriter {
     var compressionLevel: Int
+    /// The operator's lock (encryption on): the repository is then encrypted, its packs and
+    /// indexes age files to its own recipient (``RepositoryCipher``). Nil: in the clear.
+    var lock: AgeLock? = nil
     /// The size at which a pack is sealed.
     var packTarget = ChunkPacker.packTarget
     /// Called after each pack is sealed and recorded (tests inject a failure).
@@ -44,11 +47,13 @@ struct RepositoryWriter {
         sources: [any BackupSource], manifest template: Manifest, root: URL, temporary: URL, catalog: Catalog,
         now: @escaping @Sendable () -> Date, progress: (Int64) -> Void
     ) throws(BackupError) -> WrittenIncremental {
-        try RepositoryConfig.ensure(at: root, temporary: temporary, now: now())
+        let config = try RepositoryConfig.ensure(at: root, temporary: temporary, now: now(), lock: lock)
+        let repositoryLock = try config.lock()
+        let encrypted = repositoryLock != nil
         let id = template.id
         let packer = ChunkPacker(
             root: root, temporary: temporary, catalog: catalog, backupID: id, level: compressionLevel,
-            packTarget: packTarget, now: now, afterPack: afterPack)
+            lock: repositoryLock, packTarget: packTarget, now: now, afterPack: afterPack)
         let partialIndex = temporary.appendingPathComponent("index-\(id).json.zst.partial")
         do throws(BackupError) {
             let consumer = ChunkingConsumer(packer: packer)
@@ -69,11 +74,12 @@ struct RepositoryWriter {
                         path: entry.path, chunking: FileChunker.chunking(for: entry.path, size: 0), chunks: [])
             }
             let index = RepositoryIndex(manifest: manifest, files: files)
-            let bytes = try index.fileBytes()
-            let filename = RepositoryLayout.indexFilename(id, encrypted: false)
+            var bytes = try index.fileBytes()
+            if let repositoryLock { bytes = try RepositoryCipher.seal(bytes, lock: repositoryLock) }
+            let filename = RepositoryLayout.indexFilename(id, encrypted: encrypted)
             try Self.place(
                 bytes, partial: partialIndex,
-                as: root.appendingPathComponent(RepositoryLayout.index(id, encrypted: false)), root: root)
+                as: root.appendingPathComponent(RepositoryLayout.index(id, encrypted: encrypted)), root: root)
             return WrittenIncremental(
                 filename: filename, sizeBytes: packer.packBytes + Int64(bytes.count),
                 sha256: SHA256.hash(data: bytes).hexString, manifest: manifest, logicalBytes: index.logicalBytes,
