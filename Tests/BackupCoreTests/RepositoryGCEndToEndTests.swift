@@ -13,8 +13,14 @@ struct RepositoryGCEndToEndTests {
     /// Three incremental backups: `first`; then every row changed (`second` shares almost no
     /// chunk with it); then 70% of the rows changed in one range (`third` shares 30% with
     /// `second`). Deleting the first two leaves the first's pack dead and the second's 30% live.
-    static func threeBackups() async throws -> (Fixture, [BackupInfo]) {
+    static func threeBackups(encrypted: Bool = false) async throws -> (Fixture, [BackupInfo]) {
         let fixture = try Fixture(rows: rows)
+        if encrypted {
+            _ = try BackupKey(dataDirectory: fixture.data.dataDirectory).generate(now: Date())
+            var settings = try fixture.service.catalog.settings()
+            settings.encryption.enabled = true
+            try fixture.service.saveSettings(settings)
+        }
         var made = [try await fixture.service.createBackup()]
         try change("UPDATE ledger SET amount = amount + 1", in: fixture)
         made.append(try await fixture.service.createBackup())
@@ -107,5 +113,46 @@ struct RepositoryGCEndToEndTests {
         #expect(try Self.readsBackWhole(made[2], fixture))
         #expect(try Self.isClean(fixture))
         #expect(try service.catalog.record(id: made[2].id).status == .completed)
+    }
+
+    @Test(
+        "an encrypted repository: its indexes are read with the repository's key, dead packs go, none is left unlocated"
+    )
+    func encryptedRepository() async throws {
+        let (fixture, made) = try await Self.threeBackups(encrypted: true)
+        let service = fixture.service
+        #expect(made.allSatisfy { $0.filename.hasSuffix(".json.zst.age") })
+        let packs = fixture.repository.appendingPathComponent(RepositoryLayout.packsFolder)
+        let files = {
+            (FileManager.default.enumerator(atPath: packs.path)?.allObjects as? [String] ?? []).filter {
+                $0.hasSuffix(".pack.age")
+            }
+        }
+        let before = files().count
+        try service.delete(id: made[0].id)
+        try service.delete(id: made[1].id)
+
+        let report = try #require(try service.prune().repository)
+
+        #expect(report.packsDeleted >= 1 && files().count == before - report.packsDeleted, "\(report)")
+        #expect(report.packsLost.isEmpty && report.backupsMissing.isEmpty)
+        // Every chunk of the kept backup has a row whose sealed pack is there.
+        let index = try RepositoryIndexOpener(repository: fixture.repository) { () throws(BackupError) in
+            try service.bundleKeys().load()
+        }.read(fixture.repository.appendingPathComponent("index/\(made[2].filename)"))
+        let locator = CatalogChunkLocator(catalog: service.catalog)
+        for chunk in index.chunkSet {
+            let location = try #require(try locator.locate(chunk))
+            let url = fixture.repository.appendingPathComponent(RepositoryLayout.pack(location.pack, encrypted: true))
+            #expect(FileManager.default.fileExists(atPath: url.path))
+        }
+        #expect(Set(try service.catalog.repositoryPacks().map(\.name)).count == files().count)
+        #expect(try service.prune().repository?.packsDeleted == 0)
+
+        // Without the operator's key the index cannot be read: the prune fails, nothing goes.
+        try FileManager.default.removeItem(at: fixture.data.dataDirectory.backupKey)
+        let after = files().count
+        #expect(throws: BackupError.self) { try service.prune() }
+        #expect(files().count == after)
     }
 }

@@ -12,9 +12,11 @@ extension BackupService {
         let root = dataDirectory.repository
         guard FileOps.exists(root) else { return nil }
         let settings = try catalog.settings()
-        let gc = RepositoryGC(
+        var gc = RepositoryGC(
             catalog: catalog, root: root, temporary: dataDirectory.temporary,
             level: settings.codec == .zstd ? settings.compressionLevel : CodecName.zstd.defaultLevel, now: now())
+        let opener = RepositoryIndexOpener(repository: root) { () throws(BackupError) in try bundleKeys().load() }
+        gc.readIndex = { (url) throws(BackupError) in try opener.read(url) }
         return try gc.run(dryRun: dryRun, excluding: excluding)
     }
 }

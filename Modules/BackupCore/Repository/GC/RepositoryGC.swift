@@ -22,6 +22,10 @@ import Logging
 /// So a row never points at a missing pack, and a crash anywhere leaves at most pack files
 /// without rows, which the next run sorts out: collecting again is always safe.
 ///
+/// In an encrypted repository (`.pack.age`) the indexes are read with the repository's key
+/// (``RepositoryIndexOpener``) and dead packs go as above, but packs are not opened: a mostly
+/// dead one is not repacked and one without rows is left where it is.
+///
 /// Blocking: runs on the job's thread, under the job lock (a dry run reads only and needs none).
 struct RepositoryGC {
     /// A step at which a test can stop a collection (``interruption``), or a debug build pause
