@@ -17,6 +17,14 @@ extension BackupService {
             level: settings.codec == .zstd ? settings.compressionLevel : CodecName.zstd.defaultLevel, now: now())
         let opener = RepositoryIndexOpener(repository: root) { () throws(BackupError) in try bundleKeys().load() }
         gc.readIndex = { (url) throws(BackupError) in try opener.read(url) }
+        if let config = try? JSONDecoder.backupManager().decode(
+            RepositoryConfig.self, from: Data(contentsOf: root.appendingPathComponent(RepositoryLayout.config))),
+            config.encrypted, let recipient = config.recipient
+        {
+            gc.sealed = SealedPacks(
+                identity: { () throws(BackupError) in try opener.identity() },
+                lock: .recipients([try AgeRecipient(parsing: recipient)]))
+        }
         return try gc.run(dryRun: dryRun, excluding: excluding)
     }
 }

@@ -34,8 +34,12 @@ extension RepositoryGC {
         for candidate in candidates {
             let chunks: [(PackEntry, [UInt8])]
             do {
-                let reader = PackReader(url: candidate.url)
-                chunks = try candidate.live.map { entry throws(BackupError) in (entry, try reader.chunk(entry)) }
+                let read = try withPlainPack(candidate.url) { (plain) throws(BackupError) in
+                    let reader = PackReader(url: plain)
+                    return try candidate.live.map { entry throws(BackupError) in (entry, try reader.chunk(entry)) }
+                }
+                guard let read else { continue }
+                chunks = read
             } catch .verificationFailed(let reason) {
                 Self.logger.error(
                     "a pack to repack is damaged: left as it is",
@@ -74,9 +78,9 @@ extension RepositoryGC {
         _ writer: PackWriter, partial: URL, replacing olds: [RepackCandidate], into report: inout RepositoryGCReport
     ) throws(BackupError) {
         defer { FileOps.removeIfPresent(partial) }
-        let name = try writer.finish()
-        let size = FileOps.size(of: partial) ?? 0
-        try place(partial, as: name)
+        let (sealedFile, name, size) = try sealIfNeeded(partial, name: try writer.finish())
+        defer { FileOps.removeIfPresent(sealedFile) }
+        try place(sealedFile, as: name)
         try reach(.repackPlaced)
         let replaced = olds.filter { $0.name != name }
         try catalog.movePacks(
@@ -92,7 +96,7 @@ extension RepositoryGC {
     /// Renames a sealed (fsynced) pack to its place under `packs/`, creating its folder, and
     /// makes the rename durable.
     private func place(_ partial: URL, as name: String) throws(BackupError) {
-        let destination = root.appendingPathComponent(RepositoryLayout.pack(name, encrypted: false))
+        let destination = root.appendingPathComponent(RepositoryLayout.pack(name, encrypted: sealed != nil))
         let folder = destination.deletingLastPathComponent()
         if !FileOps.exists(folder) {
             do {

@@ -23,8 +23,10 @@ import Logging
 /// without rows, which the next run sorts out: collecting again is always safe.
 ///
 /// In an encrypted repository (`.pack.age`) the indexes are read with the repository's key
-/// (``RepositoryIndexOpener``) and dead packs go as above, but packs are not opened: a mostly
-/// dead one is not repacked and one without rows is left where it is.
+/// (``RepositoryIndexOpener``), a sealed pack is opened by decrypting it into `.tmp/`
+/// (``sealed``), and a repack's new pack is sealed to the repository's recipient before it is
+/// placed. Without the key (``sealed`` nil) sealed packs are never opened: dead ones still go,
+/// but a mostly dead one is not repacked and one without rows is left where it is.
 ///
 /// Blocking: runs on the job's thread, under the job lock (a dry run reads only and needs none).
 struct RepositoryGC {
@@ -57,6 +59,9 @@ struct RepositoryGC {
     var readIndex: (URL) throws(BackupError) -> RepositoryIndex = { (url) throws(BackupError) in
         try RepositoryGC.readPlainIndex(at: url)
     }
+    /// How to open and seal the packs of an encrypted repository; nil: sealed packs are never
+    /// opened (not repacked, left when without rows).
+    var sealed: SealedPacks?
     /// Called at each ``Step``; a test throws to stop the collection there.
     var interruption: (Step) throws(BackupError) -> Void = { _ in }
 
@@ -108,10 +113,8 @@ struct RepositoryGC {
             let liveRows = rows.filter { liveHashes.contains($0.sha256) }
             let liveBytes = liveRows.reduce(Int64(0)) { $0 + $1.length }
             guard liveBytes * 2 < size else { continue }
-            guard !url.lastPathComponent.hasSuffix(".age") else {
-                // An encrypted pack is read with the repository's key, which a collection has not.
-                continue
-            }
+            // A sealed pack is opened with the repository's key, when the collection has it.
+            guard sealed != nil || !url.lastPathComponent.hasSuffix(".age") else { continue }
             candidates.append(RepackCandidate(name: name, url: url, size: size, live: liveRows))
         }
         try repack(candidates, dryRun: dryRun, into: &report)
@@ -124,9 +127,10 @@ struct RepositoryGC {
     private func orphanEntries(
         _ name: String, at url: URL, dryRun: Bool, into report: inout RepositoryGCReport
     ) throws(BackupError) -> [PackEntry]? {
-        guard !url.lastPathComponent.hasSuffix(".age") else { return nil }
+        // A dry run opens no sealed pack (that would write its plaintext into `.tmp/`).
+        guard !(dryRun && url.lastPathComponent.hasSuffix(".age")) else { return nil }
         do {
-            return try PackReader(url: url).entries()
+            return try withPlainPack(url) { (plain) throws(BackupError) in try PackReader(url: plain).entries() }
         } catch .verificationFailed(let reason) {
             Self.logger.warning(
                 "a damaged pack file no row names is deleted", metadata: ["pack": "\(name)", "reason": "\(reason)"])

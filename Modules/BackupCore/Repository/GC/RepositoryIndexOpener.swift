@@ -9,7 +9,7 @@ import Foundation
 final class RepositoryIndexOpener {
     private let root: URL
     private let keys: () throws(BackupError) -> [AgeKey]
-    private var identity: AgeIdentity?
+    private var unlocked: AgeIdentity?
 
     /// - Parameter keys: the operator's keys (``BackupService/bundleKeys()``), asked only when an
     ///   encrypted index is met.
@@ -18,16 +18,18 @@ final class RepositoryIndexOpener {
         self.keys = keys
     }
 
+    /// The repository's identity (`keys/repository-key.age` opened with the operator's keys).
+    func identity() throws(BackupError) -> AgeIdentity {
+        if let unlocked { return unlocked }
+        let identity = try RepositoryKey.unlock(at: root, keys: try keys())
+        unlocked = identity
+        return identity
+    }
+
     func read(_ url: URL) throws(BackupError) -> RepositoryIndex {
         let name = url.lastPathComponent
         guard name.hasSuffix(".age") else { return try RepositoryIndex(contentsOf: url) }
-        let identity: AgeIdentity
-        if let known = self.identity {
-            identity = known
-        } else {
-            identity = try RepositoryKey.unlock(at: root, keys: try keys())
-            self.identity = identity
-        }
+        let identity = try identity()
         let sealed: Data
         do {
             sealed = try Data(contentsOf: url)
