@@ -51,6 +51,34 @@ struct RetentionLiveTests {
         #expect(Set(listed) == [pinned.id, others[2].id, others[3].id])
     }
 
+    @Test("prune answers what the repository's garbage collection freed: null without a repository, figures with one")
+    func pruneReportsRepository() async throws {
+        let directory = TemporaryDirectory("live-prune-repository")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        let server = try LiveServer(dataDirectory: directory.path)
+        try await server.waitUntilReady()
+        defer { _ = server.terminate() }
+        func prune(_ query: String) async throws -> [String: Any] {
+            let (data, response) = try await server.request("POST", "/api/backups/prune\(query)")
+            #expect(response.statusCode == 200)
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        #expect(try await prune("")["repository"] is NSNull)
+
+        // A file under a pack's name that no row names and that is no pack: garbage.
+        let name = String(repeating: "cd", count: 32)
+        let pack = directory.dataDirectory.backups.appendingPathComponent("repository/packs/cd/\(name).pack")
+        try FileManager.default.createDirectory(at: pack.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(repeating: 1, count: 3000).write(to: pack)
+        let dry = try #require(try await prune("?dry_run=true")["repository"] as? [String: Any])
+        #expect(dry["packs_deleted"] as? Int == 1 && dry["bytes_freed"] as? Int == 3000)
+        #expect(FileManager.default.fileExists(atPath: pack.path))
+        let real = try #require(try await prune("")["repository"] as? [String: Any])
+        #expect(real["packs_deleted"] as? Int == 1 && real["packs_repacked"] as? Int == 0)
+        #expect((real["packs_lost"] as? [String])?.isEmpty == true)
+        #expect(!FileManager.default.fileExists(atPath: pack.path))
+    }
+
     @Test("start-up reconciliation: .tmp emptied, a stray file quarantined, a copied-in bundle adopted")
     func reconciliation() async throws {
         let other = TemporaryDirectory("live-reconcile-source")

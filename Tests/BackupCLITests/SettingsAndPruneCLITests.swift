@@ -73,4 +73,36 @@ struct SettingsAndPruneCLITests {
         #expect(real.stdout.contains("2 deleted"))
         #expect(directory.backupFiles().count == 2)
     }
+
+    @Test("prune reports the repository's garbage collection: null without a repository, what it freed with one")
+    func pruneReportsRepository() throws {
+        let directory = TemporaryDirectory("cli-prune-repository")
+        struct Report: Decodable {
+            struct Repository: Decodable, Equatable {
+                var packs_deleted: Int
+                var packs_repacked: Int
+                var bytes_freed: Int64
+            }
+            var repository: Repository?
+        }
+        let none = try backup.run(["prune", "--json", "--data-dir", directory.path])
+        #expect(none.status == 0, "\(none.stderr)")
+        #expect(none.stdout.contains("\"repository\" : null") || none.stdout.contains("\"repository\":null"))
+
+        // A file under a pack's name that no row names and that is no pack: garbage.
+        let name = String(repeating: "ab", count: 32)
+        let pack = directory.dataDirectory.backups.appendingPathComponent("repository/packs/ab/\(name).pack")
+        try FileManager.default.createDirectory(at: pack.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 5000).write(to: pack)
+
+        let dry = try backup.run(["prune", "--dry-run", "--data-dir", directory.path])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("repository: would delete 1 packs, repack 0, free 4.88 KiB"), "\(dry.stdout)")
+        #expect(FileManager.default.fileExists(atPath: pack.path))
+        let real = try backup.run(["prune", "--json", "--data-dir", directory.path])
+        #expect(real.status == 0, "\(real.stderr)")
+        let report = try JSONDecoder().decode(Report.self, from: Data(real.stdout.utf8))
+        #expect(report.repository == Report.Repository(packs_deleted: 1, packs_repacked: 0, bytes_freed: 5000))
+        #expect(!FileManager.default.fileExists(atPath: pack.path))
+    }
 }

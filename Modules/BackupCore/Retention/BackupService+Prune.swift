@@ -6,8 +6,12 @@ public struct PruneReport: Sendable, Equatable {
     public var deleted: [BackupInfo]
     public var keptIDs: [String]
     public var dryRun: Bool
-    /// The first deletion that failed (the others were still tried); nil when all succeeded.
+    /// The first deletion that failed (the others were still tried), or the repository's
+    /// garbage collection when it failed; nil when all succeeded.
     public var failure: BackupError?
+    /// What the repository's garbage collection freed (would free, in a dry run); nil when there
+    /// is no repository or it did not run (a retention run after a job that deleted nothing).
+    public var repository: RepositoryGCReport? = nil
 }
 
 extension BackupService {
@@ -17,10 +21,14 @@ extension BackupService {
     /// tried, and is kept in the stats' ``BackupStats/lastRetentionFailure``.
     @discardableResult
     public func prune(dryRun: Bool = false) throws(BackupError) -> PruneReport {
-        if dryRun { return try pruneHoldingLock(dryRun: true) }
+        if dryRun {
+            let report = try pruneHoldingLock(dryRun: true, collectingGarbage: true)
+            if let failure = report.failure { throw failure }
+            return report
+        }
         let lease = try beginJob()
         defer { lease.release() }
-        let report = try pruneHoldingLock(dryRun: false)
+        let report = try pruneHoldingLock(dryRun: false, collectingGarbage: true)
         if let failure = report.failure { throw failure }
         return report
     }
@@ -31,8 +39,18 @@ extension BackupService {
     /// backup of the job that prunes now) and the backups a job uses (a restore's source while
     /// its safety backup prunes) are never deleted. A real run records its outcome for the stats
     /// (see ``RetentionFailure``) and logs a failure; the failure is in the report, not thrown.
-    func pruneHoldingLock(dryRun: Bool, justMade: String? = nil) throws(BackupError) -> PruneReport {
-        let records = try catalog.allRecords().filter { $0.store == localStore.name }
+    ///
+    /// Then the repository's garbage collection (``RepositoryGC``) runs, when there is a
+    /// repository and `collectingGarbage` (an explicit prune) or a backup was deleted: the
+    /// packs only deleted backups used go (a dry run counts what would go).
+    func pruneHoldingLock(
+        dryRun: Bool, justMade: String? = nil, collectingGarbage: Bool = false
+    )
+        throws(BackupError) -> PruneReport
+    {
+        let records = try catalog.allRecords().filter {
+            $0.store == localStore.name || $0.store == RepositoryLayout.storeName
+        }
         let plan = try localRetentionPlan(
             records, policy: try catalog.settings().retention, justMade: justMade, inUse: try catalog.usedBackupIDs())
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })
@@ -54,6 +72,15 @@ extension BackupService {
             }
             deleted.append(record.info)
         }
+        var repository: RepositoryGCReport?
+        if collectingGarbage || !deleted.isEmpty {
+            do throws(BackupError) {
+                repository = try collectRepositoryGarbage(
+                    dryRun: dryRun, excluding: dryRun ? Set(deleted.map(\.id)) : [])
+            } catch {
+                failure = failure ?? error
+            }
+        }
         if !dryRun {
             metrics.retentionDeleted(deleted.count, at: .local)
             if let failure {
@@ -65,7 +92,7 @@ extension BackupService {
         }
         return PruneReport(
             deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun,
-            failure: failure)
+            failure: failure, repository: repository)
     }
 
     /// Local retention's plan over `records` (the local store's): while off-site copies are

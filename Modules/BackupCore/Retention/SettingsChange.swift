@@ -41,7 +41,9 @@ extension BackupService {
         _ settings: BackupSettings, secretChange: OffsiteSecret.Change? = nil, tokenChange: StoredSecret.Change? = nil
     ) throws(BackupError) -> SettingsChange {
         let settings = try judged(settings, secretChange: secretChange, tokenChange: tokenChange)
-        let records = try catalog.allRecords().filter { $0.store == localStore.name }
+        let records = try catalog.allRecords().filter {
+            $0.store == localStore.name || $0.store == RepositoryLayout.storeName
+        }
         let plan = try localRetentionPlan(
             records, policy: settings.retention, offsiteEnabled: settings.offsite.enabled)
         let byID = Dictionary(uniqueKeysWithValues: records.map { ($0.id, $0) })

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Reads a repository's indexes for a collection: a plain one as it is, an encrypted one
+/// (`.json.zst.age`) with the repository's own identity, unlocked once, when the first encrypted
+/// index is met, with the operator's keys. No key, or a wrong one, is an error: a collection
+/// that cannot read every index does not run.
+///
+/// Blocking: used on the job's thread.
+final class RepositoryIndexOpener {
+    private let root: URL
+    private let keys: () throws(BackupError) -> [AgeKey]
+    private var unlocked: AgeIdentity?
+
+    /// - Parameter keys: the operator's keys (``BackupService/bundleKeys()``), asked only when an
+    ///   encrypted index is met.
+    init(repository root: URL, keys: @escaping () throws(BackupError) -> [AgeKey]) {
+        self.root = root
+        self.keys = keys
+    }
+
+    /// The repository's identity (`keys/repository-key.age` opened with the operator's keys).
+    func identity() throws(BackupError) -> AgeIdentity {
+        if let unlocked { return unlocked }
+        let identity = try RepositoryKey.unlock(at: root, keys: try keys())
+        unlocked = identity
+        return identity
+    }
+
+    func read(_ url: URL) throws(BackupError) -> RepositoryIndex {
+        let name = url.lastPathComponent
+        guard name.hasSuffix(".age") else { return try RepositoryIndex(contentsOf: url) }
+        let identity = try identity()
+        let sealed: Data
+        do {
+            sealed = try Data(contentsOf: url)
+        } catch {
+            throw .io(path: url.path, reason: "cannot read the index: \(error.localizedDescription)")
+        }
+        let plain = try RepositoryCipher.open([UInt8](sealed), keys: [.identity(identity)], name: name)
+        return try RepositoryIndex(fileBytes: plain, name: name)
+    }
+}
