@@ -105,6 +105,12 @@ final class InputFile {
         return total
     }
 
+    /// Takes an exclusive `flock` on the file at once (false when someone holds one); it lasts
+    /// until the file is closed, and tells others the file is in use (``OutputFile/isInUse(_:)``).
+    func lock() -> Bool {
+        flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    }
+
     /// Fills `buffer` from `offset` on (`pread(2)`, the file position untouched); fewer bytes
     /// only at end of file.
     func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(BackupError) -> Int {

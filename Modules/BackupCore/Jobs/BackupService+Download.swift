@@ -45,21 +45,27 @@ public struct BundleDownload: Sendable {
 }
 
 /// An export made for one download, removed from `.tmp/` when the last copy of its download
-/// goes (the response's body ended, or was cut).
-final class TemporaryExport: Sendable {
+/// goes (the response's body ended, or was cut). It stays open and `flock`ed while it is
+/// served, so a job starting meanwhile (which empties `.tmp/`) leaves it alone.
+///
+/// `@unchecked Sendable`: the one open file is only read with `pread(2)`, which any thread may
+/// do at once; nothing else changes after init.
+final class TemporaryExport: @unchecked Sendable {
     let url: URL
     let size: Int64
+    private let file: InputFile
 
-    init(url: URL, size: Int64) {
+    init(url: URL, size: Int64) throws(BackupError) {
         self.url = url
         self.size = size
+        file = try InputFile(reading: url)
+        _ = file.lock()
     }
 
     func read(offset: Int64, length: Int) throws(BackupError) -> [UInt8] {
         guard offset >= 0, length >= 0, offset + Int64(length) <= size else {
             throw .io(path: url.lastPathComponent, reason: "the range lies outside the export")
         }
-        let file = try InputFile(reading: url)
         var bytes = [UInt8](repeating: 0, count: length)
         let count = try bytes.withMutableBytes { (buffer) throws(BackupError) in
             try file.readFully(into: buffer, at: offset)
@@ -102,7 +108,14 @@ extension BackupService {
                 "download-\(id)-\(BackupID.make().suffix(6)).tar.zst")
             let exported: ExportedBundle
             do throws(BackupError) {
-                exported = try exporter.export(index, to: output)
+                exported = try exporter.export(index, to: output, locked: true)
+            } catch {
+                FileOps.removeIfPresent(output)
+                throw error
+            }
+            let served: TemporaryExport
+            do throws(BackupError) {
+                served = try TemporaryExport(url: output, size: exported.sizeBytes)
             } catch {
                 FileOps.removeIfPresent(output)
                 throw error
@@ -111,8 +124,7 @@ extension BackupService {
                 id: id, type: record.type, createdAt: record.createdAt, codec: .zstd)
             return BundleDownload(
                 record: record, sizeBytes: exported.sizeBytes, contentType: CodecName.zstd.contentType,
-                filename: filename, sha256: exported.sha256,
-                source: .export(TemporaryExport(url: output, size: exported.sizeBytes)))
+                filename: filename, sha256: exported.sha256, source: .export(served))
         }
         let store = try store(for: record)
         guard let size = try store.size(of: record.filename) else { throw .notFound(id: id) }

@@ -131,14 +131,15 @@ public struct BackupService: Sendable {
         return (report, try pruneHoldingLock(dryRun: false))
     }
 
-    /// Empties `.tmp/`, except the partial files of imports still being received (they hold a
-    /// `flock` on their file; see ``BundleImport``).
+    /// Empties `.tmp/`, except the partial files of imports still being received and the exports
+    /// of downloads still being served (they hold a `flock` on their file; see ``BundleImport``,
+    /// ``TemporaryExport``).
     private func removeTemporaryFiles() -> Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.temporary.path)) ?? []
         var removed = 0
         for name in names {
             let file = dataDirectory.temporary.appendingPathComponent(name)
-            if name.hasPrefix("import-"), OutputFile.isInUse(file) { continue }
+            if name.hasPrefix("import-") || name.hasPrefix("download-"), OutputFile.isInUse(file) { continue }
             try? FileManager.default.removeItem(at: file)
             removed += 1
         }

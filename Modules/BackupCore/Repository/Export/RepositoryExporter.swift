@@ -41,11 +41,15 @@ struct RepositoryExporter {
     /// Writes `index`'s backup as a bundle at `output` (created: it must not exist), synced to
     /// disk. `progress` gets the bytes of file data written so far (of the index's
     /// ``RepositoryIndex/logicalBytes``).
+    ///
+    /// With `locked`, the file holds a `flock` while it is written (a job starting meanwhile
+    /// leaves a locked `download-…` file of `.tmp/` alone).
     func export(
-        _ index: RepositoryIndex, to output: URL, progress: (Int64) -> Void = { _ in }
+        _ index: RepositoryIndex, to output: URL, locked: Bool = false, progress: (Int64) -> Void = { _ in }
     ) throws(BackupError) -> ExportedBundle {
         let manifest = index.manifest
         let file = try OutputFile(creating: output)
+        if locked { _ = file.lock() }
         var done = false
         defer { if !done { FileOps.removeIfPresent(output) } }
         var hash = SHA256()
