@@ -100,4 +100,64 @@ struct RepositoryOffsiteTests {
         let again = try await fixture.service.replicateRepositoryBackup(record, to: store) { _, _ in }
         #expect(again.packsUploaded == [] && again.bytesSent == fixture.indexSize(of: second))
     }
+
+    @Test(
+        "deleting a backup deletes its remote index; remote prune's GC deletes the packs only it used, keeps the rest, and reruns clean"
+    )
+    func remoteDeletionAndGC() async throws {
+        let moto = try await MotoServer()
+        var fixture = try RepositoryWriterTests.Fixture(rows: 60_000)
+        try Self.configure(&fixture, moto, endpoint: moto.endpoint)
+        let first = try await fixture.service.createBackup()
+        let firstPacks = Set(try fixture.service.catalog.repositoryPacks().map(\.name))
+        try fixture.changeOnePercent(of: 60_000)
+        let second = try await fixture.service.createBackup()
+        #expect(first.offsite.status == .uploaded && second.offsite.status == .uploaded)
+        let secondOnly = Set(try fixture.service.catalog.repositoryPacks().map(\.name)).subtracting(firstPacks)
+        #expect(!secondOnly.isEmpty)
+
+        // The newest backup goes: its index leaves the bucket at once, its own packs with the prune.
+        try fixture.service.delete(id: second.id)
+        #expect(!(try await Self.remoteFiles(moto)).contains(RepositoryLayout.index(second.id, encrypted: false)))
+        _ = try await fixture.service.pruneRemote()
+        let kept = Set(
+            [RepositoryLayout.config, RepositoryLayout.index(first.id, encrypted: false)]
+                + firstPacks.map { RepositoryLayout.pack($0, encrypted: false) })
+        #expect(try await Self.remoteFiles(moto) == kept)
+        for pack in try fixture.service.catalog.repositoryPacks() {
+            #expect(pack.offsiteStatus == (firstPacks.contains(pack.name) ? "uploaded" : nil), "\(pack.name)")
+        }
+        try await Self.expectIdentical(kept, fixture, moto)
+
+        // Another data directory on the same bucket knows no pack: it reads the trailers, keeps
+        // the live packs and deletes a garbage pack (one no index names), a dry run first.
+        let garbage = try Self.garbagePack(in: fixture.data.dataDirectory.temporary)
+        let client = try S3Client(location: moto.location, credentials: moto.credentials)
+        try await client.put(
+            key: "backups/repository/\(RepositoryLayout.pack(garbage.name, encrypted: false))",
+            bytes: garbage.bytes, contentType: "application/octet-stream", metadata: [:])
+        await client.shutdown()
+        var other = try RepositoryWriterTests.Fixture(rows: 10)
+        try Self.configure(&other, moto, endpoint: moto.endpoint)
+        let store = S3Store(
+            target: try #require(try other.service.offsiteTarget()), temporary: other.data.dataDirectory.temporary)
+        let dry = try await other.service.collectRemoteRepository(in: store, dryRun: true)
+        #expect(dry.packsDeleted == [garbage.name] && dry.bytesFreed == Int64(garbage.bytes.count))
+        #expect(try await Self.remoteFiles(moto) == kept.union([RepositoryLayout.pack(garbage.name, encrypted: false)]))
+        let collected = try await other.service.collectRemoteRepository(in: store, dryRun: false)
+        #expect(collected.packsDeleted == [garbage.name])
+        #expect(try await Self.remoteFiles(moto) == kept)
+        #expect(try await other.service.collectRemoteRepository(in: store, dryRun: false).packsDeleted == [])
+    }
+
+    /// A real pack of one random chunk that no index names: its name and bytes.
+    static func garbagePack(in folder: URL) throws -> (name: String, bytes: [UInt8]) {
+        let partial = folder.appendingPathComponent("garbage-\(UUID().uuidString).partial")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        let writer = try PackWriter(partial: partial, level: 1)
+        let chunk = (0..<70_000).map { _ in UInt8.random(in: 0...255) }
+        try chunk.withUnsafeBytes { try writer.add($0, sha256: SHA256.hash(data: chunk).hexString) }
+        let name = try writer.finish()
+        return (name, [UInt8](try Data(contentsOf: partial)))
+    }
 }

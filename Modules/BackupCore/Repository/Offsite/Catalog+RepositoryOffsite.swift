@@ -29,3 +29,12 @@ extension Catalog {
         }
     }
 }
+
+extension Catalog {
+    /// The chunks whose rows point at pack `name`.
+    func chunkHashes(inPack name: String) throws(BackupError) -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT hash FROM repository_chunk WHERE pack = ?", arguments: [name])
+        }
+    }
+}

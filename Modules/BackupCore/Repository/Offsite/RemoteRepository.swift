@@ -48,3 +48,16 @@ struct RepositoryUploadReport: Equatable, Sendable {
     /// Bytes sent: packs, index, and `config.json` / the key when they were missing.
     var bytesSent: Int64 = 0
 }
+
+extension S3Store {
+    /// Deletes incremental backup `record`'s index from the bucket's repository, blocking (call
+    /// it off the cooperative pool, as every blocking ``S3Store`` call).
+    func deleteRepositoryIndex(of record: BackupRecord) throws(BackupError) {
+        let remote = RemoteRepository(store: self)
+        try BlockingBridge.wait { () async throws(BackupError) in
+            try await remote.store.withClient { (client) async throws(BackupError) in
+                try await remote.deleteIndex(of: record, with: client)
+            }
+        }
+    }
+}
