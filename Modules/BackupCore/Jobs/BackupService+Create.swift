@@ -190,7 +190,7 @@ extension BackupService {
             record.describe(outcome.manifest)
             record.doneBytes = total
             record.totalBytes = total
-            record.offsiteStatus = prepared.format == .bundle ? initialOffsiteStatus() : .none
+            record.offsiteStatus = initialOffsiteStatus()
             try catalog.update(record)
             metrics.backupEnded(
                 type: record.type, scope: record.scope, outcome: .succeeded,

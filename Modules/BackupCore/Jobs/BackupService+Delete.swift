@@ -39,10 +39,16 @@ extension BackupService {
     /// bring it back as remote-only). Best effort: a copy that cannot be removed now is logged
     /// and left, and comes back as a remote-only backup to delete again.
     private func deleteOffsiteCopy(of record: BackupRecord) {
-        guard record.store == localStore.name, record.offsiteStatus != .none else { return }
+        guard Self.isUploadable(record.store), record.offsiteStatus != .none else { return }
         do throws(BackupError) {
             guard let target = try offsiteTarget() else { return }
-            try S3Store(target: target, temporary: dataDirectory.temporary).delete(record.filename)
+            let remote = S3Store(target: target, temporary: dataDirectory.temporary)
+            if record.store == RepositoryLayout.storeName {
+                // Its index; the packs go with the next off-site prune's garbage collection.
+                try remote.deleteRepositoryIndex(of: record)
+            } else {
+                try remote.delete(record.filename)
+            }
         } catch {
             Self.offsiteLogger.error(
                 "the off-site copy of a deleted backup could not be removed",

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension BackupService {
     /// Applies the off-site retention settings (`offsite.keep_*`) to the bucket now, as a job
@@ -16,8 +17,9 @@ extension BackupService {
     /// Remote retention: the same rules as local retention (``Retention/plan``: pins hold, the
     /// newest is kept; every type of backup is covered) over the backups whose copy
     /// is uploaded, with `offsite.keep_*`. A deleted copy loses its bundle and sidecar in the
-    /// bucket; a backup with no local bundle left loses its record too, else its copy becomes
-    /// `none`. Nothing happens while off-site copies are off. The caller holds the job lock (a
+    /// bucket (an incremental backup: its index, then garbage collection of the bucket's
+    /// repository, ``collectRemoteRepository(in:dryRun:)``, deletes the packs no index needs); a
+    /// backup with no local bundle left loses its record too, else its copy becomes `none`. Nothing happens while off-site copies are off. The caller holds the job lock (a
     /// dry run needs none).
     func pruneRemoteHoldingLock(dryRun: Bool) async throws(BackupError) -> PruneReport {
         guard let target = try offsiteTarget() else { return PruneReport(deleted: [], keptIDs: [], dryRun: dryRun) }
@@ -39,8 +41,12 @@ extension BackupService {
                 var failure: BackupError?
                 for record in doomed {
                     do throws(BackupError) {
-                        try await client.delete(key: remote.objectKey(record.filename))
-                        try await client.delete(key: remote.objectKey(BundleName.sidecar(for: record.filename)))
+                        if record.store == RepositoryLayout.storeName {
+                            try await RemoteRepository(store: remote).deleteIndex(of: record, with: client)
+                        } else {
+                            try await client.delete(key: remote.objectKey(record.filename))
+                            try await client.delete(key: remote.objectKey(BundleName.sidecar(for: record.filename)))
+                        }
                         if record.store == S3Store.storeName {
                             try catalog.deleteRecord(id: record.id) { AdvisoryLock.isHeld(at: jobLock) }
                         } else {
@@ -54,6 +60,21 @@ extension BackupService {
                 return (deleted, failure)
             }
             metrics.retentionDeleted(deleted.count, at: .offsite)
+        }
+        if !dryRun {
+            do throws(BackupError) {
+                let collected = try await collectRemoteRepository(in: remote, dryRun: false)
+                if !collected.packsDeleted.isEmpty {
+                    Self.offsiteLogger.info(
+                        "off-site repository collected",
+                        metadata: [
+                            "packs_deleted": "\(collected.packsDeleted.count)",
+                            "bytes_freed": "\(collected.bytesFreed)",
+                        ])
+                }
+            } catch {
+                failure = failure ?? error
+            }
         }
         return PruneReport(
             deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun,

@@ -64,7 +64,7 @@ extension BackupService {
         let lease = try beginJob()
         do throws(BackupError) {
             let record = try catalog.record(id: id)
-            guard record.status == .completed, record.store == localStore.name, record.sha256 != nil else {
+            guard record.status == .completed, Self.isUploadable(record.store), record.sha256 != nil else {
                 throw BackupError.notCompleted(id: id, status: record.status, action: .download)
             }
             guard try offsiteTarget() != nil else {
@@ -100,30 +100,47 @@ extension BackupService {
     }
 
     /// Uploads a completed local backup: `uploading`, then `uploaded` once the bucket's size and
-    /// sidecar are confirmed (``S3Store/replicate(file:sha256:as:metadata:progress:)``), or
+    /// sidecar are confirmed (``S3Store/replicate(file:sha256:as:metadata:progress:)``; an
+    /// incremental backup's new packs, then its index: ``replicateRepositoryBackup(_:to:progress:)``), or
     /// `failed` with the error, which is thrown. Remote retention runs after a success. The
     /// caller holds the job lock.
     func uploadHoldingLock(
         id: String, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws(BackupError) -> BackupInfo {
         let record = try catalog.record(id: id)
-        guard record.status == .completed, record.store == localStore.name, let sha256 = record.sha256 else {
+        guard record.status == .completed, Self.isUploadable(record.store), let sha256 = record.sha256 else {
             throw .notCompleted(id: id, status: record.status, action: .download)
         }
         guard let target = try offsiteTarget() else {
             throw .invalidInput(fields: ["offsite.enabled": "off-site copies are off"])
         }
         let remote = S3Store(target: target, temporary: dataDirectory.temporary)
-        let key = remote.objectKey(record.filename)
+        let incremental = record.store == RepositoryLayout.storeName
+        let key =
+            incremental
+            ? RemoteRepository(store: remote).key("\(RepositoryLayout.indexFolder)/\(record.filename)")
+            : remote.objectKey(record.filename)
         try catalog.setOffsite(id: id, OffsiteCopy(status: .uploading, key: key))
         do throws(BackupError) {
-            let file = try localStore.bundleFile(record.filename)
-            let total = record.sizeBytes ?? FileOps.size(of: file) ?? 0
-            progress(JobProgress(backupID: id, phase: .upload, doneBytes: 0, totalBytes: total))
-            _ = try await remote.replicate(
-                file: file, sha256: sha256, as: record.filename, metadata: Self.objectMetadata(record)
-            ) { sent in
-                progress(JobProgress(backupID: id, phase: .upload, doneBytes: sent, totalBytes: total))
+            if incremental {
+                let report = try await replicateRepositoryBackup(record, to: remote) { sent, total in
+                    progress(JobProgress(backupID: id, phase: .upload, doneBytes: sent, totalBytes: total))
+                }
+                Self.offsiteLogger.info(
+                    "incremental backup uploaded",
+                    metadata: [
+                        "backup_id": "\(id)", "packs_uploaded": "\(report.packsUploaded.count)",
+                        "bytes_sent": "\(report.bytesSent)",
+                    ])
+            } else {
+                let file = try localStore.bundleFile(record.filename)
+                let total = record.sizeBytes ?? FileOps.size(of: file) ?? 0
+                progress(JobProgress(backupID: id, phase: .upload, doneBytes: 0, totalBytes: total))
+                _ = try await remote.replicate(
+                    file: file, sha256: sha256, as: record.filename, metadata: Self.objectMetadata(record)
+                ) { sent in
+                    progress(JobProgress(backupID: id, phase: .upload, doneBytes: sent, totalBytes: total))
+                }
             }
             try catalog.setOffsite(id: id, OffsiteCopy(status: .uploaded, key: key, uploadedAt: now()))
             metrics.uploadEnded(.succeeded)
@@ -140,6 +157,12 @@ extension BackupService {
             Self.offsiteLogger.error("off-site retention failed", metadata: ["error": "\(error.message)"])
         }
         return try catalog.record(id: id).info
+    }
+
+    /// Whether backups kept in `store` are uploaded: the local store's bundles and the local
+    /// repository's incremental backups.
+    static func isUploadable(_ store: String) -> Bool {
+        store == LocalStore.storeName || store == RepositoryLayout.storeName
     }
 
     /// The metadata every uploaded object carries (`x-amz-meta-…`).

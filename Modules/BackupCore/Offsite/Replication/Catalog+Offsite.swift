@@ -23,13 +23,13 @@ extension Catalog {
         }
     }
 
-    /// Completed local backups still waiting for their off-site copy (pending or failed),
+    /// Completed local backups (bundles and incremental backups) still waiting for their off-site copy (pending or failed),
     /// oldest first: what the scheduler's retries work through.
     public func backupsAwaitingUpload() throws(BackupError) -> [BackupRecord] {
         try read { db in
             try BackupRecord
                 .filter(BackupRecord.Columns.status == BackupStatus.completed)
-                .filter(BackupRecord.Columns.store == LocalStore.storeName)
+                .filter([LocalStore.storeName, RepositoryLayout.storeName].contains(BackupRecord.Columns.store))
                 .filter([OffsiteStatus.pending, .failed].contains(BackupRecord.Columns.offsiteStatus))
                 .order(BackupRecord.Columns.recordedAt.asc, BackupRecord.Columns.id.asc)
                 .fetchAll(db)

@@ -1,0 +1,102 @@
+import Foundation
+
+/// What one garbage collection of the bucket's repository did (or, in a dry run, would do).
+struct RemoteRepositoryGCReport: Equatable, Sendable {
+    /// The packs deleted from the bucket, by name.
+    var packsDeleted: [String] = []
+    var bytesFreed: Int64 = 0
+    /// Packs left because what they hold cannot be told here (encrypted, unknown to the catalog).
+    var packsUnknown: Int = 0
+}
+
+extension BackupService {
+    /// Garbage collection of the bucket's repository (``RemoteRepository``): the live chunks are
+    /// those every index under `<prefix>/repository/index/` names (each downloaded and read,
+    /// decrypted with the repository's key when encrypted); a pack none of whose chunks is live
+    /// is deleted from the bucket and its catalog row's `offsite_status` reset. What a pack holds
+    /// comes from the catalog's rows when the catalog knows it, else from its trailer read with
+    /// two ranged GETs (an encrypted pack the catalog does not know is left alone). No repack
+    /// happens off-site. An index that cannot be read stops the collection before anything is
+    /// deleted. Rerunnable: each run starts from a fresh listing. The caller holds the job lock.
+    func collectRemoteRepository(
+        in store: S3Store, dryRun: Bool
+    ) async throws(BackupError) -> RemoteRepositoryGCReport {
+        let remote = RemoteRepository(store: store)
+        let catalog = self.catalog
+        let service = self
+        return try await store.withClient { (client) async throws(BackupError) -> RemoteRepositoryGCReport in
+            var report = RemoteRepositoryGCReport()
+            let listing = try await remote.listing(with: client)
+            let packs = listing.compactMap { relative, size -> (name: String, relative: String, size: Int64)? in
+                guard relative.hasPrefix(RepositoryLayout.packsFolder + "/") else { return nil }
+                let file = relative.split(separator: "/").last.map(String.init) ?? ""
+                let name = String(file.prefix(while: { $0 != "." }))
+                return RepositoryLayout.isPackName(name) ? (name, relative, size) : nil
+            }.sorted { $0.relative < $1.relative }
+            guard !packs.isEmpty else { return report }
+            var live: Set<String> = []
+            var identity: AgeIdentity?
+            for relative in listing.keys.sorted() where relative.hasPrefix(RepositoryLayout.indexFolder + "/") {
+                let name = String(relative.dropFirst(RepositoryLayout.indexFolder.count + 1))
+                guard RepositoryLayout.backupID(ofIndex: name) != nil else { continue }
+                var bytes = try await client.get(key: remote.key(relative))
+                if name.hasSuffix(".age") {
+                    if identity == nil {
+                        identity = try RepositoryKey.unlock(
+                            at: service.dataDirectory.repository, keys: try service.bundleKeys().load())
+                    }
+                    bytes = try RepositoryCipher.open(bytes, keys: [.identity(identity!)], name: name)
+                }
+                live.formUnion(try RepositoryIndex(fileBytes: bytes, name: name).chunkSet)
+            }
+            let known = Dictionary(
+                try catalog.repositoryPacks().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for pack in packs {
+                let chunks: [String]
+                if known[pack.name] != nil {
+                    chunks = try catalog.chunkHashes(inPack: pack.name)
+                } else if pack.relative.hasSuffix(".pack") {
+                    chunks = try await remote.trailer(of: pack.relative, size: pack.size, with: client).map(\.sha256)
+                } else {
+                    report.packsUnknown += 1
+                    continue
+                }
+                guard !chunks.contains(where: live.contains) else { continue }
+                if !dryRun {
+                    try await client.delete(key: remote.key(pack.relative))
+                    if known[pack.name] != nil { try catalog.setPackOffsite(pack.name, status: nil) }
+                }
+                report.packsDeleted.append(pack.name)
+                report.bytesFreed += pack.size
+            }
+            return report
+        }
+    }
+}
+
+extension RemoteRepository {
+    /// The chunks the trailer of the plain pack at `relative` (of `size` bytes) lists, read with
+    /// two ranged GETs (its length, then itself). A pack that does not read as one fails.
+    func trailer(of relative: String, size: Int64, with client: S3Client) async throws(BackupError) -> [PackEntry] {
+        let objectKey = key(relative)
+        let smallest = Int64(PackFormat.magic.count + 8)
+        guard size >= smallest else { throw .verificationFailed(reason: "pack \(objectKey): too short") }
+        let tail = try await client.get(key: objectKey, range: (size - 8)...(size - 1))
+        let length = tail.reduce(Int64(0)) { ($0 << 8) | Int64($1) }
+        guard tail.count == 8, length > 0, length <= PackFormat.maximumTrailerBytes, length <= size - smallest else {
+            throw .verificationFailed(reason: "pack \(objectKey): its trailer length does not fit")
+        }
+        let bytes = try await client.get(key: objectKey, range: (size - 8 - length)...(size - 9))
+        do {
+            return try JSONDecoder().decode(PackTrailer.self, from: Data(bytes)).chunks
+        } catch {
+            throw .verificationFailed(reason: "pack \(objectKey): its trailer is not valid JSON")
+        }
+    }
+
+    /// Deletes backup `record`'s index from the bucket (absent is not an error): the backup's copy
+    /// is gone; its packs go with the next garbage collection.
+    func deleteIndex(of record: BackupRecord, with client: S3Client) async throws(BackupError) {
+        try await client.delete(key: key("\(RepositoryLayout.indexFolder)/\(record.filename)"))
+    }
+}
