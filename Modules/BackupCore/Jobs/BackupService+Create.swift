@@ -84,7 +84,7 @@ extension BackupService {
             codec: settings.codec, encrypted: lock != nil, scope: scope)
         if format == .incremental {
             // Refused before anything is recorded when encryption changed since the repository was made.
-            try RepositoryConfig.existing(at: dataDirectory.repository, encrypted: lock != nil)
+            _ = try RepositoryConfig.existing(at: dataDirectory.repository, encrypted: lock != nil)
             record.format = .incremental
             record.store = RepositoryLayout.storeName
             record.filename = RepositoryLayout.indexFilename(record.id, encrypted: lock != nil)
