@@ -62,13 +62,15 @@ struct PostgresFixture {
     func startWriter() throws -> ChildProcess.Running {
         let loop = """
             do $$
-            declare i int := 1000000;
+            declare i int := 1000000; started timestamptz := clock_timestamp();
             begin
               loop
                 i := i + 1;
                 insert into ledger (pair, amount, memo) values (i, i, 'writer'), (i, -i, 'writer');
                 commit;
-                exit when exists (select 1 from writer_stop);
+                -- Also bounded in time: a test process killed before it stops the writer (a
+                -- watchdog, a crash) must not leave it filling the disk.
+                exit when exists (select 1 from writer_stop) or clock_timestamp() > started + interval '5 minutes';
               end loop;
             end $$;
             """

@@ -27,29 +27,42 @@ extension Catalog {
     /// The hashes among `hashes` that some pack already holds, looked up in batches of
     /// ``chunkLookupBatch``.
     func knownChunks(among hashes: [String]) throws(BackupError) -> Set<String> {
-        var known: Set<String> = []
+        try chunkColumn("hash", among: hashes)
+    }
+
+    /// The distinct values of `column` (`hash`, `pack`) of the chunk rows whose hash is among
+    /// `hashes`, looked up in batches of ``chunkLookupBatch``.
+    func chunkColumn(_ column: String, among hashes: [String]) throws(BackupError) -> Set<String> {
+        var values: Set<String> = []
         for start in stride(from: 0, to: hashes.count, by: Self.chunkLookupBatch) {
             let batch = Array(hashes[start..<min(start + Self.chunkLookupBatch, hashes.count)])
             let found = try read { db in
                 try String.fetchAll(
                     db,
-                    sql:
-                        "SELECT hash FROM repository_chunk WHERE hash IN (\(databaseQuestionMarks(count: batch.count)))",
+                    sql: """
+                        SELECT DISTINCT \(column) FROM repository_chunk
+                        WHERE hash IN (\(databaseQuestionMarks(count: batch.count)))
+                        """,
                     arguments: StatementArguments(batch))
             }
-            known.formUnion(found)
+            values.formUnion(found)
         }
-        return known
+        return values
+    }
+
+    /// Inserts (or replaces) pack `pack`'s own row, inside a caller's transaction.
+    static func insertPackRow(_ pack: RepositoryPackRecord, in db: Database) throws {
+        try db.execute(
+            sql:
+                "INSERT OR REPLACE INTO repository_pack(name, size_bytes, created_at, offsite_status) VALUES (?, ?, ?, ?)",
+            arguments: [pack.name, pack.sizeBytes, pack.createdAt, pack.offsiteStatus])
     }
 
     /// Records a durable pack and every chunk it holds, in one transaction: call it only once
     /// the pack file is fsynced in its place. A chunk another pack already holds keeps its row.
     func insertPack(_ pack: RepositoryPackRecord, entries: [PackEntry]) throws(BackupError) {
         try write { db in
-            try db.execute(
-                sql:
-                    "INSERT OR REPLACE INTO repository_pack(name, size_bytes, created_at, offsite_status) VALUES (?, ?, ?, ?)",
-                arguments: [pack.name, pack.sizeBytes, pack.createdAt, pack.offsiteStatus])
+            try Self.insertPackRow(pack, in: db)
             for entry in entries {
                 try db.execute(
                     sql: """

@@ -22,10 +22,7 @@ extension Catalog {
     /// old files are deleted only afterwards.
     func movePacks(_ old: [String], into pack: RepositoryPackRecord, entries: [PackEntry]) throws(BackupError) {
         try write { db in
-            try db.execute(
-                sql:
-                    "INSERT OR REPLACE INTO repository_pack(name, size_bytes, created_at, offsite_status) VALUES (?, ?, ?, ?)",
-                arguments: [pack.name, pack.sizeBytes, pack.createdAt, pack.offsiteStatus])
+            try Self.insertPackRow(pack, in: db)
             for entry in entries {
                 try db.execute(
                     sql: """

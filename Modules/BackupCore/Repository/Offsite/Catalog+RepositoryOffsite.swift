@@ -4,19 +4,7 @@ import GRDB
 extension Catalog {
     /// The packs (by name) holding any of `hashes`, looked up in batches of ``chunkLookupBatch``.
     func packNames(holding hashes: [String]) throws(BackupError) -> Set<String> {
-        var packs: Set<String> = []
-        for start in stride(from: 0, to: hashes.count, by: Self.chunkLookupBatch) {
-            let batch = Array(hashes[start..<min(start + Self.chunkLookupBatch, hashes.count)])
-            let found = try read { db in
-                try String.fetchAll(
-                    db,
-                    sql:
-                        "SELECT DISTINCT pack FROM repository_chunk WHERE hash IN (\(databaseQuestionMarks(count: batch.count)))",
-                    arguments: StatementArguments(batch))
-            }
-            packs.formUnion(found)
-        }
-        return packs
+        try chunkColumn("pack", among: hashes)
     }
 
     /// Records where pack `name`'s off-site copy stands (`uploaded`, or nil when the bucket holds
