@@ -54,15 +54,7 @@ struct BundleWriter {
         let sink = BundleEntrySink(bundleTime: template.createdAt, chunkSize: chunkSize) {
             (chunk) throws(BackupError) in try gzip.write(chunk)
         }
-        var manifest = template
-        manifest.sources = []
-        var written: Int64 = 0
-        for source in sources {
-            let before = written
-            manifest.sources.append(try source.write(into: sink) { bytes in progress(before + bytes) })
-            written = sink.entries.reduce(0) { $0 + $1.size }
-        }
-        manifest.entries = sink.entries
+        let manifest = try sink.write(sources, into: template, progress: progress)
         try sink.finish(manifest: try manifest.encoded())
         try gzip.finish()
         try encryption?.finish()

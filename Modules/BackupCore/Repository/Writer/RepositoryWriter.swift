@@ -58,15 +58,7 @@ struct RepositoryWriter {
         do throws(BackupError) {
             let consumer = ChunkingConsumer(packer: packer)
             let sink = BundleEntrySink(bundleTime: template.createdAt, consumer: consumer)
-            var manifest = template
-            manifest.sources = []
-            var written: Int64 = 0
-            for source in sources {
-                let before = written
-                manifest.sources.append(try source.write(into: sink) { bytes in progress(before + bytes) })
-                written = sink.entries.reduce(0) { $0 + $1.size }
-            }
-            manifest.entries = sink.entries
+            let manifest = try sink.write(sources, into: template, progress: progress)
             try packer.finish()
             let files = manifest.entries.filter { $0.type == .file }.map { entry in
                 consumer.files[entry.path]
