@@ -3,6 +3,7 @@
 import re
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -49,7 +50,10 @@ def untranslated_texts(driver, catalog):
 
 
 def wait(driver, timeout=30):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05)
+    # The page re-renders its lists (a language switch, a poll), so an element found in one poll
+    # can be detached before its text is read: that is "not yet", not a failure.
+    return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                         ignored_exceptions=[StaleElementReferenceException])
 
 
 def visible(driver, selector, timeout=30):
