@@ -31,7 +31,9 @@ public struct WrittenIncremental: Sendable, Equatable {
 /// already sealed stay (their rows are in: the next backup reuses their chunks, prune removes
 /// what no index needs).
 ///
-/// Blocking: runs on the job's thread (hashing and compression stay off the cooperative pool).
+/// Blocking: runs on the job's thread, which reads the sources and hashes each file whole, and on
+/// a thread of its own (``PipelinedConsumer``) that chunks, hashes, looks up and compresses:
+/// both stay off the cooperative pool.
 struct RepositoryWriter {
     var compressionLevel: Int
     /// The operator's lock (encryption on): the repository is then encrypted, its packs and
@@ -55,10 +57,12 @@ struct RepositoryWriter {
             root: root, temporary: temporary, catalog: catalog, backupID: id, level: compressionLevel,
             lock: repositoryLock, packTarget: packTarget, now: now, afterPack: afterPack)
         let partialIndex = temporary.appendingPathComponent("index-\(id).json.zst.partial")
+        let consumer = ChunkingConsumer(packer: packer)
+        let pipeline = PipelinedConsumer(consumer)
         do throws(BackupError) {
-            let consumer = ChunkingConsumer(packer: packer)
-            let sink = BundleEntrySink(bundleTime: template.createdAt, consumer: consumer)
+            let sink = BundleEntrySink(bundleTime: template.createdAt, consumer: pipeline)
             let manifest = try sink.write(sources, into: template, progress: progress)
+            try pipeline.finish()
             try packer.finish()
             let files = manifest.entries.filter { $0.type == .file }.map { entry in
                 consumer.files[entry.path]
@@ -77,6 +81,7 @@ struct RepositoryWriter {
                 sha256: SHA256.hash(data: bytes).hexString, manifest: manifest, logicalBytes: index.logicalBytes,
                 packs: packer.packs, chunks: packer.chunksSeen, newChunks: packer.chunksStored)
         } catch {
+            pipeline.stop()
             packer.abandon()
             FileOps.removeIfPresent(partialIndex)
             throw error
