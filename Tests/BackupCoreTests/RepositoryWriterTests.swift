@@ -411,8 +411,23 @@ struct RepositoryWriterTests {
         #expect(
             second.sizeBytes
                 == FileOps.size(of: root.appendingPathComponent(RepositoryLayout.index(second.id, encrypted: true))))
+        // Encryption switched off: refused when saved, naming the field; the settings stay.
         settings.encryption.enabled = false
+        let refusedSave = #expect(throws: BackupError.self) { try fixture.service.saveSettings(settings) }
+        guard case .invalidInput(let saveFields)? = refusedSave else {
+            Issue.record("expected invalidInput, got \(String(describing: refusedSave))")
+            return
+        }
+        #expect(saveFields["encryption.enabled"]?.contains("is encrypted") == true)
+        #expect(try fixture.service.catalog.settings().encryption.enabled)
+        // Switching to bundles with encryption off is accepted (the repository stays as it is);
+        // back to incremental with encryption off is refused again.
+        settings.format = .bundle
         try fixture.service.saveSettings(settings)
+        settings.format = .incremental
+        #expect(throws: BackupError.self) { try fixture.service.saveSettings(settings) }
+        // Settings stored behind the check's back (an older version): the backup still refuses.
+        _ = try fixture.service.catalog.saveSettings(settings, now: Date())
         let refused = #expect(throws: BackupError.self) { try fixture.service.prepareBackup(type: .manual, note: nil) }
         guard case .invalidInput(let fields)? = refused else {
             Issue.record("expected invalidInput, got \(String(describing: refused))")

@@ -50,6 +50,7 @@ extension BackupService {
                 _, found in found
             }
         }
+        problems.merge(repositoryProblems(settings)) { own, _ in own }
         guard problems.isEmpty else { throw .invalidInput(fields: problems) }
         return try settings.validated()
     }
