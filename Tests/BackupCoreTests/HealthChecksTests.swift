@@ -37,6 +37,27 @@ struct HealthChecksTests {
         #expect(later == .fail)
     }
 
+    @Test("free space against an incremental backup: its snapshot counts, not only the few bytes it added")
+    func freeSpaceForIncremental() async throws {
+        let directory = TemporaryDirectory("health-incremental")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 4)
+        let service = try BackupService(dataDirectory: directory.dataDirectory)
+        var settings = try service.settings()
+        settings.format = .incremental
+        _ = try service.saveSettings(settings)
+        _ = try await service.createBackup()
+        let second = try await service.createBackup()
+        service.catalog.close()
+        let databaseBytes = try #require(FileOps.size(of: directory.dataDirectory.database))
+        let added = try #require(second.sizeBytes)
+        #expect(added < databaseBytes / 10, "an unchanged database adds its index alone")
+        let need = try #require(SpaceNeed(second))
+        #expect(need.bytes >= databaseBytes && need.bytes == (second.logicalBytes ?? 0) + added)
+        let check = try Self.check(
+            "free-space", in: try await HealthChecks(dataDirectory: directory.dataDirectory).run())
+        #expect(check.detail.contains("snapshot of \(ByteCount.format(second.logicalBytes ?? 0))"), "\(check)")
+    }
+
     @Test("a rollback-journal SQLite database is a warning; a database that is not there fails; nothing is created")
     func databaseChecks() async throws {
         let directory = TemporaryDirectory("health-database")

@@ -26,8 +26,9 @@ extension HealthChecks {
         return .ok("data-directory", "\(path) (mode \(shown))")
     }
 
-    /// Free space where bundles are written, against twice the last bundle's size.
-    func freeSpace(lastBundleBytes: Int64?) -> HealthCheck {
+    /// Free space where backups are written, against what the last one needed (``SpaceNeed``):
+    /// FAIL below it, WARN below twice it.
+    func freeSpace(lastBackup: SpaceNeed?) -> HealthCheck {
         let backups = dataDirectory.backups.path
         let path = FileManager.default.fileExists(atPath: backups) ? backups : dataDirectory.root.path
         var figures = statvfs()
@@ -35,16 +36,16 @@ extension HealthChecks {
             return HealthCheck(name: "free-space", status: .warn, detail: "cannot measure the free space of \(path)")
         }
         let free = Int64(figures.f_bavail) * Int64(figures.f_frsize)
-        guard let last = lastBundleBytes, last > 0 else {
+        guard let last = lastBackup, last.bytes > 0 else {
             return .ok("free-space", "\(ByteCount.format(free)) free; no backup yet to compare with")
         }
-        let compared = "\(ByteCount.format(free)) free, the last backup took \(ByteCount.format(last))"
+        let compared = "\(ByteCount.format(free)) free, \(last.description)"
         let fix = "free space on \(path), lower retention (keep_last, keep_days) or move the data directory"
-        if free < last {
+        if free < last.bytes {
             return HealthCheck(
                 name: "free-space", status: .fail, detail: compared + ": the next one will not fit", fix: fix)
         }
-        if free < last * 2 {
+        if free < last.bytes * 2 {
             return HealthCheck(
                 name: "free-space", status: .warn, detail: compared + ": less than twice that is left", fix: fix)
         }
@@ -82,5 +83,28 @@ extension HealthChecks {
     static func octal(_ mode: mode_t) -> String {
         let digits = String(mode, radix: 8)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+/// What the last backup needed on disk, the measure of the next one: a bundle's size; for an
+/// incremental backup, its snapshot (or dump spool) in `.tmp/`, about the size it restores to,
+/// beside what it added to the repository (a few MB after a small change).
+struct SpaceNeed: Equatable {
+    var bytes: Int64
+    var description: String
+
+    init?(_ backup: BackupInfo) {
+        guard let size = backup.sizeBytes else { return nil }
+        switch backup.format {
+        case .bundle:
+            bytes = size
+            description = "the last backup took \(ByteCount.format(size))"
+        case .incremental:
+            let snapshot = backup.logicalBytes ?? 0
+            bytes = snapshot + size
+            description =
+                "the last backup needed \(ByteCount.format(bytes)) (its snapshot of \(ByteCount.format(snapshot)) "
+                + "while it ran, and \(ByteCount.format(size)) it added)"
+        }
     }
 }

@@ -43,7 +43,8 @@ public struct HealthChecks: Sendable {
                     name: "catalog", status: .fail, detail: "cannot read the catalog: \(error.message)",
                     fix: "restore DATA_DIR/backups/catalog.sqlite from a copy, or move it aside to start a new one"))
         }
-        checks.append(freeSpace(lastBundleBytes: stats.flatMap(Self.lastBundleBytes)))
+        let lastBackup = try? service?.catalog.page(BackupQuery(limit: 1, status: .completed)).items.first
+        checks.append(freeSpace(lastBackup: lastBackup.flatMap(SpaceNeed.init)))
         checks.append(await database())
         checks += secretFiles(passphraseFile: settings?.encryption.passphraseFile)
         if let service, let settings {
@@ -55,8 +56,4 @@ public struct HealthChecks: Sendable {
         return checks
     }
 
-    /// The newest completed bundle's size, from the history.
-    static func lastBundleBytes(_ stats: BackupStats) -> Int64? {
-        stats.history.filter { $0.status == .completed }.max { $0.createdAt < $1.createdAt }?.sizeBytes
-    }
 }
