@@ -116,10 +116,23 @@ struct RepositoryOffsiteTests {
         let secondOnly = Set(try fixture.service.catalog.repositoryPacks().map(\.name)).subtracting(firstPacks)
         #expect(!secondOnly.isEmpty)
 
+        // A dry run that reads the second's index as deleted names exactly the packs the real
+        // collection then frees, and changes nothing.
+        let before = try await Self.remoteFiles(moto)
+        let ownStore = S3Store(
+            target: try #require(try fixture.service.offsiteTarget()),
+            temporary: fixture.data.dataDirectory.temporary)
+        let foreseen = try await fixture.service.collectRemoteRepository(
+            in: ownStore, dryRun: true, excluding: [second.id])
+        #expect(Set(foreseen.packsDeleted) == secondOnly)
+        #expect(try await Self.remoteFiles(moto) == before)
+
         // The newest backup goes: its index leaves the bucket at once, its own packs with the prune.
         try fixture.service.delete(id: second.id)
         #expect(!(try await Self.remoteFiles(moto)).contains(RepositoryLayout.index(second.id, encrypted: false)))
-        _ = try await fixture.service.pruneRemote()
+        let pruned = try await fixture.service.pruneRemote()
+        #expect(Set(pruned.remoteRepository?.packsDeleted ?? []) == secondOnly)
+        #expect(pruned.remoteRepository?.bytesFreed == foreseen.bytesFreed)
         let kept = Set(
             [RepositoryLayout.config, RepositoryLayout.index(first.id, encrypted: false)]
                 + firstPacks.map { RepositoryLayout.pack($0, encrypted: false) })

@@ -20,7 +20,10 @@ struct RemotePruneCommand: AsyncParsableCommand {
         }
         let output = global.output
         if global.json {
-            output.printJSON(PruneCommand.Report(deleted: report.deleted, kept: report.keptIDs, dry_run: report.dryRun))
+            output.printJSON(
+                Report(
+                    deleted: report.deleted, kept: report.keptIDs, dry_run: report.dryRun,
+                    repository: report.remoteRepository))
             return
         }
         let verb = dryRun ? "would delete" : "deleted"
@@ -28,5 +31,25 @@ struct RemotePruneCommand: AsyncParsableCommand {
             output.line("\(verb) \(info.id)  \(LocalTime.format(info.createdAt))  \(info.offsite.key ?? info.filename)")
         }
         output.line("\(report.deleted.count) \(verb) from the bucket, \(report.keptIDs.count) kept")
+        if let gc = report.remoteRepository, !gc.packsDeleted.isEmpty || gc.packsUnknown > 0 {
+            let (packs, freed) = (gc.packsDeleted.count, ByteCount.format(gc.bytesFreed))
+            output.line(
+                dryRun
+                    ? "bucket repository: would delete \(packs) packs, free \(freed)"
+                    : "bucket repository: deleted \(packs) packs, freed \(freed)")
+            if gc.packsUnknown > 0 {
+                output.line(
+                    "bucket repository: \(gc.packsUnknown) encrypted packs this catalog does not know were left")
+            }
+        }
+    }
+
+    /// `--json`: the backups deleted and kept, and what the bucket's repository freed (null when
+    /// its collection failed).
+    struct Report: Encodable {
+        var deleted: [BackupInfo]
+        var kept: [String]
+        var dry_run: Bool
+        @ExplicitNull var repository: RemoteRepositoryGCReport?
     }
 }

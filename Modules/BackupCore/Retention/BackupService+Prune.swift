@@ -12,6 +12,9 @@ public struct PruneReport: Sendable, Equatable {
     /// What the repository's garbage collection freed (would free, in a dry run); nil when there
     /// is no repository or it did not run (a retention run after a job that deleted nothing).
     public var repository: RepositoryGCReport? = nil
+    /// What the garbage collection of the bucket's repository freed (would free, in a dry run):
+    /// remote prune only (zeros when the bucket holds no repository); nil when it failed.
+    public var remoteRepository: RemoteRepositoryGCReport? = nil
 }
 
 extension BackupService {

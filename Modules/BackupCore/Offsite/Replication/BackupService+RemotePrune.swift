@@ -61,23 +61,27 @@ extension BackupService {
             }
             metrics.retentionDeleted(deleted.count, at: .offsite)
         }
-        if !dryRun {
-            do throws(BackupError) {
-                let collected = try await collectRemoteRepository(in: remote, dryRun: false)
-                if !collected.packsDeleted.isEmpty {
-                    Self.offsiteLogger.info(
-                        "off-site repository collected",
-                        metadata: [
-                            "packs_deleted": "\(collected.packsDeleted.count)",
-                            "bytes_freed": "\(collected.bytesFreed)",
-                        ])
-                }
-            } catch {
-                failure = failure ?? error
+        var collected: RemoteRepositoryGCReport?
+        do throws(BackupError) {
+            // A dry run reads the doomed backups' indexes as deleted: the packs it reports are
+            // those the real run frees.
+            let doomedIndexes = Set(doomed.filter { $0.format == .incremental }.map(\.id))
+            let report = try await collectRemoteRepository(
+                in: remote, dryRun: dryRun, excluding: dryRun ? doomedIndexes : [])
+            collected = report
+            if !dryRun, !report.packsDeleted.isEmpty {
+                Self.offsiteLogger.info(
+                    "off-site repository collected",
+                    metadata: [
+                        "packs_deleted": "\(report.packsDeleted.count)",
+                        "bytes_freed": "\(report.bytesFreed)",
+                    ])
             }
+        } catch {
+            failure = failure ?? error
         }
         return PruneReport(
             deleted: deleted, keptIDs: records.map(\.id).filter { plan.kept[$0] != nil }, dryRun: dryRun,
-            failure: failure)
+            failure: failure, remoteRepository: collected)
     }
 }

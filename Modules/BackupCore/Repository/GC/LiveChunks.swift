@@ -16,25 +16,33 @@ final class LiveChunks {
     /// run's would-be deletions). An index that cannot be read stops everything
     /// (``BackupError/verificationFailed(reason:)`` naming it): collecting garbage without knowing
     /// every live chunk could delete one still needed.
-    init(
+    convenience init(
         repository root: URL, excluding excluded: Set<String> = [],
         read: (URL) throws(BackupError) -> RepositoryIndex
     ) throws(BackupError) {
+        try self.init()
+        for (id, url) in try Self.indexFiles(in: root) where !excluded.contains(id) {
+            try add(try read(url), named: url.lastPathComponent, as: id)
+            indexes[id] = url
+        }
+    }
+
+    /// An empty set, filled index by index with ``add(_:named:as:)`` (the bucket's indexes).
+    init() throws(BackupError) {
         do {
             scratch = try DatabaseQueue(path: "")
             try scratch.write { db in try db.execute(sql: "CREATE TABLE live(hash TEXT PRIMARY KEY) WITHOUT ROWID") }
         } catch {
             throw .io(path: "live chunks", reason: "cannot create a scratch database: \(Catalog.describe(error))")
         }
-        for (id, url) in try Self.indexFiles(in: root) where !excluded.contains(id) {
-            let index = try read(url)
-            guard index.manifest.id == id else {
-                throw .verificationFailed(
-                    reason: "index \(url.lastPathComponent) holds backup \(index.manifest.id), not \(id)")
-            }
-            try add(index.files.lazy.flatMap(\.chunks))
-            indexes[id] = url
+    }
+
+    /// Adds the chunks of `index`, read from the file `name`, which must be backup `id`'s.
+    func add(_ index: RepositoryIndex, named name: String, as id: String) throws(BackupError) {
+        guard index.manifest.id == id else {
+            throw .verificationFailed(reason: "index \(name) holds backup \(index.manifest.id), not \(id)")
         }
+        try add(index.files.lazy.flatMap(\.chunks))
     }
 
     /// Every index file under `root`'s `index/`, by backup id; other names are left alone.
@@ -55,6 +63,15 @@ final class LiveChunks {
     /// Whether some index needs the chunk with this SHA-256.
     func contains(_ hash: String) throws(BackupError) -> Bool {
         try live { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM live WHERE hash = ?", arguments: [hash]) ?? false }
+    }
+
+    /// Whether some index needs any of `hashes`.
+    func containsAny(_ hashes: [String]) throws(BackupError) -> Bool {
+        try live { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM live WHERE hash = ?")
+            for hash in hashes where try Bool.fetchOne(statement, arguments: [hash]) ?? false { return true }
+            return false
+        }
     }
 
     /// The hashes among `hashes` that some index needs.

@@ -1,12 +1,20 @@
 import Foundation
 
 /// What one garbage collection of the bucket's repository did (or, in a dry run, would do).
-struct RemoteRepositoryGCReport: Equatable, Sendable {
+public struct RemoteRepositoryGCReport: Codable, Equatable, Sendable {
     /// The packs deleted from the bucket, by name.
-    var packsDeleted: [String] = []
-    var bytesFreed: Int64 = 0
+    public var packsDeleted: [String] = []
+    public var bytesFreed: Int64 = 0
     /// Packs left because what they hold cannot be told here (encrypted, unknown to the catalog).
-    var packsUnknown: Int = 0
+    public var packsUnknown: Int = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case packsDeleted = "packs_deleted"
+        case bytesFreed = "bytes_freed"
+        case packsUnknown = "packs_unknown"
+    }
 }
 
 extension BackupService {
@@ -17,9 +25,12 @@ extension BackupService {
     /// comes from the catalog's rows when the catalog knows it, else from its trailer read with
     /// two ranged GETs (an encrypted pack the catalog does not know is left alone). No repack
     /// happens off-site. An index that cannot be read stops the collection before anything is
-    /// deleted. Rerunnable: each run starts from a fresh listing. The caller holds the job lock.
+    /// deleted. Rerunnable: each run starts from a fresh listing. The live chunks go into a
+    /// scratch SQLite database (``LiveChunks``), so memory stays flat however many indexes the
+    /// bucket holds. The caller holds the job lock (a dry run needs none); a dry run reads the
+    /// indexes of `excluded` backups as already deleted (remote retention's would-be deletions).
     func collectRemoteRepository(
-        in store: S3Store, dryRun: Bool
+        in store: S3Store, dryRun: Bool, excluding excluded: Set<String> = []
     ) async throws(BackupError) -> RemoteRepositoryGCReport {
         let remote = RemoteRepository(store: store)
         let catalog = self.catalog
@@ -34,11 +45,11 @@ extension BackupService {
                 return RepositoryLayout.isPackName(name) ? (name, relative, size) : nil
             }.sorted { $0.relative < $1.relative }
             guard !packs.isEmpty else { return report }
-            var live: Set<String> = []
+            let live = try LiveChunks()
             var identity: AgeIdentity?
             for relative in listing.keys.sorted() where relative.hasPrefix(RepositoryLayout.indexFolder + "/") {
                 let name = String(relative.dropFirst(RepositoryLayout.indexFolder.count + 1))
-                guard RepositoryLayout.backupID(ofIndex: name) != nil else { continue }
+                guard let id = RepositoryLayout.backupID(ofIndex: name), !excluded.contains(id) else { continue }
                 var bytes = try await client.get(key: remote.key(relative))
                 if name.hasSuffix(".age") {
                     if identity == nil {
@@ -47,7 +58,7 @@ extension BackupService {
                     }
                     bytes = try RepositoryCipher.open(bytes, keys: [.identity(identity!)], name: name)
                 }
-                live.formUnion(try RepositoryIndex(fileBytes: bytes, name: name).chunkSet)
+                try live.add(try RepositoryIndex(fileBytes: bytes, name: name), named: name, as: id)
             }
             let known = Dictionary(
                 try catalog.repositoryPacks().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -61,7 +72,7 @@ extension BackupService {
                     report.packsUnknown += 1
                     continue
                 }
-                guard !chunks.contains(where: live.contains) else { continue }
+                guard try !live.containsAny(chunks) else { continue }
                 if !dryRun {
                     try await client.delete(key: remote.key(pack.relative))
                     if known[pack.name] != nil { try catalog.setPackOffsite(pack.name, status: nil) }
