@@ -140,9 +140,11 @@ final class ChunkPacker {
         try FileOps.rename(placed, to: destination)
         try FileOps.fsyncDirectory(folder)
         open = nil
+        RestorePause.reach("incremental:pack-placed")
         try catalog.insertPack(
             RepositoryPackRecord(name: name, sizeBytes: size, createdAt: now(), offsiteStatus: nil),
             entries: writer.entries)
+        RestorePause.reach("incremental:pack-recorded")
         openHashes = []
         packs.append(name)
         packBytes += size

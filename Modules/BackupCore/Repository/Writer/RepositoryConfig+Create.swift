@@ -20,6 +20,7 @@ extension RepositoryConfig {
         let recipient = try lock.map { (lock) throws(BackupError) in
             try RepositoryKey.create(at: root, temporary: temporary, lock: lock, now: now)
         }
+        RestorePause.reach("incremental:key-placed")
         let config = RepositoryConfig(
             id: id, createdAt: now, encrypted: recipient != nil, recipient: recipient?.description)
         let bytes: Data

@@ -1,0 +1,368 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import BackupCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Reliability {
+    @Suite(
+        "Crash safety of incremental backups: kill -9 at each step of the writer and at random moments", .serialized)
+    struct IncrementalBackupCrashTests {
+        /// Where a debug build's writer stops for a kill (`BACKUP_TEST_PAUSE_AT`), in order: a
+        /// pack durable in its place before its rows, its rows recorded before the index, the
+        /// index in place before the record is completed.
+        enum Step: String, CaseIterable {
+            case packPlaced = "incremental:pack-placed"
+            case packRecorded = "incremental:pack-recorded"
+            case indexPlaced = "incremental:index-placed"
+        }
+
+        /// A data directory in format `incremental` (encrypted or not) and, for each backup that
+        /// completed there, the fingerprint of the database it was taken from.
+        final class World {
+            let directory: TemporaryDirectory
+            /// Backup id → the fingerprint of the database when it was taken.
+            private(set) var taken: [String: String] = [:]
+            /// The backups restored and found equal to the database they were taken from.
+            private(set) var restored: Set<String> = []
+            private var changes = 0
+            var database: String { directory.dataDirectory.database.path }
+            var catalogPath: String { directory.dataDirectory.backups.appendingPathComponent("catalog.sqlite").path }
+
+            init(_ label: String, encrypted: Bool, megabytes: Int, settings: [String] = []) throws {
+                directory =
+                    try encrypted
+                    ? EncryptionReliabilityTests.encryptedDirectory(label, megabytes: megabytes)
+                    : Harness.dataDirectory(label, megabytes: megabytes)
+                let set = try Harness.cli(["settings", "set", "format=incremental"] + settings, directory)
+                guard set.status == 0 else { throw Harness.Failure("settings set: \(set.stderr)") }
+            }
+
+            /// Changes the database: a new ledger pair and, in turn, a contiguous 2% of the filler
+            /// rewritten (a few new chunks) or every other filler row (nearly every chunk new).
+            func change() throws {
+                changes += 1
+                let rows = try TestDB.int(database, "SELECT max(id) FROM filler") ?? 1
+                let rewritten =
+                    changes % 3 == 0
+                    ? "id % 2 = \(changes % 2)"
+                    : "id BETWEEN \(changes * 37 % rows) AND \(changes * 37 % rows + rows / 50)"
+                try TestDB.execute(
+                    database,
+                    """
+                    INSERT INTO ledger(pair, amount) VALUES (\(changes), 1), (\(changes), -1);
+                    UPDATE filler SET payload = randomblob(800) || zeroblob(3200) WHERE \(rewritten)
+                    """)
+            }
+
+            /// Every completed backup not seen before was taken from the database whose fingerprint
+            /// is `fingerprint` (the database does not change while a backup runs).
+            func noteCompleted(takenFrom fingerprint: String) throws {
+                let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+                defer { catalog.close() }
+                for record in try catalog.records(status: .completed) where taken[record.id] == nil {
+                    #expect(record.isInRepository, "backup \(record.id) is not incremental")
+                    taken[record.id] = fingerprint
+                }
+            }
+
+            /// The pack files in the repository, by name.
+            func packFiles() throws -> Set<String> {
+                let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+                defer { catalog.close() }
+                return Set(try gc(catalog).packFiles().keys)
+            }
+
+            /// The packs the catalog lists.
+            func listedPacks() throws -> Set<String> {
+                let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+                defer { catalog.close() }
+                return Set(try catalog.repositoryPacks().map(\.name))
+            }
+
+            /// What a garbage collection would free now (a dry run: nothing changes).
+            func garbage() throws -> RepositoryGCReport {
+                let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+                defer { catalog.close() }
+                let service = BackupService(dataDirectory: directory.dataDirectory, catalog: catalog)
+                return try service.collectRepositoryGarbage(dryRun: true) ?? RepositoryGCReport()
+            }
+
+            /// Runs `backup prune`, then: the catalog's packs are the pack files, and nothing is left
+            /// to collect (no pack without a live chunk, none mostly dead). Empty when all hold.
+            func pruneProblems() throws -> [String] {
+                let pruned = try Harness.cli(["prune"], directory)
+                guard pruned.status == 0 else { return ["prune failed: \(pruned.stdout) \(pruned.stderr)"] }
+                var problems: [String] = []
+                let (listed, files) = (try listedPacks(), try packFiles())
+                if listed != files {
+                    problems.append(
+                        "after prune: packs listed without a file \(listed.subtracting(files)), "
+                            + "files without rows \(files.subtracting(listed))")
+                }
+                let rest = try garbage()
+                if rest != RepositoryGCReport() { problems.append("garbage left after prune: \(rest)") }
+                return problems
+            }
+
+            /// Restores each completed backup not restored yet with the real CLI (no safety backup)
+            /// and compares the database with the one it was taken from. Empty when all match.
+            func restoreProblems() throws -> [String] {
+                let completed: [String]
+                do {
+                    let catalog = try Catalog(dataDirectory: directory.dataDirectory)
+                    defer { catalog.close() }
+                    completed = try catalog.records(status: .completed).map(\.id)
+                }
+                var problems: [String] = []
+                for id in completed where !restored.contains(id) {
+                    guard let expected = taken[id] else {
+                        problems.append("backup \(id) completed but was never seen taken")
+                        continue
+                    }
+                    let result = try Harness.cli(["restore", id, "--yes", "--no-safety-backup"], directory)
+                    guard result.status == 0 else {
+                        problems.append("restore \(id): \(result.stdout) \(result.stderr)")
+                        continue
+                    }
+                    if try TestDB.strings(database, "PRAGMA integrity_check") != ["ok"] {
+                        problems.append("restore \(id): integrity_check fails")
+                    }
+                    if try TestDB.fingerprint(database) != expected {
+                        problems.append("restore \(id): the database differs from the one it was taken from")
+                    }
+                    restored.insert(id)
+                }
+                return problems
+            }
+
+            /// The status of backup `id` in the catalog (nil: no such record).
+            func status(of id: String) throws -> String? {
+                try TestDB.strings(catalogPath, "SELECT status FROM backup WHERE id = '\(id)'", readonly: true).first
+            }
+
+            private func gc(_ catalog: Catalog) -> RepositoryGC {
+                RepositoryGC(
+                    catalog: catalog, root: directory.dataDirectory.repository,
+                    temporary: directory.dataDirectory.temporary, level: 3, now: Date())
+            }
+        }
+
+        /// What must hold right after a kill, before anyone cleans up: the database is untouched
+        /// and the catalog opens.
+        static func untouched(_ world: World, before: String, _ label: String) throws {
+            #expect(try TestDB.strings(world.database, "PRAGMA integrity_check") == ["ok"], "\(label)")
+            #expect(try TestDB.fingerprint(world.database) == before, "\(label): the backup changed the database")
+            try Catalog(dataDirectory: world.directory.dataDirectory).close()
+        }
+
+        /// The next start after a kill: a server's start (which reconciles) or the next CLI job
+        /// (`verify --all`, which takes the job lock and reconciles first).
+        static func nextStart(_ world: World, server: Bool, _ label: String) async throws {
+            if server {
+                let next = try await Harness.server(world.directory)
+                #expect(next.terminate().status == 0, "\(label): the next server")
+            } else {
+                let verified = try Harness.cli(["verify", "--all"], world.directory)
+                #expect(verified.status == 0, "\(label): verify --all: \(verified.stdout) \(verified.stderr)")
+            }
+        }
+
+        @Test(
+            "kill -9 of an incremental backup (CLI and server) at each step of the writer: the next start cleans up, prune leaves no garbage, every completed backup restores"
+        )
+        func killAtEachStep() async throws {
+            let world = try World("incremental-steps", encrypted: false, megabytes: 4)
+            let first = try TestDB.fingerprint(world.database)
+            _ = try Harness.createBackup(world.directory)
+            try world.noteCompleted(takenFrom: first)
+            for server in [false, true] {
+                for step in Step.allCases {
+                    let label = "\(server ? "server" : "cli") \(step.rawValue)"
+                    try world.change()
+                    let before = try TestDB.fingerprint(world.database)
+                    let packsBefore = try world.packFiles()
+                    let indexesBefore = try Self.indexFiles(world)
+                    let id = try await Self.kill(world, pausedAt: step.rawValue, server: server)
+                    try Self.untouched(world, before: before, label)
+
+                    // The state the kill left: what each step is there to pin.
+                    let newPacks = try world.packFiles().subtracting(packsBefore)
+                    let newIndexes = try Self.indexFiles(world).subtracting(indexesBefore)
+                    #expect(!newPacks.isEmpty, "\(label): no pack was placed")
+                    switch step {
+                    case .packPlaced:
+                        #expect(try world.listedPacks().isDisjoint(with: newPacks), "\(label): rows before the pause")
+                        #expect(newIndexes.isEmpty, "\(label)")
+                    case .packRecorded:
+                        #expect(newPacks.isSubset(of: try world.listedPacks()), "\(label): no rows")
+                        #expect(newIndexes.isEmpty, "\(label)")
+                    case .indexPlaced:
+                        #expect(newIndexes.count == 1, "\(label): \(newIndexes)")
+                    }
+
+                    try await Self.nextStart(world, server: server, label)
+                    let problems = try await Harness.problems(in: world.directory)
+                    #expect(problems.isEmpty, "\(label): \(problems)")
+                    try world.noteCompleted(takenFrom: before)
+                    // The killed backup: completed when its index was in place, else failed.
+                    let failed = try Self.lastFailed(world)
+                    let killed = try #require(
+                        id ?? newIndexes.first.flatMap(RepositoryLayout.backupID(ofIndex:)) ?? failed,
+                        "\(label): which backup was killed")
+                    let expected = step == .indexPlaced ? BackupStatus.completed : .failed
+                    #expect(try world.status(of: killed) == expected.rawValue, "\(label)")
+
+                    // The packs the killed backup wrote go with the next prune unless an index
+                    // (its own, recovered) needs them.
+                    #expect(try world.pruneProblems().isEmpty, "\(label)")
+                    let left = try world.packFiles().intersection(newPacks)
+                    #expect(step == .indexPlaced ? left == newPacks : left.isEmpty, "\(label): \(left) left")
+                    #expect(try world.restoreProblems().isEmpty, "\(label)")
+                }
+            }
+            // A backup after all this completes and restores too.
+            let last = try TestDB.fingerprint(world.database)
+            _ = try Harness.createBackup(world.directory)
+            try world.noteCompleted(takenFrom: last)
+            #expect(try world.restoreProblems().isEmpty)
+            #expect(world.restored.count == world.taken.count, "every backup that completed was restored")
+        }
+
+        @Test(
+            "kill -9 of incremental backups (CLI and server) at random moments: the database untouched, the repository checks clean, every completed backup restores",
+            arguments: [false, true])
+        func killAtRandomMoments(encrypted: Bool) async throws {
+            let target = encrypted ? Intensity.count(short: 4, long: 20) : Intensity.count(short: 10, long: 50)
+            let seed = Intensity.seed()
+            let name = encrypted ? "encrypted incremental crash" : "incremental crash"
+            print("\(name): seed \(seed) (BACKUP_TEST_SEED=\(seed) replays the choices)")
+            var random = SeededGenerator(seed: seed)
+            // Retention keeps four, so jobs also delete backups and collect their packs.
+            let world = try World(
+                encrypted ? "incremental-crash-enc" : "incremental-crash", encrypted: encrypted, megabytes: 8,
+                settings: ["keep_last=4", "include_manual=true"])
+            let started = Date()
+
+            // How long a job ran when a kill came too late: the next kill spreads over most of that.
+            var durations: [Bool: TimeInterval] = [:]
+            var kills: [Bool: Int] = [:]
+            var rounds = 0
+            while kills.values.reduce(0, +) < target, rounds < target * 5 {
+                rounds += 1
+                let server = rounds % 2 == 0
+                let label = "round \(rounds) (\(server ? "server" : "cli"), seed \(seed))"
+                try world.change()
+                let before = try TestDB.fingerprint(world.database)
+                let offset = Double.random(in: 0...(durations[server] ?? 0.3), using: &random)
+                let begun = Date()
+                let killed =
+                    server
+                    ? try await Self.killServerBackup(world, after: offset)
+                    : try Self.killCLIBackup(world, after: offset)
+                if killed {
+                    kills[server, default: 0] += 1
+                } else {
+                    durations[server] = Date().timeIntervalSince(begun) * 0.8
+                }
+                try Self.untouched(world, before: before, label)
+                try await Self.nextStart(world, server: server, label)
+                let problems = try await Harness.problems(in: world.directory)
+                #expect(problems.isEmpty, "\(label): \(problems)")
+                try world.noteCompleted(takenFrom: before)
+                // Every other round the garbage stays for the next backup to meet (the chunks of
+                // a killed backup's recorded packs are reused, a pack without rows written again).
+                if rounds % 2 == 1 {
+                    let problems = try world.pruneProblems()
+                    #expect(problems.isEmpty, "\(label): \(problems)")
+                }
+                if rounds % 3 == 0 {
+                    let problems = try world.restoreProblems()
+                    #expect(problems.isEmpty, "\(label): \(problems)")
+                }
+            }
+            #expect(try world.pruneProblems().isEmpty, "at the end")
+            #expect(try world.restoreProblems().isEmpty, "at the end")
+            let total = kills.values.reduce(0, +)
+            #expect(total >= target, "\(total) kills in \(rounds) rounds")
+            Intensity.figure(
+                "\(name): \(total) kills survived in \(rounds) rounds (cli \(kills[false] ?? 0), server \(kills[true] ?? 0)); "
+                    + "\(world.restored.count) completed backups restored exactly, "
+                    + "\(Int(Date().timeIntervalSince(started))) s")
+        }
+
+        /// Starts a backup (`backup create`, or a server and `POST /api/backups`) with a debug
+        /// build's pause at `point`, waits until it stops there and kills it (SIGKILL). Returns
+        /// the backup's id when the server said it.
+        static func kill(_ world: World, pausedAt point: String, server: Bool) async throws -> String? {
+            let marker = world.directory.url.appendingPathComponent("paused")
+            try? FileManager.default.removeItem(at: marker)
+            let environment = ["BACKUP_TEST_PAUSE_AT": point, "BACKUP_TEST_PAUSED_FILE": marker.path]
+            let process: ChildProcess.Running
+            var id: String?
+            if server {
+                let live = try LiveServer(
+                    dataDirectory: world.directory.path, token: Harness.token, environment: environment)
+                try await live.waitUntilReady()
+                let (body, _) = try await live.request("POST", "/api/backups")
+                id = try live.decode(BackupInfo.self, body).id
+                process = live.process
+            } else {
+                process = try Harness.backup.start(
+                    ["create", "--data-dir", world.directory.path], environment: environment)
+            }
+            let paused = waitUntil(timeout: 120) {
+                FileManager.default.fileExists(atPath: marker.path) || !process.process.isRunning
+            }
+            #expect(paused && process.process.isRunning, "\(point): the backup never paused")
+            process.signal(SIGKILL)
+            #expect(process.wait().signalled, "\(point)")
+            return id
+        }
+
+        /// Starts `backup create`, waits until it works (a file in `.tmp/`), lets `offset` pass
+        /// and kills it. Returns whether the kill found it still running.
+        static func killCLIBackup(_ world: World, after offset: TimeInterval) throws -> Bool {
+            let running = try Harness.backup.start(["create", "--data-dir", world.directory.path])
+            _ = waitUntil(timeout: 30) { !world.directory.temporaryFiles().isEmpty || !running.process.isRunning }
+            pause(offset)
+            running.signal(SIGKILL)
+            return running.wait().signalled
+        }
+
+        /// Starts a server and a backup through the API, waits until it works (a file in
+        /// `.tmp/`), lets `offset` pass and kills the server. Returns whether the job was still
+        /// under way.
+        static func killServerBackup(_ world: World, after offset: TimeInterval) async throws -> Bool {
+            let server = try await Harness.server(world.directory)
+            let (body, _) = try await server.request("POST", "/api/backups")
+            let id = try server.decode(BackupInfo.self, body).id
+            _ = try waitUntil(timeout: 30) {
+                let status = try world.status(of: id)
+                return !world.directory.temporaryFiles().isEmpty || (status != "pending" && status != "running")
+            }
+            pause(offset)
+            let working = !world.directory.temporaryFiles().isEmpty
+            server.process.signal(SIGKILL)
+            return server.process.wait().signalled && working
+        }
+
+        /// The index files in the repository's `index/`.
+        static func indexFiles(_ world: World) throws -> Set<String> {
+            let folder = world.directory.dataDirectory.repository.appendingPathComponent(RepositoryLayout.indexFolder)
+            return Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+        }
+
+        /// The newest failed backup's id.
+        static func lastFailed(_ world: World) throws -> String? {
+            try TestDB.strings(
+                world.catalogPath, "SELECT id FROM backup WHERE status = 'failed' ORDER BY created_at DESC LIMIT 1",
+                readonly: true
+            ).first
+        }
+    }
+}
