@@ -234,6 +234,28 @@ extension Reliability {
         }
 
         @Test(
+            "kill -9 of the first encrypted incremental backup between the repository's key and its config: the next backup completes and restores"
+        )
+        func killBetweenKeyAndConfig() async throws {
+            let world = try World("incremental-key", encrypted: true, megabytes: 2)
+            let before = try TestDB.fingerprint(world.database)
+            _ = try await Self.kill(world, pausedAt: "incremental:key-placed", server: false)
+            try Self.untouched(world, before: before, "key placed")
+            let root = world.directory.dataDirectory.repository
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(RepositoryLayout.keyFile).path))
+            #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent(RepositoryLayout.config).path))
+
+            let next = try Harness.cli(["create"], world.directory)
+            #expect(next.status == 0, "the next backup: \(next.stdout) \(next.stderr)")
+            let problems = try await Harness.problems(in: world.directory)
+            #expect(problems.isEmpty, "\(problems)")
+            try world.noteCompleted(takenFrom: before)
+            #expect(try world.pruneProblems().isEmpty)
+            #expect(try world.restoreProblems().isEmpty)
+            #expect(world.restored.count == 1)
+        }
+
+        @Test(
             "kill -9 of incremental backups (CLI and server) at random moments: the database untouched, the repository checks clean, every completed backup restores",
             arguments: [false, true])
         func killAtRandomMoments(encrypted: Bool) async throws {

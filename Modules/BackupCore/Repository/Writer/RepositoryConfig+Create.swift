@@ -14,6 +14,8 @@ extension RepositoryConfig {
     {
         let url = root.appendingPathComponent(RepositoryLayout.config)
         if let config = try existing(at: root, encrypted: lock != nil) { return config }
+        // A first backup killed between the key and the config left a key nothing uses.
+        try RepositoryKey.removeLeftover(at: root)
         var random = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }.hexString
         try RepositoryFolders.make(root, below: root.deletingLastPathComponent())
