@@ -140,6 +140,17 @@ extension Reliability {
                 return problems
             }
 
+            /// The repository's pack files, listed packs and index files now.
+            func repositoryState() throws -> RepositoryState {
+                RepositoryState(files: try packFiles(), listed: try listedPacks(), indexes: try indexFiles())
+            }
+
+            /// The index files in the repository's `index/`.
+            func indexFiles() throws -> Set<String> {
+                let folder = directory.dataDirectory.repository.appendingPathComponent(RepositoryLayout.indexFolder)
+                return Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            }
+
             /// The status of backup `id` in the catalog (nil: no such record).
             func status(of id: String) throws -> String? {
                 try TestDB.strings(catalogPath, "SELECT status FROM backup WHERE id = '\(id)'", readonly: true).first
@@ -149,6 +160,23 @@ extension Reliability {
                 RepositoryGC(
                     catalog: catalog, root: directory.dataDirectory.repository,
                     temporary: directory.dataDirectory.temporary, level: 3, now: Date())
+            }
+        }
+
+        /// What the repository holds: pack files, the packs the catalog lists, index files.
+        struct RepositoryState {
+            var files: Set<String>
+            var listed: Set<String>
+            var indexes: Set<String>
+
+            /// Where a kill landed, told by what the killed backup left compared with `before`
+            /// (taken just before it started): its index placed, a pack recorded but no index, a
+            /// pack placed without rows, or nothing yet (chunking, or nothing new to store).
+            func moment(since before: RepositoryState) -> String {
+                if !indexes.subtracting(before.indexes).isEmpty { return "index placed" }
+                if !listed.subtracting(before.listed).isEmpty { return "pack recorded, no index" }
+                if !files.subtracting(before.files).isEmpty { return "pack placed, no rows" }
+                return "no pack placed"
             }
         }
 
@@ -186,13 +214,13 @@ extension Reliability {
                     try world.change()
                     let before = try TestDB.fingerprint(world.database)
                     let packsBefore = try world.packFiles()
-                    let indexesBefore = try Self.indexFiles(world)
+                    let indexesBefore = try world.indexFiles()
                     let id = try await Self.kill(world, pausedAt: step.rawValue, server: server)
                     try Self.untouched(world, before: before, label)
 
                     // The state the kill left: what each step is there to pin.
                     let newPacks = try world.packFiles().subtracting(packsBefore)
-                    let newIndexes = try Self.indexFiles(world).subtracting(indexesBefore)
+                    let newIndexes = try world.indexFiles().subtracting(indexesBefore)
                     #expect(!newPacks.isEmpty, "\(label): no pack was placed")
                     switch step {
                     case .packPlaced:
@@ -273,6 +301,8 @@ extension Reliability {
             // How long a job ran when a kill came too late: the next kill spreads over most of that.
             var durations: [Bool: TimeInterval] = [:]
             var kills: [Bool: Int] = [:]
+            /// Where the kills landed, as the repository tells it (``RepositoryState/moment(since:)``).
+            var moments: [String: Int] = [:]
             var rounds = 0
             while kills.values.reduce(0, +) < target, rounds < target * 5 {
                 rounds += 1
@@ -281,6 +311,7 @@ extension Reliability {
                 try world.change()
                 let before = try TestDB.fingerprint(world.database)
                 let offset = Double.random(in: 0...(durations[server] ?? 0.3), using: &random)
+                let repository = try world.repositoryState()
                 let begun = Date()
                 let killed =
                     server
@@ -288,6 +319,7 @@ extension Reliability {
                     : try Self.killCLIBackup(world, after: offset)
                 if killed {
                     kills[server, default: 0] += 1
+                    moments[try world.repositoryState().moment(since: repository), default: 0] += 1
                 } else {
                     durations[server] = Date().timeIntervalSince(begun) * 0.8
                 }
@@ -313,6 +345,7 @@ extension Reliability {
             #expect(total >= target, "\(total) kills in \(rounds) rounds")
             Intensity.figure(
                 "\(name): \(total) kills survived in \(rounds) rounds (cli \(kills[false] ?? 0), server \(kills[true] ?? 0)); "
+                    + "kills left \(moments.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")); "
                     + "\(world.restored.count) completed backups restored exactly, "
                     + "\(Int(Date().timeIntervalSince(started))) s")
         }
@@ -346,10 +379,15 @@ extension Reliability {
             return id
         }
 
+        /// Small packs (a debug build's knob), so that a backup of a few megabytes seals many and
+        /// the random kills land between them too.
+        static let smallPacks = ["BACKUP_TEST_PACK_BYTES": "\(128 * 1024)"]
+
         /// Starts `backup create`, waits until it works (a file in `.tmp/`), lets `offset` pass
         /// and kills it. Returns whether the kill found it still running.
         static func killCLIBackup(_ world: World, after offset: TimeInterval) throws -> Bool {
-            let running = try Harness.backup.start(["create", "--data-dir", world.directory.path])
+            let running = try Harness.backup.start(
+                ["create", "--data-dir", world.directory.path], environment: Self.smallPacks)
             _ = waitUntil(timeout: 30) { !world.directory.temporaryFiles().isEmpty || !running.process.isRunning }
             pause(offset)
             running.signal(SIGKILL)
@@ -360,7 +398,9 @@ extension Reliability {
         /// `.tmp/`), lets `offset` pass and kills the server. Returns whether the job was still
         /// under way.
         static func killServerBackup(_ world: World, after offset: TimeInterval) async throws -> Bool {
-            let server = try await Harness.server(world.directory)
+            let server = try LiveServer(
+                dataDirectory: world.directory.path, token: Harness.token, environment: Self.smallPacks)
+            try await server.waitUntilReady()
             let (body, _) = try await server.request("POST", "/api/backups")
             let id = try server.decode(BackupInfo.self, body).id
             _ = try waitUntil(timeout: 30) {
@@ -371,12 +411,6 @@ extension Reliability {
             let working = !world.directory.temporaryFiles().isEmpty
             server.process.signal(SIGKILL)
             return server.process.wait().signalled && working
-        }
-
-        /// The index files in the repository's `index/`.
-        static func indexFiles(_ world: World) throws -> Set<String> {
-            let folder = world.directory.dataDirectory.repository.appendingPathComponent(RepositoryLayout.indexFolder)
-            return Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
         }
 
         /// The newest failed backup's id.
