@@ -201,10 +201,11 @@ extension Reliability {
         }
 
         @Test(
-            "kill -9 of an incremental backup (CLI and server) at each step of the writer: the next start cleans up, prune leaves no garbage, every completed backup restores"
+            "kill -9 of an incremental backup (CLI and server) at each step of the writer: the next start cleans up, prune leaves no garbage, every completed backup restores",
+            arguments: [false, true]
         )
-        func killAtEachStep() async throws {
-            let world = try World("incremental-steps", encrypted: false, megabytes: 4)
+        func killAtEachStep(encrypted: Bool) async throws {
+            let world = try World("incremental-steps", encrypted: encrypted, megabytes: 4)
             let first = try TestDB.fingerprint(world.database)
             _ = try Harness.createBackup(world.directory)
             try world.noteCompleted(takenFrom: first)
