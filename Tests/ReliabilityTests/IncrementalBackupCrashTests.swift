@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import GRDB
 import TestSupport
 import Testing
 
@@ -22,10 +24,10 @@ extension Reliability {
         }
 
         /// A data directory in format `incremental` (encrypted or not) and, for each backup that
-        /// completed there, the fingerprint of the database it was taken from.
+        /// completed there, the content of the database it was taken from (``contents()``).
         final class World {
             let directory: TemporaryDirectory
-            /// Backup id → the fingerprint of the database when it was taken.
+            /// Backup id → the content of the database when it was taken.
             private(set) var taken: [String: String] = [:]
             /// The backups restored and found equal to the database they were taken from.
             private(set) var restored: Set<String> = []
@@ -54,9 +56,25 @@ extension Reliability {
                 try TestDB.execute(
                     database,
                     """
-                    INSERT INTO ledger(pair, amount) VALUES (\(changes), 1), (\(changes), -1);
+                    INSERT INTO ledger(pair, amount) VALUES (\(changes), \(changes)), (\(changes), -\(changes));
                     UPDATE filler SET payload = randomblob(800) || zeroblob(3200) WHERE \(rewritten)
                     """)
+            }
+
+            /// The database's content: ``TestDB/fingerprint(_:)`` (ledger, accounts, the filler's
+            /// shape) and the SHA-256 of every filler payload in order, which a chunk restored
+            /// from the wrong place would change.
+            func contents() throws -> String {
+                var configuration = Configuration()
+                configuration.busyMode = .timeout(10)
+                let queue = try DatabaseQueue(path: database, configuration: configuration)
+                defer { try? queue.close() }
+                var hash = SHA256()
+                try queue.read { db in
+                    let rows = try Row.fetchCursor(db, sql: "SELECT payload FROM filler ORDER BY id")
+                    while let row = try rows.next() { hash.update(data: row[0] as Data) }
+                }
+                return try TestDB.fingerprint(database) + "|" + hash.finalize().hexString
             }
 
             /// Every completed backup not seen before was taken from the database whose fingerprint
@@ -132,7 +150,7 @@ extension Reliability {
                     if try TestDB.strings(database, "PRAGMA integrity_check") != ["ok"] {
                         problems.append("restore \(id): integrity_check fails")
                     }
-                    if try TestDB.fingerprint(database) != expected {
+                    if try contents() != expected {
                         problems.append("restore \(id): the database differs from the one it was taken from")
                     }
                     restored.insert(id)
@@ -184,7 +202,7 @@ extension Reliability {
         /// and the catalog opens.
         static func untouched(_ world: World, before: String, _ label: String) throws {
             #expect(try TestDB.strings(world.database, "PRAGMA integrity_check") == ["ok"], "\(label)")
-            #expect(try TestDB.fingerprint(world.database) == before, "\(label): the backup changed the database")
+            #expect(try world.contents() == before, "\(label): the backup changed the database")
             try Catalog(dataDirectory: world.directory.dataDirectory).close()
         }
 
@@ -206,14 +224,14 @@ extension Reliability {
         )
         func killAtEachStep(encrypted: Bool) async throws {
             let world = try World("incremental-steps", encrypted: encrypted, megabytes: 4)
-            let first = try TestDB.fingerprint(world.database)
+            let first = try world.contents()
             _ = try Harness.createBackup(world.directory)
             try world.noteCompleted(takenFrom: first)
             for server in [false, true] {
                 for step in Step.allCases {
                     let label = "\(server ? "server" : "cli") \(step.rawValue)"
                     try world.change()
-                    let before = try TestDB.fingerprint(world.database)
+                    let before = try world.contents()
                     let packsBefore = try world.packFiles()
                     let indexesBefore = try world.indexFiles()
                     let id = try await Self.kill(world, pausedAt: step.rawValue, server: server)
@@ -255,7 +273,7 @@ extension Reliability {
                 }
             }
             // A backup after all this completes and restores too.
-            let last = try TestDB.fingerprint(world.database)
+            let last = try world.contents()
             _ = try Harness.createBackup(world.directory)
             try world.noteCompleted(takenFrom: last)
             #expect(try world.restoreProblems().isEmpty)
@@ -267,7 +285,7 @@ extension Reliability {
         )
         func killBetweenKeyAndConfig() async throws {
             let world = try World("incremental-key", encrypted: true, megabytes: 2)
-            let before = try TestDB.fingerprint(world.database)
+            let before = try world.contents()
             _ = try await Self.kill(world, pausedAt: "incremental:key-placed", server: false)
             try Self.untouched(world, before: before, "key placed")
             let root = world.directory.dataDirectory.repository
@@ -310,7 +328,7 @@ extension Reliability {
                 let server = rounds % 2 == 0
                 let label = "round \(rounds) (\(server ? "server" : "cli"), seed \(seed))"
                 try world.change()
-                let before = try TestDB.fingerprint(world.database)
+                let before = try world.contents()
                 let offset = Double.random(in: 0...(durations[server] ?? 0.3), using: &random)
                 let repository = try world.repositoryState()
                 let begun = Date()
