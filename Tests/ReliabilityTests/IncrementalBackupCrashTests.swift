@@ -303,6 +303,34 @@ extension Reliability {
         }
 
         @Test(
+            "a backup killed after its index was placed, with off-site copies on: the next start completes it and queues its upload"
+        )
+        func recoveredBackupQueuedForUpload() async throws {
+            let moto = try await MotoServer()
+            defer { moto.stop() }
+            let world = try World("incremental-offsite", encrypted: false, megabytes: 2)
+            let configured = try moto.configure(world.directory, with: Harness.backup)
+            #expect(configured.status == 0, "\(configured.stderr)")
+            _ = try await Self.kill(
+                world, pausedAt: Step.indexPlaced.rawValue, server: false, environment: MotoServer.noEnvironment)
+            let id = try #require(try world.indexFiles().first.flatMap(RepositoryLayout.backupID(ofIndex:)))
+            try await Self.nextStart(world, server: false, "index placed, off-site on")
+            #expect(try world.status(of: id) == BackupStatus.completed.rawValue)
+            // Pending: what the scheduler's retries (and the next server start) upload.
+            let catalog = try Catalog(dataDirectory: world.directory.dataDirectory)
+            defer { catalog.close() }
+            #expect(try catalog.record(id: id).offsiteStatus == .pending)
+            #expect(try catalog.backupsAwaitingUpload().map(\.id) == [id])
+
+            let pushed = try Harness.backup.run(
+                ["remote", "push", id, "--data-dir", world.directory.path], environment: MotoServer.noEnvironment)
+            #expect(pushed.status == 0, "remote push: \(pushed.stderr)")
+            #expect(try catalog.record(id: id).offsiteStatus == .uploaded)
+            #expect(
+                try await moto.keys(prefix: "backups/repository/index/").contains { $0.hasSuffix("\(id).json.zst") })
+        }
+
+        @Test(
             "kill -9 of incremental backups (CLI and server) at random moments: the database untouched, the repository checks clean, every completed backup restores",
             arguments: [false, true])
         func killAtRandomMoments(encrypted: Bool) async throws {
@@ -372,10 +400,14 @@ extension Reliability {
         /// Starts a backup (`backup create`, or a server and `POST /api/backups`) with a debug
         /// build's pause at `point`, waits until it stops there and kills it (SIGKILL). Returns
         /// the backup's id when the server said it.
-        static func kill(_ world: World, pausedAt point: String, server: Bool) async throws -> String? {
+        static func kill(
+            _ world: World, pausedAt point: String, server: Bool, environment extra: [String: String] = [:]
+        ) async throws -> String? {
             let marker = world.directory.url.appendingPathComponent("paused")
             try? FileManager.default.removeItem(at: marker)
-            let environment = ["BACKUP_TEST_PAUSE_AT": point, "BACKUP_TEST_PAUSED_FILE": marker.path]
+            let environment = extra.merging(["BACKUP_TEST_PAUSE_AT": point, "BACKUP_TEST_PAUSED_FILE": marker.path]) {
+                $1
+            }
             let process: ChildProcess.Running
             var id: String?
             if server {
