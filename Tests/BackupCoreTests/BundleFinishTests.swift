@@ -123,4 +123,36 @@ struct BundleFinishTests {
         #expect(try service.catalog.record(id: info.id).status == .completed)
         #expect(try String(contentsOf: sidecar, encoding: .utf8) == "\(info.sha256!)  \(info.filename)\n")
     }
+
+    @Test(
+        "a recovered bundle (the process died before its record said completed) is queued for its off-site copy when copies are on"
+    )
+    func recoveredBundleQueuedForUpload() async throws {
+        let directory = TemporaryDirectory("finish-recover-offsite")
+        try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 1)
+        var service = try BackupService(dataDirectory: directory.dataDirectory)
+        let info = try await service.createBackup()
+        // Off-site copies on (no bucket is needed to queue one), and the record as a job killed
+        // between the bundle's rename and its record's update leaves it.
+        service.offsiteEnvironment = OffsiteEnvironment([
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret-never-used",
+        ])
+        var settings = try service.catalog.settings()
+        settings.offsite.enabled = true
+        settings.offsite.endpoint = "http://127.0.0.1:9"
+        settings.offsite.bucket = "never-reached"
+        settings.offsite.accessKeyID = "AKIDEXAMPLE"
+        settings.offsite.secretAccessKeySet = true
+        try service.catalog.saveSettings(settings, now: Date())
+        var record = try service.catalog.record(id: info.id)
+        record.status = .running
+        record.offsiteStatus = .none
+        try service.catalog.update(record)
+
+        let (lease, report) = try service.beginJobReporting()
+        lease.release()
+        #expect(report.recovered == [info.id])
+        #expect(try service.catalog.record(id: info.id).offsiteStatus == .pending)
+        #expect(try service.catalog.backupsAwaitingUpload().map(\.id) == [info.id])
+    }
 }

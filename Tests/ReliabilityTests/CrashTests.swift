@@ -32,19 +32,26 @@ extension Reliability {
         /// The change between the restored content (the pinned backup's) and the old one.
         static let change = "INSERT INTO ledger(pair, amount) VALUES (9, 1), (9, -1); DELETE FROM account WHERE id > 50"
 
+        /// Run in each format: with `incremental` the backups (the pinned one too) go to the
+        /// repository, the imported foreign bundle stays a bundle, and retention's deletions
+        /// collect the repository's garbage after each job.
         @Test(
-            "kill -9 during backups, verifications, restores, imports and prunes: nothing lost, the next start cleans up"
+            "kill -9 during backups, verifications, restores, imports and prunes: nothing lost, the next start cleans up",
+            arguments: BackupFormat.allCases
         )
-        func killAtRandomMoments() async throws {
+        func killAtRandomMoments(format: BackupFormat) async throws {
             let target = Intensity.count(short: 10, long: 50)
             let seed = Intensity.seed()
-            print("crash suite: seed \(seed) (BACKUP_TEST_SEED=\(seed) replays the choices)")
+            let suite = format == .bundle ? "crash suite" : "crash suite (\(format.rawValue))"
+            print("\(suite): seed \(seed) (BACKUP_TEST_SEED=\(seed) replays the choices)")
             var random = SeededGenerator(seed: seed)
 
             let directory = try Harness.dataDirectory("crash", megabytes: 16)
             let database = directory.dataDirectory.database.path
-            #expect(try Harness.cli(["settings", "set", "keep_last=2"], directory).status == 0)
+            #expect(
+                try Harness.cli(["settings", "set", "keep_last=2", "format=\(format.rawValue)"], directory).status == 0)
             let base = try Harness.createBackup(directory, note: "restore target")
+            #expect(base.format == format)
             #expect(try Harness.cli(["pin", base.id], directory).status == 0)
             let restored = try TestDB.fingerprint(database)
             try TestDB.execute(database, Self.change)
@@ -116,7 +123,7 @@ extension Reliability {
             #expect(total >= target)
             let detail = Operation.allCases.map { "\($0.rawValue) \(kills[$0] ?? 0)" }.joined(separator: ", ")
             Intensity.figure(
-                "crash suite: \(total) kills survived in \(rounds) rounds (\(detail)); restores left \(contents)")
+                "\(suite): \(total) kills survived in \(rounds) rounds (\(detail)); restores left \(contents)")
         }
 
         /// Starts a CLI job, waits until it works (a file in `.tmp/`), lets `moment` pass and kills
@@ -128,7 +135,8 @@ extension Reliability {
             let arguments: [String]
             switch operation {
             case .cliBackup: arguments = ["create"]
-            case .cliVerify: arguments = ["verify", base.id]
+            // An incremental backup's structure check writes nothing in `.tmp/`: read every chunk.
+            case .cliVerify: arguments = ["verify", base.id] + (base.format == .incremental ? ["--read-data"] : [])
             case .cliRestore: arguments = ["restore", base.id, "--yes"] + (variant ? ["--no-safety-backup"] : [])
             case .cliPrune: arguments = ["prune"]
             default: fatalError("not a CLI job")
@@ -154,7 +162,9 @@ extension Reliability {
             case .serverBackup:
                 _ = try await server.request("POST", "/api/backups")
             case .serverVerify:
-                _ = try await server.request("POST", "/api/backups/\(base.id)/verify")
+                // An incremental backup's structure check writes nothing in `.tmp/`: read every chunk.
+                let body = base.format == .incremental ? Data(#"{"read_data": true}"#.utf8) : nil
+                _ = try await server.request("POST", "/api/backups/\(base.id)/verify", body: body)
             case .serverRestore:
                 let body = variant ? #"{"safety_backup": false}"# : "{}"
                 _ = try await server.request("POST", "/api/backups/\(base.id)/restore", body: Data(body.utf8))

@@ -1,7 +1,8 @@
-import BackupCore
 import Foundation
 import TestSupport
 import Testing
+
+@testable import BackupCore
 
 #if canImport(Glibc)
     import Glibc
@@ -40,8 +41,11 @@ enum Harness {
 
     /// What must hold in a data directory once the next process has started after any crash:
     /// the database passes `integrity_check`, the catalog opens, no record is `pending` or
-    /// `running`, `.tmp/` is empty, every `completed` record's bundle exists and verifies, and
-    /// every bundle in `backups/` belongs to a completed record. Empty when all hold.
+    /// `running`, `.tmp/` is empty, every `completed` record's bundle exists and verifies (an
+    /// incremental backup's every chunk read: `verify --read-data`), every bundle in `backups/`
+    /// belongs to a completed record, and so does every index in `backups/repository/index/`,
+    /// and every pack the catalog lists has its file. Empty when all hold. (Packs no index needs
+    /// may still be there: garbage until the next prune.)
     static func problems(in directory: TemporaryDirectory) async throws -> [String] {
         var problems: [String] = []
         let check = try TestDB.strings(directory.dataDirectory.database.path, "PRAGMA integrity_check")
@@ -58,12 +62,37 @@ enum Harness {
         for name in directory.backupFiles() where !owned.contains(name) {
             problems.append("\(name) belongs to no completed record")
         }
+        problems += try repositoryProblems(in: directory.dataDirectory, completed: completed, catalog: catalog)
         let service = BackupService(dataDirectory: directory.dataDirectory, catalog: catalog)
         for record in completed {
             do {
-                try await service.verify(id: record.id)
+                try await service.verify(id: record.id, readData: record.isInRepository)
             } catch {
                 problems.append("completed backup \(record.id) does not verify: \(error.message)")
+            }
+        }
+        return problems
+    }
+
+    /// What is wrong in the incremental repository (none when there is none): an index file that
+    /// is no completed record's, a pack the catalog lists whose file is missing.
+    static func repositoryProblems(
+        in dataDirectory: DataDirectory, completed: [BackupRecord], catalog: Catalog
+    ) throws -> [String] {
+        let root = dataDirectory.repository
+        var problems: [String] = []
+        let indexes = root.appendingPathComponent(RepositoryLayout.indexFolder)
+        let owned = Set(completed.filter(\.isInRepository).map(\.filename))
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: indexes.path)) ?? []
+        where !owned.contains(name) {
+            problems.append("repository index \(name) belongs to no completed record")
+        }
+        for pack in try catalog.repositoryPacks() {
+            let files = [false, true].map {
+                root.appendingPathComponent(RepositoryLayout.pack(pack.name, encrypted: $0))
+            }
+            if !files.contains(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+                problems.append("pack \(pack.name) is listed but has no file")
             }
         }
         return problems

@@ -171,6 +171,8 @@ extension BackupService {
             case .incremental:
                 let (firstPhaseBytes, written) = try await writeIncremental(
                     prepared, snapshotURL: snapshotURL, spool: spool, server: server, reporter: reporter)
+                // The index is in place, the record not yet completed (a crash test kills here).
+                RestorePause.reach("incremental:index-placed")
                 if Task.isCancelled {
                     try? deleteRepositoryIndex(of: record)
                     throw BackupError.cancelled

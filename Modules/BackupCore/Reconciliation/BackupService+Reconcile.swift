@@ -131,6 +131,8 @@ extension BackupService {
         completed.verifiedAt = now()
         completed.doneBytes = completed.totalBytes
         completed.verificationError = nil
+        // The upload a completed job would have queued (the process died before the record said so).
+        if completed.offsiteStatus == .none { completed.offsiteStatus = initialOffsiteStatus() }
         try catalog.update(completed)
         report.recovered.append(record.id)
     }

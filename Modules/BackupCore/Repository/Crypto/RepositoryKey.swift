@@ -15,6 +15,24 @@ enum RepositoryKey {
         return identity.recipient
     }
 
+    /// Removes the key a crash left without its repository's `config.json` (a first backup
+    /// killed between placing the key and placing the config), so that a fresh one can be made:
+    /// nothing was sealed to it, packs and indexes being written only once the config is in place.
+    /// A key beside any pack or index file is no such leftover and stays where it is.
+    static func removeLeftover(at root: URL) throws(BackupError) {
+        let url = root.appendingPathComponent(RepositoryLayout.keyFile)
+        guard FileOps.exists(url) else { return }
+        for folder in [RepositoryLayout.packsFolder, RepositoryLayout.indexFolder] {
+            let path = root.appendingPathComponent(folder).path
+            let walker = FileManager.default.enumerator(atPath: path)
+            while let relative = walker?.nextObject() as? String {
+                if FileOps.isRegularFile(URL(fileURLWithPath: path).appendingPathComponent(relative)) { return }
+            }
+        }
+        try FileOps.remove(url)
+        try FileOps.fsyncDirectory(url.deletingLastPathComponent())
+    }
+
     /// The repository's identity, opened with the operator's `keys`.
     static func unlock(at root: URL, keys: [AgeKey]) throws(BackupError) -> AgeIdentity {
         let url = root.appendingPathComponent(RepositoryLayout.keyFile)

@@ -9,7 +9,8 @@ extension BackupService {
     ///   back (and is this backup's, every chunk of it in a pack) `completed` again;
     /// - a record that did not end `completed` although its index is in place (the process died
     ///   between the index's rename and the record's update) becomes `completed`; its size is then
-    ///   its index's alone (what its packs added is no longer known);
+    ///   its index's alone (what its packs added is no longer known), and its off-site copy is
+    ///   queued (`pending`) when off-site copies are on, as the job would have done;
     /// - an index with no record whose chunks are all in packs is adopted (type `imported`, as an
     ///   unrecorded bundle is), so it can be restored or deleted.
     ///
@@ -43,6 +44,8 @@ extension BackupService {
                 guard let index = reader.index(at: file), index.manifest.id == record.id else { continue }
                 var completed = record
                 completed.complete(from: index, file: file, at: record.completedAt ?? now())
+                // The upload a completed job would have queued (the process died before the record said so).
+                if completed.offsiteStatus == .none { completed.offsiteStatus = initialOffsiteStatus() }
                 try catalog.update(completed)
                 report.recovered.append(record.id)
             default: continue

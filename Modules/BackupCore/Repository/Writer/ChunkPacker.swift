@@ -10,8 +10,19 @@ import Foundation
 /// Blocking: runs on the writer's thread. Memory: one lookup batch (at most ``batchBytes`` of
 /// chunk data) and the open pack's hashes.
 final class ChunkPacker {
-    /// The size at which the open pack is sealed.
-    static let packTarget: Int64 = 12 << 20
+    /// The size at which the open pack is sealed: 12 MiB. A debug build takes
+    /// `BACKUP_TEST_PACK_BYTES` from the environment instead, so that a crash test's small
+    /// backups write many packs and its kills land between them.
+    static let packTarget: Int64 = {
+        #if DEBUG
+            if let text = ProcessInfo.processInfo.environment["BACKUP_TEST_PACK_BYTES"], let bytes = Int64(text),
+                bytes > 0
+            {
+                return bytes
+            }
+        #endif
+        return 12 << 20
+    }()
     /// Chunks held for one lookup: at most this many, and at most ``batchBytes`` of data.
     static let batchCount = Catalog.chunkLookupBatch
     static let batchBytes = 16 << 20
@@ -140,9 +151,11 @@ final class ChunkPacker {
         try FileOps.rename(placed, to: destination)
         try FileOps.fsyncDirectory(folder)
         open = nil
+        RestorePause.reach("incremental:pack-placed")
         try catalog.insertPack(
             RepositoryPackRecord(name: name, sizeBytes: size, createdAt: now(), offsiteStatus: nil),
             entries: writer.entries)
+        RestorePause.reach("incremental:pack-recorded")
         openHashes = []
         packs.append(name)
         packBytes += size

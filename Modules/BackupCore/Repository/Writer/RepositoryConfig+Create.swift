@@ -14,12 +14,15 @@ extension RepositoryConfig {
     {
         let url = root.appendingPathComponent(RepositoryLayout.config)
         if let config = try existing(at: root, encrypted: lock != nil) { return config }
+        // A first backup killed between the key and the config left a key nothing uses.
+        try RepositoryKey.removeLeftover(at: root)
         var random = SystemRandomNumberGenerator()
         let id = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }.hexString
         try RepositoryFolders.make(root, below: root.deletingLastPathComponent())
         let recipient = try lock.map { (lock) throws(BackupError) in
             try RepositoryKey.create(at: root, temporary: temporary, lock: lock, now: now)
         }
+        RestorePause.reach("incremental:key-placed")
         let config = RepositoryConfig(
             id: id, createdAt: now, encrypted: recipient != nil, recipient: recipient?.description)
         let bytes: Data
