@@ -196,8 +196,28 @@ struct RepositoryPullTests {
     )
     func encryptedNewMachine() async throws {
         let moto = try await MotoServer()
-        let (a, made, prints) = try await Self.machineA(moto, encrypted: true)
+        // Every row changes: the first backup's pack is one the second does not need.
+        let (a, made, prints) = try await Self.machineA(
+            moto, encrypted: true, change: "UPDATE ledger SET amount = amount + 1")
         #expect(made.allSatisfy { $0.filename.hasSuffix(".json.zst.age") })
+        let needed = try Self.packs(of: made[1], in: a)
+        let fromA = Set(try a.service.catalog.repositoryPacks().map(\.name))
+        #expect(!fromA.subtracting(needed).isEmpty)
+
+        // Each encrypted pack's trailer, read in the bucket with ranged GETs, lists the chunks
+        // A's catalog has for it.
+        let store = S3Store(
+            target: try #require(try a.service.offsiteTarget()), temporary: a.data.dataDirectory.temporary)
+        let identity = try RepositoryKey.unlock(at: a.repository, keys: try a.service.bundleKeys().load())
+        for pack in try a.service.catalog.repositoryPacks() {
+            let remote = RemoteRepository(store: store)
+            let entries = try await store.withClient { (client) async throws(BackupError) in
+                try await remote.sealedTrailer(
+                    of: RepositoryLayout.pack(pack.name, encrypted: true), size: pack.sizeBytes, identity: identity,
+                    with: client)
+            }
+            #expect(Set(entries.map(\.sha256)) == Set(try a.service.catalog.chunkHashes(inPack: pack.name)))
+        }
 
         // Without the key: listed and adopted, but not pulled (and nothing placed).
         let keyless = try Self.machineB(moto)
@@ -209,7 +229,8 @@ struct RepositoryPullTests {
         #expect(!FileManager.default.fileExists(atPath: keyless.repository.path), "a refused pull writes nothing")
 
         // The new machine keeps A's settings: encryption on, with A's key.
-        var b = try Self.machineB(moto, key: a.data.dataDirectory.backupKey)
+        let counting = try await Self.loggingProxy(moto)
+        let b = try Self.machineB(moto, through: counting, key: a.data.dataDirectory.backupKey)
         var settings = try b.service.catalog.settings()
         settings.encryption.enabled = true
         try b.service.saveSettings(settings)
@@ -218,13 +239,14 @@ struct RepositoryPullTests {
         #expect(record.store == S3Store.storeName && record.sha256 == made[1].sha256)
         // Restore of a remote-only incremental backup pulls it on the way.
         try await b.service.runRestore(try b.service.prepareRestore(.backup(id: made[1].id)))
+        let downloads = Self.packDownloads(counting.stop())
+        #expect(downloads.count == needed.count && Set(downloads) == needed, "\(downloads) vs \(needed)")
         #expect(try Self.fingerprint(b.database.path) == prints[1])
         #expect(try TestDB.strings(b.database.path, "PRAGMA integrity_check") == ["ok"])
         #expect(try b.service.catalog.record(id: made[1].id).store == RepositoryLayout.storeName)
         // Of A's packs, B holds exactly those the second needs (beside them: its safety backup's).
-        let fromA = Set(try a.service.catalog.repositoryPacks().map(\.name))
         let heldFromA = Set(try b.service.catalog.repositoryPacks().map(\.name)).intersection(fromA)
-        #expect(heldFromA == (try Self.packs(of: made[1], in: a)))
+        #expect(heldFromA == needed)
         let packsFolder = b.repository.appendingPathComponent(RepositoryLayout.packsFolder).path
         let packFiles = (FileManager.default.enumerator(atPath: packsFolder)?.allObjects as? [String] ?? [])
             .filter { $0.contains(".pack") }

@@ -8,7 +8,7 @@ struct RepositoryPullReport: Equatable, Sendable {
     /// The packs downloaded into the local repository, by name, in the order placed.
     var packsDownloaded: [String] = []
     /// Packs downloaded to read what they hold and then dropped, none of their chunks needed
-    /// (only when the bucket's repository is encrypted: a plain pack's trailer is read in place).
+    /// (only an encrypted pack whose trailer could not be read in place).
     var packsDiscarded: [String] = []
     /// Bytes of whole objects downloaded: packs, the index, and `config.json` and the key when
     /// the local repository lacked them (ranged reads of plain packs' trailers are not counted).
@@ -21,10 +21,8 @@ extension BackupService {
     /// `config.json` (and the encrypted repository's key) when the local repository has none;
     /// the index, checked against the record's SHA-256 and read (decrypted with the repository's
     /// key, opened by the bundle keys); then only the packs holding chunks the local repository
-    /// lacks: a plain pack's trailer is read with two ranged GETs and the pack downloaded only
-    /// when it holds a missing chunk; an encrypted pack's trailer is inside its ciphertext, so
-    /// the packs the local repository does not have are downloaded one by one until nothing is
-    /// missing, and those that hold no missing chunk are dropped.
+    /// lacks: each candidate's trailer is read with a few ranged GETs (an encrypted pack's last
+    /// chunks decrypted in memory) and the pack downloaded only when it holds a missing chunk.
     ///
     /// Each pack is placed as the writer places its own (`.tmp/`, its SHA-256 checked against
     /// its name, fsync, rename into `packs/aa/`, folder fsync) and its rows inserted after; the
@@ -118,10 +116,7 @@ private struct RepositoryPull {
         if !missing.isEmpty {
             let known = Set(try catalog.repositoryPacks().map(\.name))
             let candidates = Self.packs(in: listing).filter { !known.contains($0.name) }
-            try await fetchPlain(candidates.filter { !$0.encrypted }, missing: &missing)
-            if let chosen = repository.identity {
-                try await fetchEncrypted(candidates.filter(\.encrypted), missing: &missing, identity: chosen)
-            }
+            try await fetch(candidates, missing: &missing, identity: repository.identity)
         }
         if let chunk = missing.sorted().first {
             throw .verificationFailed(
@@ -262,36 +257,40 @@ private struct RepositoryPull {
         }.sorted { $0.relative < $1.relative }
     }
 
-    /// Plain packs: each trailer read in place (two ranged GETs); a pack downloaded only when it
-    /// holds a chunk still missing.
-    private mutating func fetchPlain(_ packs: [RemotePack], missing: inout Set<String>) async throws(BackupError) {
-        var chosen: [RemotePack] = []
+    /// Reads each candidate pack's trailer in place (a plain pack's with two ranged GETs, an
+    /// encrypted one's with two or three, its last chunks decrypted:
+    /// ``RemoteRepository/sealedTrailer(of:size:identity:with:)``) and downloads only those
+    /// holding a chunk still missing. An encrypted pack whose trailer does not read that way is
+    /// downloaded and kept only when it holds one.
+    private mutating func fetch(
+        _ packs: [RemotePack], missing: inout Set<String>, identity: AgeIdentity?
+    ) async throws(BackupError) {
+        var chosen: [(pack: RemotePack, known: Bool)] = []
         var stillMissing = missing
         for pack in packs where !stillMissing.isEmpty {
-            let entries = try await remote.trailer(of: pack.relative, size: pack.size, with: client)
+            let entries: [PackEntry]
+            if pack.encrypted {
+                guard let identity else { continue }
+                do throws(BackupError) {
+                    entries = try await remote.sealedTrailer(
+                        of: pack.relative, size: pack.size, identity: identity, with: client)
+                } catch .verificationFailed {
+                    chosen.append((pack, false))
+                    continue
+                }
+            } else {
+                entries = try await remote.trailer(of: pack.relative, size: pack.size, with: client)
+            }
             let hashes = Set(entries.map(\.sha256))
             guard !hashes.isDisjoint(with: stillMissing) else { continue }
-            chosen.append(pack)
+            chosen.append((pack, true))
             stillMissing.subtract(hashes)
         }
-        totalBytes += chosen.reduce(0) { $0 + $1.size }
-        for pack in chosen {
-            let entries = try await download(pack, identity: nil)
-            missing.subtract(entries.map(\.sha256))
-        }
-    }
-
-    /// Encrypted packs: downloaded one by one while a chunk is missing; one that holds none of
-    /// them is dropped.
-    private mutating func fetchEncrypted(
-        _ packs: [RemotePack], missing: inout Set<String>, identity: AgeIdentity
-    ) async throws(BackupError) {
-        guard !missing.isEmpty, !packs.isEmpty else { return }
-        totalBytes += packs.reduce(0) { $0 + $1.size }
-        for pack in packs where !missing.isEmpty {
+        totalBytes += chosen.reduce(0) { $0 + $1.pack.size }
+        for (pack, known) in chosen where known || !missing.isEmpty {
             let needed = missing
-            let entries = try await download(pack, identity: identity) { entries in
-                entries.contains { needed.contains($0.sha256) }
+            let entries = try await download(pack, identity: pack.encrypted ? identity : nil) { entries in
+                known || entries.contains { needed.contains($0.sha256) }
             }
             missing.subtract(entries.map(\.sha256))
         }
