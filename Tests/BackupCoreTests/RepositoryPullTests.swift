@@ -318,4 +318,32 @@ struct RepositoryPullTests {
         #expect(throws: BackupError.self) { try b.service.catalog.record(id: made[0].id) }
         #expect(try await b.service.remoteBackups().map(\.id) == [made[1].id])
     }
+
+    @Test(
+        "off-site GC on a machine that knows none of the encrypted packs reads their trailers in the bucket and deletes the dead one"
+    )
+    func remoteGCReadsEncryptedTrailers() async throws {
+        let moto = try await MotoServer()
+        let (a, made, _) = try await Self.machineA(
+            moto, encrypted: true, change: "UPDATE ledger SET amount = amount + 1")
+        let dead = try Self.packs(of: made[0], in: a).subtracting(try Self.packs(of: made[1], in: a))
+        #expect(!dead.isEmpty)
+        // A deletes the first in the bucket (its index) without collecting the packs.
+        let store = S3Store(
+            target: try #require(try a.service.offsiteTarget()), temporary: a.data.dataDirectory.temporary)
+        try store.deleteRepositoryIndex(of: try a.service.catalog.record(id: made[0].id))
+
+        // B: the bucket and A's key only, no local repository.
+        let b = try Self.machineB(moto, key: a.data.dataDirectory.backupKey)
+        let bStore = S3Store(
+            target: try #require(try b.service.offsiteTarget()), temporary: b.data.dataDirectory.temporary)
+        let report = try await b.service.collectRemoteRepository(in: bStore, dryRun: false)
+        #expect(Set(report.packsDeleted) == dead && report.packsUnknown == 0, "\(report)")
+        let files = try await RepositoryOffsiteTests.remoteFiles(moto)
+        for pack in try a.service.catalog.repositoryPacks() {
+            #expect(
+                files.contains(RepositoryLayout.pack(pack.name, encrypted: true)) == !dead.contains(pack.name),
+                "\(pack.name)")
+        }
+    }
 }
