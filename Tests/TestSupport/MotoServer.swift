@@ -219,6 +219,8 @@ public final class FaultProxy {
             case reject
             /// Checks `x-amz-checksum-crc32` against the body as AWS does (400 BadDigest).
             case crc32
+            /// Forwards unchanged and logs `fault log METHOD PATH range=RANGE`: requests counted.
+            case log
         }
 
         public var method: String?
@@ -226,6 +228,8 @@ public final class FaultProxy {
         public var match: String
         /// A header the request must carry to match.
         public var header: String?
+        /// A header the request must not carry to match (`range`: whole-object GETs only).
+        public var without: String?
         public var action: Action
         public var times: Int
         /// How long a stall lasts.
@@ -233,8 +237,9 @@ public final class FaultProxy {
 
         public init(
             method: String? = nil, match: String, header: String? = nil, action: Action, times: Int = 1,
-            seconds: Int = 30
+            seconds: Int = 30, without: String? = nil
         ) {
+            self.without = without
             self.method = method
             self.match = match
             self.header = header

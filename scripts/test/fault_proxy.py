@@ -3,15 +3,18 @@
 Usage: fault_proxy.py LISTEN_PORT TARGET_PORT RULES_JSON
 
 RULES_JSON is a list of {"method": "PUT", "match": "partNumber=2", "header": "x-amz-checksum-crc32",
-"action": "500"|"stall"|"corrupt"|"reject"|"crc32", "times": 1, "seconds": 30}. A request whose method
-is `method` (any when absent), whose path and query contain a match of the regular expression
-`match`, and which carries the header `header` (when given) takes the first rule with `times` left:
+"without": "range", "action": "500"|"stall"|"corrupt"|"reject"|"crc32"|"log", "times": 1,
+"seconds": 30}. A request whose method is `method` (any when absent), whose path and query
+contain a match of the regular expression `match`, which carries the header `header` and not the
+header `without` (each when given) takes the first rule with `times` left:
 "500" answers 500 InternalError without forwarding, "stall" answers nothing for `seconds`,
 "corrupt" flips the first byte of the body and forwards it, "reject" answers 400 InvalidArgument
 "Unsupported header '<header>' received for this API call." as Backblaze B2 does, "crc32" checks
 the request's `x-amz-checksum-crc32` against its body as AWS does (400 BadDigest when it differs,
-else forwarded). Every other request is forwarded unchanged to 127.0.0.1:TARGET_PORT (the Host
-header included, so signatures stay valid). Each rule taken prints one "fault …" line.
+else forwarded), "log" forwards it unchanged and prints "fault log METHOD PATH range=RANGE" (the
+Range header, `-` without one: what a test counts). Every other request is forwarded unchanged
+to 127.0.0.1:TARGET_PORT (the Host header included, so signatures stay valid). Each rule taken
+prints one "fault …" line.
 """
 
 import base64
@@ -47,8 +50,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     continue
                 if rule.get("header") and self.headers.get(rule["header"]) is None:
                     continue
+                if rule.get("without") and self.headers.get(rule["without"]) is not None:
+                    continue
                 rule["times"] = rule.get("times", 1) - 1
-                if rule["action"] != "crc32":  # that one prints its verdict
+                if rule["action"] == "log":
+                    print(f"fault log {self.command} {self.path} range={self.headers.get('Range', '-')}", flush=True)
+                elif rule["action"] != "crc32":  # that one prints its verdict
                     print(f"fault {rule['action']} {self.command} {self.path}", flush=True)
                 return rule
         return None

@@ -26,7 +26,7 @@ struct DownloadController<Context: RequestContext> {
         let service = services.service
         // A backup whose bundle is only in the off-site bucket: redirected to a presigned URL.
         let stored = try await service.catalog.async.record(id: id)
-        if stored.store == S3Store.storeName {
+        if stored.store == S3Store.storeName, stored.format == .bundle {
             let url = try await BlockingWork.run { () async throws(BackupError) in
                 try await service.presignedDownload(of: stored)
             }

@@ -7,9 +7,10 @@ struct RemoteListCommand: AsyncParsableCommand {
         commandName: "list",
         abstract: "List the backups in the bucket, newest first.",
         discussion: """
-            Reads every object under offsite.prefix (objects that are not bundles are ignored) and \
-            records the backups this data directory does not know as remote-only ones, so that \
-            `backup restore ID` and `backup remote pull ID` find them.
+            Reads every object under offsite.prefix (the bundles, and the incremental backups whose \
+            index is in the bucket's repository; other objects are ignored) and records the backups \
+            this data directory does not know as remote-only ones, so that `backup restore ID` and \
+            `backup remote pull ID` find them.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,10 +30,10 @@ struct RemoteListCommand: AsyncParsableCommand {
             output.line("no backups in the bucket")
             return
         }
-        var table = Table(headers: ["ID", "CREATED", "TYPE", "SIZE", "LOCAL"], rightAligned: [3])
+        var table = Table(headers: ["ID", "CREATED", "TYPE", "FORMAT", "SIZE", "LOCAL"], rightAligned: [4])
         for backup in backups {
             table.rows.append([
-                backup.id, LocalTime.format(backup.createdAt), backup.type.rawValue,
+                backup.id, LocalTime.format(backup.createdAt), backup.type.rawValue, backup.format.rawValue,
                 ByteCount.format(backup.sizeBytes), backup.local ? "yes" : "no",
             ])
         }

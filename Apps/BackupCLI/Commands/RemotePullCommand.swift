@@ -6,15 +6,22 @@ struct RemotePullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
         abstract: "Fetch a backup from the bucket into backups/ (its SHA-256 checked).",
-        discussion: "A backup the catalog does not know yet is looked up in the bucket first.")
+        discussion: """
+            A backup the catalog does not know yet is looked up in the bucket first. An incremental \
+            backup is fetched into the local repository (backups/repository/): its index and only \
+            the packs the local repository lacks; an encrypted one needs a key that opens the \
+            repository's key (the data directory's, --identity or --passphrase-file).
+            """)
 
     @OptionGroup var global: GlobalOptions
+
+    @OptionGroup var keys: KeyOptions
 
     @Argument(help: "The backup id, or its first 4 or more characters.")
     var id: String
 
     func run() async throws {
-        let service = try global.service()
+        let service = try keys.apply(to: try global.service())
         let id = try await RemoteLookup.resolve(id, in: service)
         let info = try await global.withProgress { progress in
             try await BlockingWork.run { () async throws(BackupError) in

@@ -22,12 +22,20 @@ extension BackupService {
     /// An incremental backup's file is its index in the repository (``deleteRepositoryIndex(of:)``);
     /// its packs stay for prune.
     func deleteFinished(_ record: BackupRecord) throws(BackupError) {
+        // A remote-only incremental backup's one copy is its index in the bucket's repository.
+        let remote = record.isInRepository && record.store == S3Store.storeName ? try remoteStore() : nil
         let store: (any BundleStore)? =
-            record.store == RepositoryLayout.storeName ? nil : try self.store(for: record)
+            record.store == RepositoryLayout.storeName || remote != nil ? nil : try self.store(for: record)
         let jobLock = dataDirectory.jobLock.path
         try catalog.deleteRecord(id: record.id) { AdvisoryLock.isHeld(at: jobLock) }
         do throws(BackupError) {
-            if let store { try store.delete(record.filename) } else { try deleteRepositoryIndex(of: record) }
+            if let store {
+                try store.delete(record.filename)
+            } else if let remote {
+                try remote.deleteRepositoryIndex(of: record)
+            } else {
+                try deleteRepositoryIndex(of: record)
+            }
         } catch {
             try catalog.insert(record)
             throw error

@@ -83,7 +83,10 @@ extension BackupService {
     public func downloadableRecord(id: String) throws(BackupError) -> BackupRecord {
         let record = try catalog.record(id: id)
         try record.ensure(.download)
-        if record.isInRepository {
+        if record.isInRepository, record.store == S3Store.storeName {
+            // Pulled into the local repository when downloaded (``downloadableBundle(id:)``).
+            _ = try remoteStore()
+        } else if record.isInRepository {
             let index = dataDirectory.repository.appendingPathComponent(RepositoryLayout.indexFolder)
                 .appendingPathComponent(record.filename)
             guard RepositoryLayout.backupID(ofIndex: record.filename) == id, FileOps.isRegularFile(index) else {
@@ -100,7 +103,14 @@ extension BackupService {
     /// incremental backup is exported first (zstd, in `.tmp/`; every chunk checked on the way):
     /// blocking for as long as that takes.
     public func downloadableBundle(id: String) throws(BackupError) -> BundleDownload {
-        let record = try downloadableRecord(id: id)
+        var record = try downloadableRecord(id: id)
+        if record.isInRepository, record.store == S3Store.storeName {
+            // A remote-only incremental backup is pulled into the local repository first.
+            let lease = try beginJob()
+            defer { lease.release() }
+            try lease.use(id, for: .restore, at: now())
+            record = try pullRepositoryBackupBlocking(record) { _ in }
+        }
         if record.isInRepository {
             let exporter = try repositoryExporter(for: record, codec: .zstd, level: CodecName.zstd.defaultLevel)
             let index = try repositoryIndex(of: record, with: exporter)

@@ -101,6 +101,11 @@ extension BackupService {
         let id = record.id
         try lease.use(id, for: .verify, at: now())
         defer { lease.endUse(of: id) }
+        var record = record
+        if record.isInRepository, record.store == S3Store.storeName {
+            // A remote-only incremental backup is pulled into the local repository, then checked there.
+            record = try pullRepositoryBackupBlocking(record, progress: progress)
+        }
         let report =
             record.isInRepository
             ? try repositoryVerification(of: record, readData: readData, missing: &missing, progress: progress)

@@ -159,10 +159,17 @@ extension BackupService {
             }
             switch source {
             case .backup(let id):
-                let record = try catalog.record(id: id)
+                var record = try catalog.record(id: id)
                 try record.ensure(.restore)
-                _ = try Self.parts(of: record.scope, only: options.only)
                 try lease.use(id, for: .restore, at: now())
+                if record.isInRepository, record.store == S3Store.storeName {
+                    // A remote-only incremental backup is pulled into the local repository first
+                    // (which also tells its scope: the listing could not).
+                    record = try pullRepositoryBackupBlocking(record) { done in
+                        progress(.verifying(done))
+                    }
+                }
+                _ = try Self.parts(of: record.scope, only: options.only)
                 if record.isInRepository {
                     // An incremental backup is exported to a bundle in `.tmp/`, which then goes
                     // the bundle's way (verified, its directories staged) and is removed.

@@ -116,7 +116,7 @@ final class AgeDecryptingReader: ByteSource {
 
     /// The file key from the first stanza a key opens. An scrypt stanza must be alone; a
     /// malformed stanza of a type a key is tried on fails the file, as the spec requires.
-    private static func unwrap(_ stanzas: [AgeStanza], keys: [AgeKey]) throws(BackupError) -> SymmetricKey {
+    static func unwrap(_ stanzas: [AgeStanza], keys: [AgeKey]) throws(BackupError) -> SymmetricKey {
         let hasScrypt = stanzas.contains { $0.type == AgeScryptStanza.type }
         if hasScrypt && stanzas.count > 1 {
             throw AgeFailure.malformedHeader("an scrypt stanza beside other stanzas (it must be alone)")

@@ -9,36 +9,54 @@ extension BackupService {
         return S3Store(target: target, temporary: dataDirectory.temporary)
     }
 
-    /// Every backup under the bucket's prefix, newest first, reading every page of the listing;
-    /// objects that are not bundles of ours are ignored (a shared bucket).
+    /// Every backup under the bucket's prefix, newest first, reading every page of the listing:
+    /// the bundles, and the incremental backups whose index is in the bucket's repository
+    /// (``RemoteRepository/indexes(with:known:)``); objects that are neither are ignored (a
+    /// shared bucket).
     public func remoteBackups() async throws(BackupError) -> [RemoteBackup] {
         let remote = try remoteStore()
-        let bundles = try await remote.withClient { (client) async throws(BackupError) in
-            try await remote.list(with: client)
+        let records = try catalog.allRecords()
+        let known = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let (bundles, indexes) = try await remote.withClient {
+            (client) async throws(BackupError) -> ([StoredBundle], [RemoteBackup]) in
+            (
+                try await remote.list(with: client),
+                try await RemoteRepository(store: remote).indexes(with: client, known: known)
+            )
         }
-        let localIDs = Set(try catalog.allRecords().filter { $0.store == localStore.name }.map(\.id))
-        return bundles.compactMap { bundle in
+        let localIDs = Set(records.filter { $0.store == localStore.name }.map(\.id))
+        let repositoryIDs = Set(records.filter { $0.store == RepositoryLayout.storeName }.map(\.id))
+        let listed: [RemoteBackup] = bundles.compactMap { bundle in
             guard let parts = BundleName.parse(bundle.key) else { return nil }
             return RemoteBackup(
                 id: parts.id, type: parts.type, createdAt: parts.createdAt, filename: bundle.key,
                 key: remote.objectKey(bundle.key), sizeBytes: bundle.sizeBytes, local: localIDs.contains(parts.id))
-        }.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        }
+        let incremental = indexes.map { index in
+            var index = index
+            index.local = repositoryIDs.contains(index.id)
+            return index
+        }
+        return (listed + incremental).sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
     }
 
     /// Records the bucket's backups this catalog does not know as remote-only backups
-    /// (`store = "s3"`, `completed`, off-site copy `uploaded`, SHA-256 from the sidecar), so they
-    /// list, verify, download and restore like any other: a new machine's way back. A bundle
-    /// without a readable sidecar is skipped (an upload in progress, or not ours). Returns the
-    /// backups recorded.
+    /// (`store = "s3"`, `completed`, off-site copy `uploaded`), so they list, verify, download
+    /// and restore like any other: a new machine's way back. A bundle's SHA-256 comes from its
+    /// sidecar (a bundle without a readable one is skipped: an upload in progress, or not ours);
+    /// an incremental backup's (its index's) from its index object's metadata, and its record
+    /// has format `incremental` and the index's file name (skipped without a SHA-256). Returns
+    /// the backups recorded.
     @discardableResult
     public func syncRemoteCatalog() async throws(BackupError) -> [BackupInfo] {
         let remote = try remoteStore()
-        let (bundles, known) = (try await remoteBackups(), Set(try catalog.allRecords().map(\.id)))
-        let unknown = bundles.filter { !known.contains($0.id) }
+        let (backups, known) = (try await remoteBackups(), Set(try catalog.allRecords().map(\.id)))
+        let unknown = backups.filter { !known.contains($0.id) }
         guard !unknown.isEmpty else { return [] }
+        let bundles = unknown.filter { $0.format == .bundle }
         let sidecars = try await remote.withClient { (client) async throws(BackupError) -> [String: String] in
             var found: [String: String] = [:]
-            for bundle in unknown {
+            for bundle in bundles {
                 let sidecarKey = remote.objectKey(BundleName.sidecar(for: bundle.filename))
                 guard try await client.head(key: sidecarKey) != nil else { continue }
                 found[bundle.id] = S3Store.checksum(in: try await client.get(key: sidecarKey, range: nil))
@@ -46,21 +64,23 @@ extension BackupService {
             return found
         }
         var recorded: [BackupInfo] = []
-        for bundle in unknown {
-            guard let sha256 = sidecars[bundle.id] else { continue }
+        for backup in unknown {
+            guard let sha256 = backup.format == .bundle ? sidecars[backup.id] : backup.sha256 else { continue }
             let now = self.now()
             var record = BackupRecord(
-                id: bundle.id, type: bundle.type, createdAt: bundle.createdAt, note: nil,
-                recordedAt: min(bundle.createdAt, now))
-            record.filename = bundle.filename
+                id: backup.id, type: backup.type, createdAt: backup.createdAt, note: nil,
+                recordedAt: min(backup.createdAt, now))
+            record.filename = backup.filename
             record.store = S3Store.storeName
             record.status = .completed
-            record.sizeBytes = bundle.sizeBytes
+            record.sizeBytes = backup.sizeBytes
             record.sha256 = sha256
-            record.completedAt = bundle.createdAt
+            record.completedAt = backup.createdAt
             record.offsiteStatus = .uploaded
-            record.offsiteKey = bundle.key
+            record.offsiteKey = backup.key
             record.offsiteUploadedAt = now
+            record.format = backup.format
+            record.logicalBytes = backup.logicalBytes
             do throws(BackupError) {
                 try catalog.insert(record)
                 recorded.append(record.info)
@@ -76,12 +96,20 @@ extension BackupService {
     /// remote-only (`store = "s3"`) first, then its local bundle and sidecar are removed. A crash
     /// in between leaves a local file the record no longer claims, which is never adopted (its
     /// name is known).
+    ///
+    /// An incremental backup loses its index in the local repository the same way
+    /// (``deleteRepositoryIndex(of:)``); the packs only it used go with the garbage collection
+    /// that follows retention, and ``pull(id:progress:)`` brings it back.
     func dropLocalCopy(of record: BackupRecord) throws(BackupError) {
         var remoteOnly = record
         remoteOnly.store = S3Store.storeName
         try catalog.update(remoteOnly)
         do throws(BackupError) {
-            try localStore.delete(record.filename)
+            if record.store == RepositoryLayout.storeName {
+                try deleteRepositoryIndex(of: record)
+            } else {
+                try localStore.delete(record.filename)
+            }
         } catch {
             try? catalog.update(record)
             throw error
@@ -90,7 +118,9 @@ extension BackupService {
 
     /// Fetches a remote-only backup into `backups/` (download with streaming SHA-256, checked
     /// against the record and the sidecar, then the local store's durable put) and makes its
-    /// record local again. A backup already local is left as it is.
+    /// record local again; an incremental backup into the local repository
+    /// (``pullRepositoryBackup(_:progress:)``: its index and only the packs the repository
+    /// lacks). A backup already local is left as it is.
     @discardableResult
     public func pull(
         id: String, progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
@@ -101,6 +131,9 @@ extension BackupService {
         guard record.store == S3Store.storeName else { return record.info }
         try record.ensure(.download)
         try lease.use(id, for: .restore, at: now())
+        if record.isInRepository {
+            return try await pullRepositoryBackup(record, progress: progress).record.info
+        }
         let remote = try remoteStore()
         let partial = dataDirectory.temporary.appendingPathComponent("\(record.filename).partial")
         defer { FileOps.removeIfPresent(partial) }
@@ -129,6 +162,11 @@ extension BackupService {
         of record: BackupRecord, expires: Duration = .seconds(15 * 60)
     ) async throws(BackupError) -> URL {
         try record.ensure(.download)
+        guard record.format == .bundle else {
+            throw .invalidInput(fields: [
+                "id": "backup \(record.id) is incremental: it has no bundle in the bucket to link to"
+            ])
+        }
         let remote = try remoteStore()
         let (key, now) = (remote.objectKey(record.filename), self.now())
         return try await remote.withClient { (client) async throws(BackupError) in

@@ -41,7 +41,7 @@ extension BackupService {
                 var failure: BackupError?
                 for record in doomed {
                     do throws(BackupError) {
-                        if record.store == RepositoryLayout.storeName {
+                        if record.store == RepositoryLayout.storeName || record.isInRepository {
                             try await RemoteRepository(store: remote).deleteIndex(of: record, with: client)
                         } else {
                             try await client.delete(key: remote.objectKey(record.filename))

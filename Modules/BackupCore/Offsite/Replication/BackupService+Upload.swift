@@ -165,12 +165,20 @@ extension BackupService {
         store == LocalStore.storeName || store == RepositoryLayout.storeName
     }
 
-    /// The metadata every uploaded object carries (`x-amz-meta-…`).
+    /// The metadata every uploaded object carries (`x-amz-meta-…`). An incremental backup's index
+    /// also carries its format, the bytes it restores to and the bytes it added: what another
+    /// machine's listing shows without reading the index (``RemoteRepository/indexes(with:)``).
     static func objectMetadata(_ record: BackupRecord) -> [String: String] {
-        [
+        var metadata = [
             "backup-id": record.id, "backup-type": record.type.rawValue,
             "created-at": RFC3339.string(from: record.createdAt), "sha256": record.sha256 ?? "",
         ]
+        if record.format == .incremental {
+            metadata["backup-format"] = record.format.rawValue
+            if let logical = record.logicalBytes { metadata["logical-bytes"] = String(logical) }
+            if let size = record.sizeBytes { metadata["size-bytes"] = String(size) }
+        }
+        return metadata
     }
 
     static let offsiteLogger = Logger(label: "offsite")

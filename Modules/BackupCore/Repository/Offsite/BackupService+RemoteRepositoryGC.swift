@@ -23,7 +23,8 @@ extension BackupService {
     /// decrypted with the repository's key when encrypted); a pack none of whose chunks is live
     /// is deleted from the bucket and its catalog row's `offsite_status` reset. What a pack holds
     /// comes from the catalog's rows when the catalog knows it, else from its trailer read with
-    /// two ranged GETs (an encrypted pack the catalog does not know is left alone). No repack
+    /// ranged GETs (an encrypted one's decrypted with the repository's key; left alone when no key
+    /// here opens it). No repack
     /// happens off-site. An index that cannot be read stops the collection before anything is
     /// deleted. Rerunnable: each run starts from a fresh listing. The live chunks go into a
     /// scratch SQLite database (``LiveChunks``), so memory stays flat however many indexes the
@@ -52,10 +53,7 @@ extension BackupService {
                 guard let id = RepositoryLayout.backupID(ofIndex: name), !excluded.contains(id) else { continue }
                 var bytes = try await client.get(key: remote.key(relative))
                 if name.hasSuffix(".age") {
-                    if identity == nil {
-                        identity = try RepositoryKey.unlock(
-                            at: service.dataDirectory.repository, keys: try service.bundleKeys().load())
-                    }
+                    if identity == nil { identity = try await service.remoteRepositoryIdentity(remote, with: client) }
                     bytes = try RepositoryCipher.open(bytes, keys: [.identity(identity!)], name: name)
                 }
                 try live.add(try RepositoryIndex(fileBytes: bytes, name: name), named: name, as: id)
@@ -69,8 +67,17 @@ extension BackupService {
                 } else if pack.relative.hasSuffix(".pack") {
                     chunks = try await remote.trailer(of: pack.relative, size: pack.size, with: client).map(\.sha256)
                 } else {
-                    report.packsUnknown += 1
-                    continue
+                    // An encrypted pack's trailer, read in the bucket with the repository's key;
+                    // left when no key here opens it or it does not read.
+                    if identity == nil { identity = try? await service.remoteRepositoryIdentity(remote, with: client) }
+                    guard let key = identity,
+                        let entries = try? await remote.sealedTrailer(
+                            of: pack.relative, size: pack.size, identity: key, with: client)
+                    else {
+                        report.packsUnknown += 1
+                        continue
+                    }
+                    chunks = entries.map(\.sha256)
                 }
                 guard try !live.containsAny(chunks) else { continue }
                 if !dryRun {
@@ -109,5 +116,26 @@ extension RemoteRepository {
     /// is gone; its packs go with the next garbage collection.
     func deleteIndex(of record: BackupRecord, with client: S3Client) async throws(BackupError) {
         try await client.delete(key: key("\(RepositoryLayout.indexFolder)/\(record.filename)"))
+    }
+}
+
+extension BackupService {
+    /// The repository's identity for reading the bucket's copy: from the local repository's key
+    /// file when there is one, else from the bucket's `keys/repository-key.age`; opened with the
+    /// operator's keys.
+    func remoteRepositoryIdentity(
+        _ remote: RemoteRepository, with client: S3Client
+    ) async throws(BackupError)
+        -> AgeIdentity
+    {
+        let keys = try bundleKeys().load()
+        let local = dataDirectory.repository.appendingPathComponent(RepositoryLayout.keyFile)
+        if FileOps.exists(local) { return try RepositoryKey.unlock(at: dataDirectory.repository, keys: keys) }
+        let sealed = try await client.get(key: remote.key(RepositoryLayout.keyFile))
+        let text = try RepositoryCipher.open(sealed, keys: keys, name: local.lastPathComponent)
+        guard let identity = try AgeIdentity.parseFile(String(decoding: text, as: UTF8.self)).first else {
+            throw .verificationFailed(reason: "\(remote.key(RepositoryLayout.keyFile)): holds no identity")
+        }
+        return identity
     }
 }
