@@ -71,10 +71,12 @@ struct HelpCLITests {
             #expect(!nested.isEmpty || long.stdout.contains("--data-dir"), "\(path)")
             pending += nested.map { path + [$0] }
         }
-        #expect(seen.count == 25)
+        #expect(seen.count == 26)
         #expect(seen.contains("key generate") && seen.contains("key show"))
         #expect(seen.contains("settings show") && seen.contains("settings set"))
-        #expect(["remote test", "remote list", "remote push", "remote pull", "remote prune"].allSatisfy(seen.contains))
+        #expect(
+            ["remote test", "remote list", "remote push", "remote pull", "remote prune", "remote check"].allSatisfy(
+                seen.contains))
         // A command group without its subcommand prints its own help.
         expectHelp(try backup.run(["settings"]), for: ["settings"], ["settings"])
     }

@@ -62,5 +62,15 @@ struct RepositoryPullCLITests {
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
         let relisted = try json([RemoteBackup].self, try run(["remote", "list", "--json"], b))
         #expect(relisted.allSatisfy { $0.local })
+
+        // The bucket checks clean from B, every pack read whole; a bad subset is a usage error.
+        let checked = try run(["remote", "check", "--read-data-subset", "100%", "--identity", identity], b)
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+        #expect(checked.stdout.contains("2 indexes") && checked.stdout.contains("bucket repository: OK"))
+        let report = try json(
+            RemoteRepositoryCheckReport.self,
+            try run(["remote", "check", "--read-data-subset", "1/1", "--identity", identity, "--json"], b))
+        #expect(report.problems.isEmpty && report.packsRead == report.packs && report.packs > 0)
+        #expect(try run(["remote", "check", "--read-data-subset", "0/3"], b).status == 2)
     }
 }

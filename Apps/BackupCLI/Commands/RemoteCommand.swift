@@ -6,6 +6,6 @@ struct RemoteCommand: ParsableCommand {
         commandName: "remote", abstract: "Work with the off-site copy in the S3 bucket.",
         subcommands: [
             RemoteTestCommand.self, RemoteListCommand.self, RemotePushCommand.self, RemotePullCommand.self,
-            RemotePruneCommand.self,
+            RemotePruneCommand.self, RemoteCheckCommand.self,
         ])
 }

@@ -86,7 +86,8 @@ final class LiveChunks {
         }
     }
 
-    private func add(_ hashes: some Sequence<String>) throws(BackupError) {
+    /// Adds `hashes` to the set.
+    func add(_ hashes: some Sequence<String>) throws(BackupError) {
         do {
             try scratch.write { db in
                 let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO live(hash) VALUES (?)")

@@ -115,7 +115,7 @@ private struct RepositoryPull {
         var missing = Set(needed).subtracting(try catalog.knownChunks(among: needed))
         if !missing.isEmpty {
             let known = Set(try catalog.repositoryPacks().map(\.name))
-            let candidates = Self.packs(in: listing).filter { !known.contains($0.name) }
+            let candidates = RemoteRepository.packs(in: listing).filter { !known.contains($0.name) }
             try await fetch(candidates, missing: &missing, identity: repository.identity)
         }
         if let chunk = missing.sorted().first {
@@ -234,38 +234,15 @@ private struct RepositoryPull {
         return try RepositoryIndex(fileBytes: plain, name: name)
     }
 
-    /// A pack in the bucket's listing.
-    struct RemotePack {
-        var name: String
-        var relative: String
-        var size: Int64
-        var encrypted: Bool
-    }
-
-    /// The packs of `listing` (`packs/aa/<name>.pack[.age]`), by relative path.
-    static func packs(in listing: [String: Int64]) -> [RemotePack] {
-        listing.compactMap { relative, size -> RemotePack? in
-            guard relative.hasPrefix(RepositoryLayout.packsFolder + "/") else { return nil }
-            for encrypted in [false, true] {
-                let file = relative.split(separator: "/").last.map(String.init) ?? ""
-                let name = String(file.prefix(while: { $0 != "." }))
-                if RepositoryLayout.isPackName(name), relative == RepositoryLayout.pack(name, encrypted: encrypted) {
-                    return RemotePack(name: name, relative: relative, size: size, encrypted: encrypted)
-                }
-            }
-            return nil
-        }.sorted { $0.relative < $1.relative }
-    }
-
     /// Reads each candidate pack's trailer in place (a plain pack's with two ranged GETs, an
     /// encrypted one's with two or three, its last chunks decrypted:
     /// ``RemoteRepository/sealedTrailer(of:size:identity:with:)``) and downloads only those
     /// holding a chunk still missing. An encrypted pack whose trailer does not read that way is
     /// downloaded and kept only when it holds one.
     private mutating func fetch(
-        _ packs: [RemotePack], missing: inout Set<String>, identity: AgeIdentity?
+        _ packs: [RemoteRepository.Pack], missing: inout Set<String>, identity: AgeIdentity?
     ) async throws(BackupError) {
-        var chosen: [(pack: RemotePack, known: Bool)] = []
+        var chosen: [(pack: RemoteRepository.Pack, known: Bool)] = []
         var stillMissing = missing
         for pack in packs where !stillMissing.isEmpty {
             let entries: [PackEntry]
@@ -300,7 +277,8 @@ private struct RepositoryPull {
     /// (decrypting a copy with `identity` for an encrypted one) and, when `keep` says so, places
     /// it durably and records its rows. Returns the entries placed (none when dropped).
     private mutating func download(
-        _ pack: RemotePack, identity: AgeIdentity?, keep: @escaping @Sendable ([PackEntry]) -> Bool = { _ in true }
+        _ pack: RemoteRepository.Pack, identity: AgeIdentity?,
+        keep: @escaping @Sendable ([PackEntry]) -> Bool = { _ in true }
     ) async throws(BackupError) -> [PackEntry] {
         let partial = temporary.appendingPathComponent("pull-\(pack.name).partial")
         FileOps.removeIfPresent(partial)

@@ -41,6 +41,31 @@ struct RemoteRepository: Sendable {
     }
 }
 
+extension RemoteRepository {
+    /// A pack in the bucket's listing.
+    struct Pack: Sendable {
+        var name: String
+        var relative: String
+        var size: Int64
+        var encrypted: Bool
+    }
+
+    /// The packs of `listing` (`packs/aa/<name>.pack[.age]`), by relative path.
+    static func packs(in listing: [String: Int64]) -> [Pack] {
+        listing.compactMap { relative, size -> Pack? in
+            guard relative.hasPrefix(RepositoryLayout.packsFolder + "/") else { return nil }
+            for encrypted in [false, true] {
+                let file = relative.split(separator: "/").last.map(String.init) ?? ""
+                let name = String(file.prefix(while: { $0 != "." }))
+                if RepositoryLayout.isPackName(name), relative == RepositoryLayout.pack(name, encrypted: encrypted) {
+                    return Pack(name: name, relative: relative, size: size, encrypted: encrypted)
+                }
+            }
+            return nil
+        }.sorted { $0.relative < $1.relative }
+    }
+}
+
 /// What one upload of an incremental backup sent.
 struct RepositoryUploadReport: Equatable, Sendable {
     /// The packs uploaded (by name), those the bucket already held left out.
