@@ -27,16 +27,7 @@ final class RepositoryIndexOpener {
     }
 
     func read(_ url: URL) throws(BackupError) -> RepositoryIndex {
-        let name = url.lastPathComponent
-        guard name.hasSuffix(".age") else { return try RepositoryIndex(contentsOf: url) }
-        let identity = try identity()
-        let sealed: Data
-        do {
-            sealed = try Data(contentsOf: url)
-        } catch {
-            throw .io(path: url.path, reason: "cannot read the index: \(error.localizedDescription)")
-        }
-        let plain = try RepositoryCipher.open([UInt8](sealed), keys: [.identity(identity)], name: name)
-        return try RepositoryIndex(fileBytes: plain, name: name)
+        let encrypted = url.lastPathComponent.hasSuffix(".age")
+        return try RepositoryIndex(contentsOf: url, identity: encrypted ? try identity() : nil)
     }
 }

@@ -106,11 +106,9 @@ extension BackupService {
                 guard let id = RepositoryLayout.backupID(ofIndex: name) else { continue }
                 report.indexes += 1
                 do throws(BackupError) {
-                    var bytes = try await client.get(key: remote.key(relative))
-                    if name.hasSuffix(".age") {
-                        bytes = try RepositoryCipher.open(bytes, keys: [.identity(try await unlocked())], name: name)
-                    }
-                    let index = try RepositoryIndex(fileBytes: bytes, name: name)
+                    let bytes = try await client.get(key: remote.key(relative))
+                    let key = name.hasSuffix(".age") ? try await unlocked() : nil
+                    let index = try RepositoryIndex(stored: bytes, name: name, identity: key)
                     guard index.manifest.id == id else {
                         throw .verificationFailed(reason: "it holds backup \(index.manifest.id)")
                     }

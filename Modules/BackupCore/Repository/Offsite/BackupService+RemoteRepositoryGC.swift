@@ -51,12 +51,11 @@ extension BackupService {
             for relative in listing.keys.sorted() where relative.hasPrefix(RepositoryLayout.indexFolder + "/") {
                 let name = String(relative.dropFirst(RepositoryLayout.indexFolder.count + 1))
                 guard let id = RepositoryLayout.backupID(ofIndex: name), !excluded.contains(id) else { continue }
-                var bytes = try await client.get(key: remote.key(relative))
-                if name.hasSuffix(".age") {
-                    if identity == nil { identity = try await service.remoteRepositoryIdentity(remote, with: client) }
-                    bytes = try RepositoryCipher.open(bytes, keys: [.identity(identity!)], name: name)
+                let bytes = try await client.get(key: remote.key(relative))
+                if name.hasSuffix(".age"), identity == nil {
+                    identity = try await service.remoteRepositoryIdentity(remote, with: client)
                 }
-                try live.add(try RepositoryIndex(fileBytes: bytes, name: name), named: name, as: id)
+                try live.add(RepositoryIndex(stored: bytes, name: name, identity: identity), named: name, as: id)
             }
             let known = Dictionary(
                 try catalog.repositoryPacks().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

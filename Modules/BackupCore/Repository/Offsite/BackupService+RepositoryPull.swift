@@ -105,7 +105,7 @@ private struct RepositoryPull {
             throw .verificationFailed(
                 reason: "backup \(record.id): its index is encrypted but the bucket's repository is not")
         }
-        let index = try Self.open(indexBytes, name: record.filename, identity: identity)
+        let index = try RepositoryIndex(stored: indexBytes, name: record.filename, identity: identity)
         if let problem = index.problems(expectedID: record.id).first {
             throw .verificationFailed(reason: "the index file \(record.filename): \(problem)")
         }
@@ -221,17 +221,6 @@ private struct RepositoryPull {
                     as: root.appendingPathComponent(RepositoryLayout.config), root: root)
             }
         }
-    }
-
-    /// The index from its file's bytes, decrypted first when `identity` is given.
-    private static func open(
-        _ bytes: [UInt8], name: String, identity: AgeIdentity?
-    ) throws(BackupError)
-        -> RepositoryIndex
-    {
-        guard let identity else { return try RepositoryIndex(fileBytes: bytes, name: name) }
-        let plain = try RepositoryCipher.open(bytes, keys: [.identity(identity)], name: name)
-        return try RepositoryIndex(fileBytes: plain, name: name)
     }
 
     /// Reads each candidate pack's trailer in place (a plain pack's with two ranged GETs, an

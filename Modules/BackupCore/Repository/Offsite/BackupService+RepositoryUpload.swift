@@ -70,22 +70,14 @@ extension BackupService {
     /// A chunk no pack holds fails: the backup is not whole locally.
     func packsNeeded(by record: BackupRecord, indexFile: URL) throws(BackupError) -> [RepositoryPackRecord] {
         let all = try catalog.repositoryPacks()
-        let index: RepositoryIndex
-        if record.filename.hasSuffix(".age") {
+        var identity: AgeIdentity?
+        if indexFile.lastPathComponent.hasSuffix(".age") {
             guard let keys = try? bundleKeys().load(),
-                let identity = try? RepositoryKey.unlock(at: dataDirectory.repository, keys: keys)
+                let unlocked = try? RepositoryKey.unlock(at: dataDirectory.repository, keys: keys)
             else { return all }
-            let sealed: Data
-            do {
-                sealed = try Data(contentsOf: indexFile)
-            } catch {
-                throw .io(path: indexFile.path, reason: "cannot read the index: \(error.localizedDescription)")
-            }
-            let plain = try RepositoryCipher.open([UInt8](sealed), keys: [.identity(identity)], name: record.filename)
-            index = try RepositoryIndex(fileBytes: plain, name: record.filename)
-        } else {
-            index = try RepositoryIndex(contentsOf: indexFile)
+            identity = unlocked
         }
+        let index = try RepositoryIndex(contentsOf: indexFile, identity: identity)
         let chunks = Array(index.chunkSet)
         guard try catalog.knownChunks(among: chunks).count == chunks.count else {
             throw .verificationFailed(

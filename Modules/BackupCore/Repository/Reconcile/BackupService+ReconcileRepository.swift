@@ -87,17 +87,12 @@ private struct IndexReading {
 
     /// The index at `file`, or nil when it cannot be read.
     mutating func index(at file: URL) -> RepositoryIndex? {
-        guard file.lastPathComponent.hasSuffix(".age") else { return try? RepositoryIndex(contentsOf: file) }
-        if identity == nil {
+        if file.lastPathComponent.hasSuffix(".age"), identity == nil {
             identity = .some(
                 try? RepositoryKey.unlock(
                     at: service.dataDirectory.repository, keys: (try? service.bundleKeys().load()) ?? []))
         }
-        guard let identity = identity ?? nil, let sealed = try? Data(contentsOf: file),
-            let plain = try? RepositoryCipher.open(
-                [UInt8](sealed), keys: [.identity(identity)], name: file.lastPathComponent)
-        else { return nil }
-        return try? RepositoryIndex(fileBytes: plain, name: file.lastPathComponent)
+        return try? RepositoryIndex(contentsOf: file, identity: identity ?? nil)
     }
 }
 
