@@ -39,7 +39,14 @@ struct JSONLogHandlerTests {
         var descriptors: [Int32] = [0, 0]
         #expect(pipe(&descriptors) == 0)
         let reader = FileHandle(fileDescriptor: descriptors[0], closeOnDealloc: true)
-        let collected = Task.detached { reader.readDataToEndOfFile() }
+        // The blocking read runs on a thread of its own, never on the cooperative pool: there it
+        // would hold one of the pool's two threads while the writers below need them, and a
+        // full `make test` once hung on exactly that.
+        let collected = Task {
+            await withCheckedContinuation { continuation in
+                Thread { continuation.resume(returning: reader.readDataToEndOfFile()) }.start()
+            }
+        }
         let writer = descriptors[1]
         let long = String(repeating: "x", count: 10_000)  // past PIPE_BUF: one write(2) is not atomic
         await withTaskGroup(of: Void.self) { group in

@@ -90,15 +90,21 @@ public struct ChildProcess: Sendable {
             self.process = process
             self.stdout = stdout
             self.stderr = stderr
-            // Drain both pipes while the child runs so it never blocks on a full pipe.
+            // Drain both pipes while the child runs so it never blocks on a full pipe. Each on a
+            // thread of its own, not on Dispatch's pool: a full `make test` keeps dozens of
+            // servers alive at once, and their blocked readers once took every Dispatch worker,
+            // so the SIGCHLD handling of Foundation's Process never ran, a finished child was
+            // never reaped, and the suite hung.
             for (pipe, box) in [(stdout, outData), (stderr, errData)] {
                 group.enter()
                 let handle = pipe.fileHandleForReading
-                DispatchQueue.global().async { [group] in
+                let thread = Thread { [group] in
                     let data = handle.readDataToEndOfFile()
                     box.withLock { $0 = data }
                     group.leave()
                 }
+                thread.stackSize = 256 * 1024
+                thread.start()
             }
         }
 
