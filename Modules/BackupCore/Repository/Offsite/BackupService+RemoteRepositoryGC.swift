@@ -39,12 +39,7 @@ extension BackupService {
         return try await store.withClient { (client) async throws(BackupError) -> RemoteRepositoryGCReport in
             var report = RemoteRepositoryGCReport()
             let listing = try await remote.listing(with: client)
-            let packs = listing.compactMap { relative, size -> (name: String, relative: String, size: Int64)? in
-                guard relative.hasPrefix(RepositoryLayout.packsFolder + "/") else { return nil }
-                let file = relative.split(separator: "/").last.map(String.init) ?? ""
-                let name = String(file.prefix(while: { $0 != "." }))
-                return RepositoryLayout.isPackName(name) ? (name, relative, size) : nil
-            }.sorted { $0.relative < $1.relative }
+            let packs = RemoteRepository.packs(in: listing)
             guard !packs.isEmpty else { return report }
             let live = try LiveChunks()
             var identity: AgeIdentity?
@@ -63,7 +58,7 @@ extension BackupService {
                 let chunks: [String]
                 if known[pack.name] != nil {
                     chunks = try catalog.chunkHashes(inPack: pack.name)
-                } else if pack.relative.hasSuffix(".pack") {
+                } else if !pack.encrypted {
                     chunks = try await remote.trailer(of: pack.relative, size: pack.size, with: client).map(\.sha256)
                 } else {
                     // An encrypted pack's trailer, read in the bucket with the repository's key;
