@@ -84,15 +84,26 @@ struct LiveServerTests {
         try SampleDatabase.create(at: directory.dataDirectory.database, megabytes: 150)
         let server = try LiveServer(dataDirectory: directory.path)
         try await server.waitUntilReady()
-        let pending = try server.decode(BackupInfo.self, try await server.request("POST", "/api/backups").0)
+        // The signal must land while the backup runs. On a machine loaded by the rest of the
+        // suite a backup can finish between two polls: then it is deleted and another started
+        // (at most three), so the test waits for a running backup instead of racing one.
+        var attempt: BackupInfo?
         var running = false
-        for _ in 0..<6000 where !running {
-            let info = try server.decode(
-                BackupInfo.self, try await server.request("GET", "/api/backups/\(pending.id)").0)
-            running = info.status == .running && (info.progress?.doneBytes ?? 0) > 0
-            if !running { try await Task.sleep(for: .milliseconds(5)) }
+        for _ in 0..<3 where !running {
+            let started = try server.decode(BackupInfo.self, try await server.request("POST", "/api/backups").0)
+            attempt = started
+            var finished = false
+            for _ in 0..<6000 where !running && !finished {
+                let info = try server.decode(
+                    BackupInfo.self, try await server.request("GET", "/api/backups/\(started.id)").0)
+                running = info.status == .running && (info.progress?.doneBytes ?? 0) > 0
+                finished = info.status == .completed
+                if !running && !finished { try await Task.sleep(for: .milliseconds(5)) }
+            }
+            if finished { _ = try await server.request("DELETE", "/api/backups/\(started.id)") }
         }
         #expect(running)
+        let pending = try #require(attempt)
         let stopped = server.terminate()
         #expect(stopped.status == 0, "\(stopped.stderr)")
         let catalog = try Catalog(dataDirectory: directory.dataDirectory)
