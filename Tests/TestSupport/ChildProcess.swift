@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A built executable of this package, run as a real child process.
 public struct ChildProcess: Sendable {
     /// The outcome of a finished run.
@@ -112,7 +116,7 @@ public struct ChildProcess: Sendable {
         deinit {
             guard process.isRunning else { return }
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = awaitExit()
         }
 
         public var pid: Int32 { process.processIdentifier }
@@ -122,12 +126,30 @@ public struct ChildProcess: Sendable {
         }
 
         public func wait() -> Result {
-            process.waitUntilExit()
+            let (status, signalled) = awaitExit()
             group.wait()
             return Result(
-                status: process.terminationStatus, stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
-                stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self),
-                signalled: process.terminationReason == .uncaughtSignal)
+                status: status, stdout: String(decoding: outData.withLock { $0 }, as: UTF8.self),
+                stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self), signalled: signalled)
+        }
+
+        /// Waits until the child has ended: its exit status (or the signal that ended it), and
+        /// whether a signal did. Foundation's `waitUntilExit` alone once waited for good on a
+        /// child that had ended (a zombie its SIGCHLD handling never reaped, twice in full
+        /// `make test` runs), so the child is also looked at directly, with `waitid(WNOWAIT)`,
+        /// which reads its status without reaping it and leaves that to Foundation.
+        private func awaitExit() -> (status: Int32, signalled: Bool) {
+            let pid = process.processIdentifier
+            while process.isRunning {
+                var info = siginfo_t()
+                if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+                    info._sifields._sigchld.si_pid == pid
+                {
+                    return (info._sifields._sigchld.si_status, info.si_code != CLD_EXITED)
+                }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+            return (process.terminationStatus, process.terminationReason == .uncaughtSignal)
         }
     }
 }
