@@ -45,13 +45,12 @@ public final class MotoServer {
                 message: "\(server.path) is missing: run `make venv` (or `make test`) to install moto[server] and boto3"
             )
         }
-        port = try LiveServer.freePort()
         self.region = region
         self.bucket = bucket
-        var arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        var tlsArguments: [String] = []
         if let tlsDirectory {
             _ = try await MotoServer.python(["make_tls.py", tlsDirectory.path], environment: [:])
-            arguments += [
+            tlsArguments = [
                 "-c", tlsDirectory.appendingPathComponent("server.pem").path,
                 "-k", tlsDirectory.appendingPathComponent("server-key.pem").path,
             ]
@@ -59,14 +58,28 @@ public final class MotoServer {
         } else {
             caFile = nil
         }
-        process = try ChildProcess(executablePath: server.path).start(
-            arguments, environment: checksSignatures ? ["INITIAL_NO_AUTH_ACTION_COUNT": "3"] : [:])
-        if caFile != nil {
-            try await MotoServer.waitForListener(port: port, process: process)
-        } else {
-            try await MotoServer.waitForAnswer(
-                url: URL(string: "http://127.0.0.1:\(port)/moto-api/")!, process: process)
+        // A free port can be taken by another test's server before moto binds it: then moto
+        // says so and exits, and another port is tried (a full `make test` once failed there).
+        var attempts = 0
+        var started: (port: Int, process: ChildProcess.Running)?
+        while started == nil {
+            let candidate = try LiveServer.freePort()
+            let running = try ChildProcess(executablePath: server.path).start(
+                ["-H", "127.0.0.1", "-p", "\(candidate)"] + tlsArguments,
+                environment: checksSignatures ? ["INITIAL_NO_AUTH_ACTION_COUNT": "3"] : [:])
+            do {
+                if tlsDirectory != nil {
+                    try await MotoServer.waitForListener(port: candidate, process: running)
+                } else {
+                    try await MotoServer.waitForAnswer(
+                        url: URL(string: "http://127.0.0.1:\(candidate)/moto-api/")!, process: running)
+                }
+                started = (candidate, running)
+            } catch let error as MissingTool where error.message.contains("Address already in use") && attempts < 3 {
+                attempts += 1
+            }
         }
+        (port, process) = (started!.port, started!.process)
         let setup = try await MotoServer.python(
             ["moto_setup.py", "\(caFile == nil ? "http" : "https")://127.0.0.1:\(port)", region, bucket],
             environment: caFile.map { ["AWS_CA_BUNDLE": $0] } ?? [:])
